@@ -1,0 +1,197 @@
+"""Find, fetch and clean the books: Project Gutenberg ebooks by number, or plain-text files.
+
+A source is an ebook number ("12") or a path to a .txt file. Numbers are looked up in:
+  1. the data folder (`--data-dir` or $WHOWROTE_DATA): pg<ID>.txt, <ID>-0.txt or <ID>.txt
+  2. the user cache ($WHOWROTE_CACHE, default ~/.cache/whowrote/books)
+  3. Project Gutenberg, downloaded with a timeout and retries, written atomically to the
+     cache, its sha256 appended to the cache's MANIFEST.tsv.
+Cleaning strips the BOM, CRLF, the Gutenberg header/footer/licence, and normalises
+typography, so an edition's typesetting cannot become the cue the classifier learns.
+
+    whowrote data fetch 12 2147 && whowrote data verify --data-dir ../shared/corpora
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import tempfile
+import time
+import urllib.error
+import urllib.request
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+from .errors import WhowroteError
+
+GUTENBERG_URLS = (
+    "https://www.gutenberg.org/cache/epub/{id}/pg{id}.txt",
+    "https://www.gutenberg.org/files/{id}/{id}-0.txt",
+)
+
+# Every START/END marker variant seen across Gutenberg's eras: "*** START OF THIS PROJECT
+# GUTENBERG EBOOK X ***", "***START OF THE PROJECT GUTENBERG EBOOK", "*END*THE SMALL PRINT!"
+# (the 1990s licence ends there and the text begins), "End of the Project Gutenberg EBook".
+_START = re.compile(
+    r"^\W*(start of (this|the) project gutenberg (e-?book|e-?text)|\*end\*the small print!)[^\n]*$",
+    re.IGNORECASE | re.MULTILINE,
+)
+_END = re.compile(
+    r"^\W*(end of (this|the) project gutenberg (e-?book|e-?text)|end of (the )?project gutenberg'?s?\b)[^\n]*$",
+    re.IGNORECASE | re.MULTILINE,
+)
+_PRODUCED_BY = re.compile(r"\A\s*(produced by|prepared by|transcribed by)[^\n]*(\n[^\n]+)*\n\s*\n", re.IGNORECASE)
+
+_TYPOGRAPHY = [
+    ("\ufeff", ""), ("\u00a0", " "), ("\u2009", " "), ("\u202f", " "), ("\u00ad", ""),
+    ("\u2026", "..."),
+    ("\u201c", '"'), ("\u201d", '"'), ("\u201e", '"'), ("\u00ab", '"'), ("\u00bb", '"'), ("\u2033", '"'),
+    ("\u2032", "'"), ("`", "'"),
+]
+
+
+@dataclass
+class Book:
+    source: str  # as given: "12" or a path
+    path: Path  # where the raw file was read from
+    raw_sha256: str  # of the raw bytes, as Gutenberg serves them
+    text: str  # cleaned
+    had_markers: bool  # False: not a Gutenberg file, used whole
+
+
+def sha256_bytes(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def cache_dir() -> Path:
+    return Path(os.environ.get("WHOWROTE_CACHE", Path.home() / ".cache" / "whowrote")) / "books"
+
+
+def _candidates(folder: Path, ebook: str) -> list[Path]:
+    return [folder / f"pg{ebook}.txt", folder / f"{ebook}-0.txt", folder / f"{ebook}.txt"]
+
+
+def locate(source: str, data_dir: str | None = None, download: bool = True) -> Path:
+    """Return a local path for `source`, downloading it to the cache if needed and allowed."""
+    if not source.isdigit():
+        path = Path(source).expanduser()
+        if not path.is_file():
+            raise WhowroteError(f"book file not found: {source}")
+        return path
+    folders = [Path(d) for d in (data_dir, os.environ.get("WHOWROTE_DATA")) if d] + [cache_dir()]
+    for folder in folders:
+        for path in _candidates(folder, source):
+            if path.is_file():
+                return path
+    if not download:
+        raise WhowroteError(_missing_message(source, folders))
+    return fetch(source, folders)
+
+
+def _missing_message(ebook: str, searched: list[Path]) -> str:
+    where = ", ".join(str(f) for f in searched)
+    return (
+        f"Gutenberg ebook #{ebook} is not available offline (looked in {where}) and could not "
+        f"be downloaded: put pg{ebook}.txt in a folder and pass --data-dir FOLDER "
+        f"(or set WHOWROTE_DATA)"
+    )
+
+
+def fetch(ebook: str, searched: list[Path] | None = None, retries: int = 3, timeout: float = 20.0) -> Path:
+    """Download ebook `ebook` into the cache, atomically, and record its sha256."""
+    target_dir = cache_dir()
+    last_error: Exception | None = None
+    for attempt in range(retries):
+        for url in GUTENBERG_URLS:
+            try:
+                req = urllib.request.Request(url.format(id=ebook), headers={"User-Agent": "whowrote"})
+                with urllib.request.urlopen(req, timeout=timeout) as resp:
+                    data = resp.read()
+                return _write_cache(target_dir, ebook, data)
+            except (urllib.error.URLError, OSError, TimeoutError) as exc:
+                last_error = exc
+                if isinstance(exc, urllib.error.HTTPError) and exc.code == 404:
+                    continue
+        time.sleep(min(2**attempt, 5) if attempt + 1 < retries else 0)
+    msg = _missing_message(ebook, searched or [target_dir])
+    raise WhowroteError(f"{msg} [last error: {last_error}]")
+
+
+def _write_cache(folder: Path, ebook: str, data: bytes) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    final = folder / f"pg{ebook}.txt"
+    # Write then rename: an interrupted download never leaves a half file that looks whole.
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".pg{ebook}.", suffix=".part")
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(data)
+    os.replace(tmp, final)
+    with open(folder / "MANIFEST.tsv", "a", encoding="utf-8") as fh:
+        fh.write(f"{ebook}\t{final.name}\t{sha256_bytes(data)}\n")
+    return final
+
+
+def strip_gutenberg(text: str) -> tuple[str, bool]:
+    """Remove the header before the START marker and the footer/licence from the END marker."""
+    start = _START.search(text)
+    end = _END.search(text, start.end() if start else 0)
+    if not start and not end:
+        return text, False
+    body = text[start.end() if start else 0 : end.start() if end else len(text)]
+    body = _PRODUCED_BY.sub("", body, count=1)
+    return body, True
+
+
+def normalise_typography(text: str) -> str:
+    """Map an edition's typesetting to one plain form (quotes, dashes, ellipses, spaces, _italics_)."""
+    for old, new in _TYPOGRAPHY:
+        text = text.replace(old, new)
+    # Single quotes: an apostrophe inside a word stays "'"; a single quotation mark becomes
+    # '"', so British '...' dialogue and American "..." dialogue look the same.
+    text = re.sub(r"(?<=[A-Za-z])[\u2019'](?=[A-Za-z])", "\x00", text)
+    text = re.sub(r"[\u2018\u2019']", '"', text)
+    text = text.replace("\x00", "'")
+    text = re.sub(r"[ \t]*(\u2014|\u2015|\u2012|-{2,})[ \t]*", " \u2014 ", text)  # every long dash
+    text = re.sub(r"(?<=\w)\u2013(?=\w)", "-", text)  # en dash in ranges
+    text = re.sub(r"[ \t]*\u2013[ \t]*", " \u2014 ", text)
+    text = re.sub(r"(?<![A-Za-z0-9])_([^_\n]+(?:\n[^_\n]+)?)_(?![A-Za-z0-9])", r"\1", text)  # _italics_
+    text = re.sub(r"\[(Illustration|Footnote)[^\]]*\]", " ", text)
+    text = re.sub(r"[ \t]+", " ", text)
+    text = re.sub(r" *\n *", "\n", text)
+    text = re.sub(r"\n{3,}", "\n\n", text)
+    return text.strip()
+
+
+def clean(raw: str) -> tuple[str, bool]:
+    """Full cleaning of one raw Gutenberg text; returns (text, had_gutenberg_markers)."""
+    text = raw.replace("\r\n", "\n").replace("\r", "\n").lstrip("\ufeff")
+    body, had_markers = strip_gutenberg(text)
+    return normalise_typography(body), had_markers
+
+
+def read_text(path: Path) -> tuple[bytes, str]:
+    data = path.read_bytes()
+    if b"\x00" in data[:4096]:
+        raise WhowroteError(f"{path} is a binary file, not plain text")
+    try:
+        return data, data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        # Old Gutenberg files are Latin-1; anything decodes as Latin-1, so only warn.
+        warnings.warn(f"{path} is not UTF-8; read as Latin-1", stacklevel=2)
+        return data, data.decode("latin-1")
+
+
+def load(source: str, data_dir: str | None = None, download: bool = True) -> Book:
+    path = locate(source, data_dir, download)
+    data, raw = read_text(path)
+    text, had_markers = clean(raw)
+    if not had_markers:
+        warnings.warn(f"{path} has no Project Gutenberg START/END markers; using the whole file", stacklevel=2)
+    if not text.strip():
+        raise WhowroteError(f"{path} holds no text after cleaning")
+    return Book(source, path, sha256_bytes(data), text, had_markers)
+
+
+def load_labels(sources: dict[str, list[str]], data_dir: str | None = None, download: bool = True) -> dict[str, list[Book]]:
+    return {label: [load(s, data_dir, download) for s in srcs] for label, srcs in sources.items()}

@@ -1,0 +1,175 @@
+"""The `whowrote` command: train, evaluate, plot, data, judge, compare.
+
+Every Config field is a flag (`--seq-len 256`, `--lr 1e-5`), generated from the dataclass,
+so the CLI, TOML files and presets can never disagree. Errors print one line and exit with
+the codes listed in whowrote/errors.py; set WHOWROTE_DEBUG=1 to see tracebacks.
+
+    whowrote train --preset cpu --data-dir ../shared/corpora
+    whowrote plot runs/cpu-20261126-120000 --k 3 --edge shrink
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import warnings
+from dataclasses import fields
+
+from .config import PRESETS, Config, parse_sources, resolve
+from .errors import EXIT_BAD_INPUT, EXIT_INTERRUPTED, EXIT_OK, WhowroteError
+
+_CONFIG_FLAGS = [f.name for f in fields(Config) if f.name not in ("sources", "preset")]
+
+
+def _add_config_flags(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--preset", default="cpu", help=f"named settings: {', '.join(PRESETS)} (default cpu)")
+    p.add_argument("--config", metavar="TOML", help="a TOML file of settings, applied over the preset")
+    p.add_argument("--source", action="append", metavar="LABEL=ID[,ID]",
+                   help="replace the books: one per label, e.g. --source alice=12 --source edgar=2147,2148")
+    group = p.add_argument_group("settings (override the preset; see whowrote/config.py)")
+    for name in _CONFIG_FLAGS:
+        group.add_argument("--" + name.replace("_", "-"), dest=name, default=None, metavar=name.upper())
+
+
+def config_from_args(args) -> Config:
+    overrides = {name: getattr(args, name, None) for name in _CONFIG_FLAGS}
+    if getattr(args, "source", None):
+        overrides["sources"] = parse_sources(args.source)
+    return resolve(args.preset, args.config, **overrides)
+
+
+def cmd_train(args) -> int:
+    from .train import train
+
+    if args.resume:
+        run_dir = train(run_dir=args.resume, resume=True, progress=not args.quiet)
+    else:
+        run_dir = train(config_from_args(args), name=args.name, progress=not args.quiet)
+    return _print_report(run_dir)
+
+
+def _print_report(run_dir) -> int:
+    import json
+
+    report = json.loads((run_dir / "report.json").read_text())
+    t, cal = report["test"], report["calibration"]
+    print(f"run folder: {run_dir}")
+    print(f"test accuracy {t['accuracy']:.4f} (balanced {t['balanced_accuracy']:.4f}) loss {t['loss']:.4f} "
+          f"on {t['windows']} held-out windows {t['windows_per_label']}")
+    print(f"calibration: T={cal['temperature']:.3f}  ECE {cal['test_before']['ece']:.4f} -> {cal['test_after']['ece']:.4f}  "
+          f"Brier {cal['test_before']['brier']:.4f} -> {cal['test_after']['brier']:.4f}")
+    return EXIT_OK
+
+
+def cmd_evaluate(args) -> int:
+    from pathlib import Path
+
+    from .runfolder import evaluate_run
+
+    evaluate_run(args.run, data_dir=args.data_dir, progress=not args.quiet)
+    return _print_report(Path(args.run))
+
+
+def cmd_plot(args) -> int:
+    from .plot import plot_run
+    from .runfolder import check_run_dir
+
+    check_run_dir(args.run)
+    try:
+        paths = plot_run(args.run, k=args.k, edge=args.edge)
+    except ValueError as exc:  # k even, too large ...
+        raise WhowroteError(f"plot: {exc}") from None
+    print("\n".join(str(p) for p in paths))
+    return EXIT_OK
+
+
+def cmd_data(args) -> int:
+    from . import data_cmd
+
+    return data_cmd.run(args)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="whowrote", description="Fine-tune BERT to tell who wrote a passage, and judge text with it.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("train", help="fine-tune a classifier; writes runs/<name>/")
+    _add_config_flags(p)
+    p.add_argument("--name", help="run folder name (default <preset>-<date>-<time>)")
+    p.add_argument("--resume", metavar="RUN", help="continue an interrupted run from its checkpoint")
+    p.add_argument("--quiet", action="store_true", help="no progress bars")
+    p.set_defaults(func=cmd_train)
+
+    p = sub.add_parser("evaluate", help="score a run's model on its held-out windows; rewrite report.json")
+    p.add_argument("run")
+    p.add_argument("--data-dir", help="folder of pg<ID>.txt files (default: the run's)")
+    p.add_argument("--quiet", action="store_true")
+    p.set_defaults(func=cmd_evaluate)
+
+    p = sub.add_parser("plot", help="loss and accuracy vs step, raw and smoothed, into RUN/plots/")
+    p.add_argument("run")
+    p.add_argument("--k", type=int, default=3, help="moving-mean width, odd (default 3, as in the study)")
+    p.add_argument("--edge", default="shrink", choices=["shrink", "valid", "zero", "reflect"], help="edge treatment")
+    p.set_defaults(func=cmd_plot)
+
+    p = sub.add_parser("data", help="list, fetch or verify the books")
+    p.add_argument("action", choices=["list", "fetch", "verify"])
+    p.add_argument("ids", nargs="*", help="ebook numbers or paths (default: the preset's books)")
+    p.add_argument("--preset", default="cpu")
+    p.add_argument("--data-dir", help="folder of pg<ID>.txt files (or set WHOWROTE_DATA)")
+    p.add_argument("--offline", action="store_true", help="never download")
+    p.set_defaults(func=cmd_data)
+
+    for extra in ("judge_cli", "compare_cli"):
+        try:
+            module = __import__(f"whowrote.{extra}", fromlist=["register"])
+        except ImportError:
+            continue
+        module.register(sub)
+    return parser
+
+
+def _quiet_libraries() -> None:
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    try:
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.set_verbosity_error()
+        hf_logging.disable_progress_bar()
+    except ImportError:
+        pass
+
+
+def _one_line_warnings() -> None:
+    def show(message, category, filename, lineno, file=None, line=None):
+        print(f"whowrote: warning: {message}", file=sys.stderr)
+    warnings.showwarning = show
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    _one_line_warnings()
+    _quiet_libraries()
+    debug = os.environ.get("WHOWROTE_DEBUG")
+    try:
+        return args.func(args)
+    except WhowroteError as exc:
+        if debug:
+            raise
+        print(f"whowrote: error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("whowrote: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except OSError as exc:  # disk full, permissions, a folder where a file was expected
+        if debug:
+            raise
+        where = f": {exc.filename}" if exc.filename else ""
+        print(f"whowrote: error: {exc.strerror or exc}{where}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+
+
+if __name__ == "__main__":
+    sys.exit(main())

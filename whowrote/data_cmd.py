@@ -1,0 +1,69 @@
+"""`whowrote data list | fetch | verify`: where each book comes from, getting it, checking it.
+
+    whowrote data list --data-dir ../shared/corpora
+    whowrote data fetch 12 2147               # into the cache ($WHOWROTE_CACHE)
+    whowrote data verify --data-dir ../shared/corpora   # words, tokens, sha256 per book
+"""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+from . import books
+from .config import resolve
+from .errors import EXIT_BAD_INPUT, EXIT_OK, WhowroteError
+
+
+def _sources(args) -> list[tuple[str, str]]:
+    if args.ids:
+        return [("-", s) for s in args.ids]
+    config = resolve(args.preset)
+    return [(label, s) for label, srcs in config.sources.items() for s in srcs]
+
+
+def _manifest(folder: Path | None) -> dict[str, str]:
+    """ebook id -> sha256 from a MANIFEST.tsv beside the books, if there is one."""
+    if not folder or not (folder / "MANIFEST.tsv").is_file():
+        return {}
+    out = {}
+    with open(folder / "MANIFEST.tsv", newline="") as fh:
+        for row in csv.reader(fh, delimiter="\t"):
+            hexes = [c for c in row if len(c) == 64 and all(ch in "0123456789abcdef" for ch in c.lower())]
+            ids = [c.removeprefix("pg").removesuffix(".txt") for c in row if c.removeprefix("pg").removesuffix(".txt").isdigit()]
+            if hexes and ids:
+                out[ids[0]] = hexes[0].lower()
+    return out
+
+
+def run(args) -> int:
+    items = _sources(args)
+    if args.action == "list":
+        for label, source in items:
+            try:
+                where = books.locate(source, args.data_dir, download=False)
+            except WhowroteError:
+                where = "not local: will be downloaded from Project Gutenberg"
+            print(f"{label}\t{source}\t{where}")
+        return EXIT_OK
+    if args.action == "fetch":
+        for _, source in items:
+            path = books.locate(source, args.data_dir, download=not args.offline)
+            print(f"{source}\t{path}")
+        return EXIT_OK
+    from .model import load_tokenizer
+    from .split import tokenize_cached
+
+    tokenizer = load_tokenizer(resolve(args.preset).model)
+    bad = 0
+    print("label\tsource\twords\ttokens\tsha256\tmanifest")
+    for label, source in items:
+        book = books.load(source, args.data_dir, download=not args.offline)
+        expected = _manifest(book.path.parent).get(source)
+        status = "-" if expected is None else ("ok" if expected == book.raw_sha256 else "MISMATCH")
+        bad += status == "MISMATCH"
+        tokens = len(tokenize_cached(book.text, tokenizer))
+        print(f"{label}\t{source}\t{len(book.text.split())}\t{tokens}\t{book.raw_sha256}\t{status}")
+    if bad:
+        raise WhowroteError(f"{bad} book(s) differ from their MANIFEST.tsv sha256", EXIT_BAD_INPUT)
+    return EXIT_OK

@@ -1,0 +1,113 @@
+"""Held-out numbers: predictions on fixed windows, accuracy/loss/F1, and calibration.
+
+Calibration is a single temperature T fitted on the validation windows (minimum NLL), then
+judged on the test windows by expected calibration error (ECE, 15 equal-width confidence
+bins) and the Brier score (mean over passages of sum_c (p_c - 1[y=c])^2), before and after.
+
+    whowrote evaluate runs/cpu-20261126-120000          # rewrites its report.json
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import torch
+
+ECE_BINS = 15
+
+
+@torch.inference_mode()
+def predict_logits(model, input_ids: np.ndarray, batch_size: int = 64, device=None, progress: bool = False) -> np.ndarray:
+    """Logits for equal-length windows (no padding needed), as float64 [n, n_labels]."""
+    from tqdm.auto import tqdm
+
+    was_training = model.training
+    model.eval()
+    device = device or next(model.parameters()).device
+    out = []
+    batches = range(0, len(input_ids), batch_size)
+    for i in tqdm(batches, desc="evaluating", unit="batch", disable=not progress, leave=False):
+        ids = torch.as_tensor(input_ids[i : i + batch_size], device=device)
+        logits = model(input_ids=ids, attention_mask=torch.ones_like(ids)).logits
+        out.append(logits.float().cpu().numpy())
+    model.train(was_training)
+    n_labels = model.config.num_labels
+    return np.concatenate(out).astype(np.float64) if out else np.zeros((0, n_labels))
+
+
+def softmax(logits: np.ndarray, temperature: float = 1.0) -> np.ndarray:
+    z = logits / temperature
+    z = z - z.max(axis=1, keepdims=True)
+    e = np.exp(z)
+    return e / e.sum(axis=1, keepdims=True)
+
+
+def nll(logits: np.ndarray, labels: np.ndarray, temperature: float = 1.0) -> float:
+    z = logits / temperature
+    logz = z.max(axis=1) + np.log(np.exp(z - z.max(axis=1, keepdims=True)).sum(axis=1))
+    return float(np.mean(logz - z[np.arange(len(labels)), labels])) if len(labels) else float("nan")
+
+
+def ece(probs: np.ndarray, labels: np.ndarray, bins: int = ECE_BINS) -> float:
+    if not len(labels):
+        return float("nan")
+    conf = probs.max(axis=1)
+    correct = probs.argmax(axis=1) == labels
+    # Bin i holds confidences in (i/bins, (i+1)/bins]; a confidence of exactly 0 joins bin 0.
+    idx = np.clip(np.ceil(conf * bins).astype(int) - 1, 0, bins - 1)
+    total = 0.0
+    for b in range(bins):
+        mask = idx == b
+        if mask.any():
+            total += mask.sum() / len(labels) * abs(correct[mask].mean() - conf[mask].mean())
+    return float(total)
+
+
+def brier(probs: np.ndarray, labels: np.ndarray) -> float:
+    onehot = np.eye(probs.shape[1])[labels]
+    return float(np.mean(np.sum((probs - onehot) ** 2, axis=1))) if len(labels) else float("nan")
+
+
+def fit_temperature(logits: np.ndarray, labels: np.ndarray) -> float:
+    """The T in [0.05, 20] minimising validation NLL of softmax(logits / T)."""
+    from scipy.optimize import minimize_scalar
+
+    if not len(labels):
+        return 1.0
+    res = minimize_scalar(lambda log_t: nll(logits, labels, math.exp(log_t)), bounds=(math.log(0.05), math.log(20)), method="bounded")
+    return float(math.exp(res.x))
+
+
+def classification_metrics(logits: np.ndarray, labels: np.ndarray, names: list[str], temperature: float = 1.0) -> dict:
+    """Everything report.json says about one set of windows."""
+    from sklearn.metrics import balanced_accuracy_score, confusion_matrix, precision_recall_fscore_support
+
+    probs = softmax(logits, temperature)
+    pred = probs.argmax(axis=1)
+    ids = list(range(len(names)))
+    p, r, f, s = precision_recall_fscore_support(labels, pred, labels=ids, zero_division=0)
+    return {
+        "windows": int(len(labels)),
+        "windows_per_label": {n: int((labels == i).sum()) for i, n in enumerate(names)},
+        "accuracy": float((pred == labels).mean()) if len(labels) else float("nan"),
+        "balanced_accuracy": float(balanced_accuracy_score(labels, pred)) if len(labels) else float("nan"),
+        "loss": nll(logits, labels, temperature),
+        "ece": ece(probs, labels),
+        "brier": brier(probs, labels),
+        "confusion_matrix": {"labels": names, "rows_true_cols_pred": confusion_matrix(labels, pred, labels=ids).tolist()},
+        "per_label": {
+            n: {"precision": float(p[i]), "recall": float(r[i]), "f1": float(f[i]), "support": int(s[i])}
+            for i, n in enumerate(names)
+        },
+        "macro_f1": float(np.mean(f)),
+    }
+
+
+def calibration_report(val_logits, val_labels, test_logits, test_labels, names) -> tuple[float, dict]:
+    """Fit T on validation, report test ECE/Brier/NLL before and after."""
+    t = fit_temperature(val_logits, val_labels)
+    def part(temp):
+        probs = softmax(test_logits, temp)
+        return {"ece": ece(probs, test_labels), "brier": brier(probs, test_labels), "nll": nll(test_logits, test_labels, temp)}
+    return t, {"temperature": t, "fitted_on": "val", "ece_bins": ECE_BINS, "test_before": part(1.0), "test_after": part(t)}
