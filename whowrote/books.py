@@ -3,7 +3,7 @@
 A source is an ebook number ("12") or a path to a .txt file. Numbers are looked up in:
   1. the data folder (`--data-dir` or $WHOWROTE_DATA): pg<ID>.txt, <ID>-0.txt or <ID>.txt
   2. the user cache ($WHOWROTE_CACHE, default ~/.cache/whowrote/books)
-  3. Project Gutenberg, downloaded with a timeout and retries, written atomically to the
+  3. Project Gutenberg (unless $WHOWROTE_OFFLINE is set), downloaded with a timeout and retries, written atomically to the
      cache, its sha256 appended to the cache's MANIFEST.tsv.
 Cleaning strips the BOM, CRLF, the Gutenberg header/footer/licence, and normalises
 typography, so an edition's typesetting cannot become the cue the classifier learns.
@@ -81,6 +81,7 @@ def locate(source: str, data_dir: str | None = None, download: bool = True) -> P
             raise WhowroteError(f"book file not found: {source}")
         return path
     folders = [Path(d) for d in (data_dir, os.environ.get("WHOWROTE_DATA")) if d] + [cache_dir()]
+    download = download and not os.environ.get("WHOWROTE_OFFLINE")
     for folder in folders:
         for path in _candidates(folder, source):
             if path.is_file():

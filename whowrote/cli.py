@@ -119,6 +119,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--preset", default="cpu")
     p.add_argument("--data-dir", help="folder of pg<ID>.txt files (or set WHOWROTE_DATA)")
     p.add_argument("--offline", action="store_true", help="never download")
+    p.add_argument("--model", help="tokenizer for the token counts (default: the preset's model)")
     p.set_defaults(func=cmd_data)
 
     for extra in ("judge_cli", "compare_cli"):

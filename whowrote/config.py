@@ -37,7 +37,7 @@ class Config:
     model: str = BUNDLED_MODEL  # "bundled", a hub name (bert-base-uncased) or a local folder
     seq_len: int = 128  # tokens per passage, [CLS] and [SEP] included
     # --- optimisation ---
-    steps: int = 150  # training iterations, one balanced batch each (the study's "epochs")
+    steps: int = 90  # training iterations, one balanced batch each (the study's "epochs")
     per_class: int = 16  # windows per label in every batch (the study: 32 + 32)
     lr: float = 5e-5  # AdamW peak learning rate: small, so pretrained knowledge survives
     weight_decay: float = 0.01
@@ -47,9 +47,9 @@ class Config:
     seed: int = 0  # drives the split, the windows drawn, and the classifier's init
     mixed_precision: str = "auto"  # auto (bf16 on GPU, none on CPU) | no | bf16 | fp16
     # --- evaluation, checkpoints, plots ---
-    eval_every: int = 25  # validation loss/accuracy every N steps (0: only at the end)
+    eval_every: int = 15  # validation loss/accuracy every N steps (0: only at the end)
     eval_windows_per_class: int = 64  # cap on the fixed validation set, per label
-    checkpoint_every: int = 50  # resumable checkpoint every N steps (0: only on Ctrl-C)
+    checkpoint_every: int = 30  # resumable checkpoint every N steps (0: only on Ctrl-C)
     smooth_k: int = 3  # centred moving-mean width for the plot (odd), as in the study
     smooth_edge: str = "shrink"  # edge treatment: shrink | valid | zero | reflect
     # --- where ---
@@ -96,7 +96,8 @@ class Config:
 
 # Presets only list what differs from the defaults above.
 PRESETS: dict[str, dict[str, Any]] = {
-    # This 2-core CPU: bundled MiniLM, 128-token passages, ~3 minutes of training.
+    # This 2-core CPU: bundled MiniLM, 90 steps of 16+16 passages of 128 tokens, ~3 minutes
+    # of training (~2 s a step); validation accuracy passes 99% around step 60-75.
     "cpu": {},
     # The study: bert-base-uncased, 150 iterations of 32 Alice + 32 Edgar windows of 256
     # tokens, a very small learning rate (the write-up gives no number; 1e-5 is small

@@ -54,7 +54,7 @@ def run(args) -> int:
     from .model import load_tokenizer
     from .split import tokenize_cached
 
-    tokenizer = load_tokenizer(resolve(args.preset).model)
+    tokenizer = load_tokenizer(args.model or resolve(args.preset).model)
     bad = 0
     print("label\tsource\twords\ttokens\tsha256\tmanifest")
     for label, source in items:

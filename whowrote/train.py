@@ -204,18 +204,16 @@ def train(config: Config | None = None, run_dir: str | Path | None = None, name:
                     _save_checkpoint(accelerator, run_dir, step, sampler, train_seconds)
                 bar.update(1)
                 bar.set_postfix(loss=f"{loss:.3f}", acc=f"{acc:.2f}", **({"val_acc": f"{last_val['accuracy']:.3f}"} if last_val else {}))
-                if stop.requested:
-                    raise KeyboardInterrupt
-        except KeyboardInterrupt:
+                if stop.requested and step < config.steps:
+                    # Ctrl-C: the step just finished is complete, so checkpoint exactly here.
+                    bar.close()
+                    _save_checkpoint(accelerator, run_dir, step, sampler, train_seconds)
+                    raise WhowroteError(f"interrupted: checkpoint saved at step {step}; continue with: "
+                                        f"whowrote train --resume {run_dir}", EXIT_INTERRUPTED)
+        except KeyboardInterrupt:  # a second Ctrl-C: stop now, keep the last periodic checkpoint
             bar.close()
-            done = step if stop.requested else step - 1  # a step cut off mid-way is not kept
-            if stop.requested:
-                _save_checkpoint(accelerator, run_dir, done, sampler, train_seconds)
-                where = f"checkpoint saved at step {done}"
-            else:
-                where = "the last periodic checkpoint is kept"
-            raise WhowroteError(f"interrupted: {where}; continue with: whowrote train --resume {run_dir}",
-                                EXIT_INTERRUPTED) from None
+            raise WhowroteError(f"interrupted: the last periodic checkpoint is kept; continue with: "
+                                f"whowrote train --resume {run_dir}", EXIT_INTERRUPTED) from None
     bar.close()
 
     accelerator.wait_for_everyone()

@@ -1,0 +1,110 @@
+"""Shared fixtures: an isolated cache, synthetic 'books' in two invented styles, and a tiny
+BERT (built from a BertConfig, random weights) with its own WordPiece vocabulary."""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+import pytest
+
+SHARED_CORPORA = Path(__file__).resolve().parents[1].parent / "shared" / "corpora"
+
+# Two invented styles with disjoint content words and shared function words.
+STYLE_A = ("kitten queen looking glass chess pawn knight curious garden mirror "
+           "tweedle jam riddle nonsense rabbit").split()
+STYLE_B = ("raven midnight dreary tomb shadow sorrow ghastly crypt melancholy "
+           "pendulum heart gloom spectre dirge lenore").split()
+FUNCTION = "the a and of to in was it that she he said very".split()
+
+
+def invented_text(style: list[str], n_words: int, seed: int) -> str:
+    rng = random.Random(seed)
+    words, sentences = [], []
+    while len(words) < n_words:
+        sentence = [rng.choice(style if rng.random() < 0.6 else FUNCTION) for _ in range(rng.randint(5, 12))]
+        words += sentence
+        sentences.append(" ".join(sentence).capitalize() + ".")
+    lines, line = [], ""
+    for s in sentences:
+        line = f"{line} {s}".strip()
+        if len(line) > 60:
+            lines.append(line)
+            line = ""
+    return "\n".join(lines + [line])
+
+
+def gutenberg_file(body: str, title: str = "A TEST BOOK") -> str:
+    return (
+        "\ufeffThe Project Gutenberg EBook of Something\r\n\r\nRelease Date: 2026\r\n\r\n"
+        f"*** START OF THIS PROJECT GUTENBERG EBOOK {title} ***\r\n\r\n"
+        + body.replace("\n", "\r\n")
+        + f"\r\n\r\n*** END OF THIS PROJECT GUTENBERG EBOOK {title} ***\r\n\r\n"
+        "Section 1. General Terms of Use and Redistributing Project Gutenberg-tm electronic works\r\n"
+    )
+
+
+@pytest.fixture(autouse=True)
+def isolated_cache(tmp_path_factory, monkeypatch):
+    cache = tmp_path_factory.getbasetemp() / "whowrote-cache"
+    monkeypatch.setenv("WHOWROTE_CACHE", str(cache))
+    monkeypatch.delenv("WHOWROTE_DATA", raising=False)
+    return cache
+
+
+@pytest.fixture(scope="session")
+def synthetic_books(tmp_path_factory) -> Path:
+    """A data folder with pg90001 (style A) and pg90002 (style B), Gutenberg-formatted."""
+    folder = tmp_path_factory.mktemp("books")
+    (folder / "pg90001.txt").write_text(gutenberg_file(invented_text(STYLE_A, 9000, 1)), newline="")
+    (folder / "pg90002.txt").write_text(gutenberg_file(invented_text(STYLE_B, 12000, 2)), newline="")
+    return folder
+
+
+@pytest.fixture(scope="session")
+def tiny_model(tmp_path_factory) -> Path:
+    """A 2-layer, 32-wide BERT with a word-level vocabulary covering the invented styles."""
+    from transformers import BertConfig, BertModel, BertTokenizer
+
+    folder = tmp_path_factory.mktemp("tiny-bert")
+    vocab = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", ".", ",", '"', "'", "-", "\u2014"]
+    vocab += sorted(set(STYLE_A + STYLE_B + FUNCTION))
+    tokenizer = BertTokenizer(vocab={w: i for i, w in enumerate(vocab)}, do_lower_case=True)
+    assert len(tokenizer) == len(vocab)
+    config = BertConfig(vocab_size=len(vocab), hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
+                        intermediate_size=64, max_position_embeddings=128)
+    import torch
+
+    torch.manual_seed(0)
+    BertModel(config).save_pretrained(folder)
+    tokenizer.save_pretrained(folder)
+    return folder
+
+
+@pytest.fixture
+def tiny_config(synthetic_books, tiny_model, tmp_path):
+    from whowrote.config import resolve
+
+    return resolve(
+        "cpu", model=str(tiny_model), sources={"alice": ["90001"], "edgar": ["90002"]},
+        data_dir=str(synthetic_books), seq_len=32, block_len=128, per_class=8, steps=30, lr=3e-3,
+        warmup_frac=0.0, eval_every=10, eval_windows_per_class=16, checkpoint_every=10,
+        output_dir=str(tmp_path / "runs"),
+    )
+
+
+@pytest.fixture(scope="session")
+def trained(tmp_path_factory, synthetic_books, tiny_model):
+    """One finished tiny run, shared by the tests that only read it."""
+    from whowrote.config import resolve
+    from whowrote.train import train
+
+    config = resolve("cpu", model=str(tiny_model), sources={"alice": ["90001"], "edgar": ["90002"]},
+                     data_dir=str(synthetic_books), seq_len=32, block_len=128, per_class=8, steps=30, lr=3e-3,
+                     warmup_frac=0.0, eval_every=10, eval_windows_per_class=16, checkpoint_every=10,
+                     output_dir=str(tmp_path_factory.mktemp("runs")))
+    return train(config, name="tiny", progress=False)
+
+
+def needs_corpora():
+    return pytest.mark.skipif(not (SHARED_CORPORA / "pg12.txt").is_file(), reason="../shared/corpora is absent")

@@ -1,0 +1,69 @@
+import pytest
+
+from whowrote.config import PRESETS, Config, from_dict, parse_sources, resolve
+from whowrote.errors import WhowroteError
+
+
+def test_presets_resolve_and_paper_is_the_study():
+    for name in PRESETS:
+        assert resolve(name).preset == name
+    paper = resolve("paper")
+    assert (paper.model, paper.steps, paper.per_class, paper.seq_len) == ("bert-base-uncased", 150, 32, 256)
+    assert paper.sources == {"alice": ["12"], "edgar": ["2147", "2148", "2149", "2150", "2151"]}
+    assert paper.lr <= 2e-5
+    course = resolve("course")
+    assert course.sources == {"alice": ["11"], "edgar": ["2148"]} and course.lr == 5e-7
+    assert resolve("cpu").model == "bundled"
+
+
+def test_overrides_apply_in_order_preset_toml_flags(tmp_path):
+    toml = tmp_path / "run.toml"
+    toml.write_text('steps = 7\nlr = 1e-4\n[sources]\nalice = ["11"]\nedgar = ["2148", "2149"]\n')
+    c = resolve("paper", str(toml), steps="9")
+    assert c.steps == 9 and c.lr == 1e-4 and c.seq_len == 256
+    assert c.sources == {"alice": ["11"], "edgar": ["2148", "2149"]}
+
+
+def test_round_trip_through_dict():
+    c = resolve("course", seed=5)
+    assert from_dict(c.to_dict()) == c
+
+
+@pytest.mark.parametrize("kwargs,match", [
+    ({"seq_len": 4}, "seq_len"),
+    ({"steps": 0}, "steps"),
+    ({"schedule": "exotic"}, "schedule"),
+    ({"lr": "fast"}, "lr"),
+    ({"val_frac": 0.6, "test_frac": 0.5}, "val_frac"),
+    ({"block_len": 10, "seq_len": 64}, "block_len"),
+    ({"sources": {"alice": ["12"]}}, "two labels"),
+])
+def test_bad_values_are_clear_errors(kwargs, match):
+    with pytest.raises(WhowroteError, match=match):
+        resolve("cpu", **kwargs)
+
+
+def test_unknown_preset_and_setting():
+    with pytest.raises(WhowroteError, match="unknown preset 'gpu'.*cpu, paper"):
+        resolve("gpu")
+    with pytest.raises(WhowroteError, match="unknown setting"):
+        resolve("cpu", learning_rate=1)
+
+
+def test_bad_toml(tmp_path):
+    bad = tmp_path / "x.toml"
+    bad.write_text("steps = = 3")
+    with pytest.raises(WhowroteError, match="not valid TOML"):
+        resolve("cpu", str(bad))
+    with pytest.raises(WhowroteError, match="not found"):
+        resolve("cpu", str(tmp_path / "none.toml"))
+
+
+def test_parse_sources():
+    assert parse_sources(["alice=12", "edgar=2147,2148", "edgar=2149"]) == {"alice": ["12"], "edgar": ["2147", "2148", "2149"]}
+    with pytest.raises(WhowroteError):
+        parse_sources(["alice"])
+
+
+def test_labels_follow_source_order():
+    assert Config().labels == ["alice", "edgar"]

@@ -1,0 +1,146 @@
+"""The judge on a tiny trained run: windows, combination, calibration, inputs, errors, CLI."""
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from tests.conftest import STYLE_A, STYLE_B, invented_text
+from whowrote import Judge
+from whowrote.errors import WhowroteError
+from whowrote.inputs import file_chunks, records_from_args, records_from_jsonl
+from whowrote.judge import Record
+
+A_TEXT = invented_text(STYLE_A, 400, 11)
+B_TEXT = invented_text(STYLE_B, 400, 12)
+
+
+@pytest.fixture(scope="module")
+def judge(trained):
+    return Judge.load(trained)
+
+
+def test_load_from_run_or_model_folder_reads_seq_len_and_temperature(trained, judge):
+    meta = json.loads((trained / "model" / "whowrote.json").read_text())
+    assert judge.seq_len == meta["seq_len"] == 32 and judge.temperature == meta["temperature"]
+    assert Judge.load(trained / "model").labels == judge.labels == ["alice", "edgar"]
+
+
+def test_judges_invented_styles_and_flags_short_text(judge):
+    a, b, short = judge.score([A_TEXT, B_TEXT, "the kitten"])
+    assert (a.label, b.label) == ("alice", "edgar")
+    assert a.windows > 1 and not a.flags
+    assert short.windows == 1 and short.flags == ["short"] and short.tokens == 2
+    for s in (a, b, short):
+        assert sum(s.probs.values()) == pytest.approx(1.0)
+
+
+def test_windows_cover_the_text_with_offsets_and_end_aligned(judge):
+    text = A_TEXT[:1500]
+    wins = list(judge.windows([text]))
+    n_tokens = len(judge.tokenizer(text, add_special_tokens=False)["input_ids"])
+    assert all(len(w) == judge.content for w, *_ in wins)
+    assert wins[0][1] == 0 and wins[-1][2] == len(text.rstrip())
+    assert wins[-1][3] == n_tokens  # the last window ends on the last token
+    starts = [s for _, s, _, _ in wins]
+    assert starts == sorted(starts)
+    first_ids = judge.tokenizer(text[wins[1][1]:wins[1][2]], add_special_tokens=False)["input_ids"]
+    assert first_ids == wins[1][0]  # offsets point at exactly the window's text
+
+
+def test_text_score_is_mean_log_probability_of_windows(judge):
+    (s,) = judge.score([A_TEXT + "\n" + B_TEXT[:300]], details=True)
+    logp = np.array([[np.log(w["probs"][l]) for l in judge.labels] for w in s.window_details])
+    mean = logp.mean(axis=0)
+    expected = np.exp(mean - mean.max()) / np.exp(mean - mean.max()).sum()
+    assert [s.probs[l] for l in judge.labels] == pytest.approx(expected.tolist())
+    assert len(s.window_details) == s.windows
+
+
+def test_temperature_is_applied(trained):
+    cold, hot = Judge.load(trained), Judge.load(trained)
+    cold.temperature, hot.temperature = 1.0, 4.0
+    p1 = cold.score([A_TEXT[:100]])[0].probs["alice"]
+    p4 = hot.score([A_TEXT[:100]])[0].probs["alice"]
+    assert abs(p4 - 0.5) < abs(p1 - 0.5)
+
+
+def test_streamed_file_scores_like_the_whole_text(judge, tmp_path, monkeypatch):
+    import whowrote.inputs as inputs
+
+    f = tmp_path / "long.txt"
+    f.write_text(A_TEXT * 3)
+    monkeypatch.setattr(inputs, "CHUNK_CHARS", 97)  # many small reads, cut on whitespace
+    assert "".join(file_chunks(f)) == A_TEXT * 3
+    (streamed,) = judge.score_records([Record("f", file_chunks(f))])
+    (whole,) = judge.score([A_TEXT * 3])
+    assert streamed.windows == whole.windows and streamed.probs == pytest.approx(whole.probs)
+
+
+def test_a_batch_goes_on_past_bad_records(judge, tmp_path):
+    binary = tmp_path / "image.txt"
+    binary.write_bytes(b"\x89PNG\x00\x00\x01")
+    latin = tmp_path / "latin.txt"
+    latin.write_bytes("caf\u00e9 ol\u00e9".encode("latin-1"))
+    folder = tmp_path / "folder"
+    folder.mkdir()
+    (folder / "one.txt").write_text(B_TEXT)
+    args = [A_TEXT, "   ", str(binary), str(latin), str(tmp_path / "missing.txt"), str(folder)]
+    scores = list(judge.score_records(records_from_args(args)))
+    assert [bool(s.error) for s in scores] == [False, True, True, True, True, False]
+    assert "empty" in scores[1].error and "binary" in scores[2].error
+    assert "not UTF-8" in scores[3].error and "no such file" in scores[4].error
+    assert scores[5].id.endswith("one.txt") and scores[5].label == "edgar"
+
+
+def test_jsonl_keeps_ids_and_fields_and_reports_bad_lines():
+    lines = ['{"id": 7, "text": "a b", "model": "m1"}', "{not json", '{"text": 3}', "", '{"text": "c"}']
+    recs = list(records_from_jsonl(lines, "in"))
+    assert [r.id for r in recs] == ["7", "in:2", "in:3", "in:5"]
+    assert recs[0].extra == {"model": "m1"} and recs[1].error and recs[2].error and not recs[3].error
+
+
+def test_not_a_classifier_is_a_clear_error(tmp_path, tiny_model):
+    with pytest.raises(WhowroteError, match="not a model folder"):
+        Judge.load(tmp_path)
+    with pytest.raises(WhowroteError, match="not a sequence classifier"):
+        Judge.load(tiny_model)  # a bare BertModel
+    with pytest.raises(WhowroteError, match="not found"):
+        Judge.load(tmp_path / "nope")
+
+
+def run_judge(*args, stdin=""):
+    return subprocess.run([sys.executable, "-m", "whowrote", "judge", *args], input=stdin,
+                          capture_output=True, text=True, timeout=300)
+
+
+def test_cli_json_report_and_exit_codes(trained, tmp_path):
+    samples = "".join(json.dumps(r) + "\n" for r in [
+        {"id": "s1", "text": A_TEXT[:400], "model": "gen-a", "prompt": "p1"},
+        {"id": "s2", "text": B_TEXT[:400], "model": "gen-b", "prompt": "p1"},
+        {"id": "s3", "text": A_TEXT[400:800], "model": "gen-a", "prompt": "p2"},
+    ]) + "{broken\n"
+    proc = run_judge("--model", str(trained), "--jsonl", "-", "--json", "--report", str(tmp_path / "rep"), stdin=samples)
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr  # one bad record: partial
+    out = [json.loads(l) for l in proc.stdout.splitlines()]
+    assert [o["id"] for o in out] == ["s1", "s2", "s3", "stdin:4"]
+    assert out[0]["model"] == "gen-a" and out[0]["prompt"] == "p1" and out[0]["label"] == "alice"
+    assert "error" in out[3] and "stdin line 4" in proc.stderr
+    report = json.loads((tmp_path / "rep" / "report.json").read_text())
+    assert report["overall"]["scored"] == 3 and report["overall"]["errors"] == 1
+    assert report["groups"]["model"]["gen-a"]["by_label"]["alice"]["count"] == 2
+    assert set(report["groups"]["prompt"]) == {"p1", "p2"}
+    assert (tmp_path / "rep" / "p_alice_hist.png").stat().st_size > 1000
+    assert (tmp_path / "rep" / "report.md").read_text().count("| model = ") == 2
+
+
+def test_cli_table_windows_and_all_bad(trained):
+    proc = run_judge("--model", str(trained), "--windows", A_TEXT[:600])
+    assert proc.returncode == 0
+    assert proc.stdout.splitlines()[1].startswith("text1") and "chars" in proc.stdout
+    proc = run_judge("--model", str(trained), "", "missing.txt")
+    assert proc.returncode == 2 and proc.stderr.count("whowrote: error:") == 2
+    proc = run_judge("--model", "/nonexistent/model", "text")
+    assert proc.returncode == 2 and proc.stderr.strip().count("\n") == 0 and "Traceback" not in proc.stderr

@@ -1,0 +1,99 @@
+import numpy as np
+import pytest
+
+from whowrote.errors import WhowroteError
+from whowrote.split import (BalancedSampler, LabelStream, assign_blocks, disjoint_windows, fold_parts,
+                            kfold_blocks, make_blocks)
+
+
+def unique_stream(label: str, n: int, offset: int, block_len: int, width: int) -> LabelStream:
+    """Every token id is unique, so 'shares a token' is the same as 'shares a value'."""
+    return LabelStream(label, np.arange(offset, offset + n, dtype=np.int64), make_blocks([n], block_len, width), [n])
+
+
+def test_blocks_tile_each_book_and_never_cross_books():
+    blocks = make_blocks([2500, 300, 50], block_len=1000, min_len=100)
+    assert blocks == [(0, 1000), (1000, 2500), (2500, 2800)]  # tail joins last block; 50 < min_len dropped
+
+
+def test_assignment_is_disjoint_complete_deterministic_and_spread():
+    parts = assign_blocks(40, 0.1, 0.1, seed=3)
+    all_ids = np.concatenate([parts["train"], parts["val"], parts["test"]])
+    assert sorted(all_ids.tolist()) == list(range(40))
+    assert len(parts["test"]) == 4 and len(parts["val"]) == 4
+    # one test block in each quarter of the book, not just its ending
+    assert sorted((parts["test"] // 10).tolist()) == [0, 1, 2, 3]
+    again = assign_blocks(40, 0.1, 0.1, seed=3)
+    assert all(np.array_equal(parts[p], again[p]) for p in parts)
+    other = assign_blocks(40, 0.1, 0.1, seed=4)
+    assert not all(np.array_equal(parts[p], other[p]) for p in parts)
+
+
+def test_too_few_blocks_is_a_clear_error():
+    with pytest.raises(WhowroteError, match="at least 3"):
+        assign_blocks(2, 0.1, 0.1, 0)
+
+
+def test_no_test_or_validation_window_shares_a_token_with_training():
+    width = 30
+    streams = [unique_stream("alice", 4000, 0, 200, width), unique_stream("edgar", 20000, 10**6, 200, width)]
+    parts = [assign_blocks(len(s.blocks), 0.1, 0.1, seed=i) for i, s in enumerate(streams)]
+    sampler = BalancedSampler(streams, [p["train"] for p in parts], width, per_class=16, seed=0, cls_id=-1, sep_id=-2)
+    seen = set()
+    for _ in range(300):
+        ids, _ = sampler.draw()
+        seen.update(ids[:, 1:-1].ravel().tolist())
+    for stream, p in zip(streams, parts):
+        for part in ("val", "test"):
+            held_out = set(disjoint_windows(stream, p[part], width).ravel().tolist())
+            assert held_out and not held_out & seen
+
+
+def test_disjoint_windows_do_not_overlap_and_stay_in_blocks():
+    stream = unique_stream("a", 1000, 0, 100, 30)
+    w = disjoint_windows(stream, [0, 2], 30)
+    assert w.shape == (6, 30)  # 3 windows per 100-token block
+    assert len(set(w.ravel().tolist())) == w.size
+    assert set(w.ravel().tolist()) <= set(range(0, 100)) | set(range(200, 300))
+    capped = disjoint_windows(stream, range(10), 30, limit=5)
+    assert len(capped) == 5 and capped[0][0] == 0 and capped[-1][0] == 960  # spread, not the first 5
+
+
+def test_sampler_is_balanced_labelled_and_framed_with_special_tokens():
+    streams = [unique_stream("alice", 3000, 0, 500, 14), unique_stream("edgar", 60000, 10**6, 500, 14)]
+    sampler = BalancedSampler(streams, [np.arange(len(s.blocks)) for s in streams], 14, per_class=32, seed=1,
+                              cls_id=101, sep_id=102)
+    ids, labels = sampler.draw()
+    assert ids.shape == (64, 16)
+    assert labels.tolist() == [0] * 32 + [1] * 32
+    assert (ids[:, 0] == 101).all() and (ids[:, -1] == 102).all()
+    assert (ids[:32, 1:-1] < 10**6).all() and (ids[32:, 1:-1] >= 10**6).all()
+    # contiguous windows inside one block
+    body = ids[:, 1:-1]
+    assert (np.diff(body, axis=1) == 1).all()
+    assert (body[:32, 0] // 500 == body[:32, -1] // 500).all()  # 3000 = 6 whole blocks of 500
+
+
+def test_sampler_state_round_trips():
+    streams = [unique_stream("a", 3000, 0, 500, 10), unique_stream("b", 3000, 10**6, 500, 10)]
+    make = lambda: BalancedSampler(streams, [np.arange(6)] * 2, 10, 4, 0, 1, 2)
+    s1 = make()
+    s1.draw()
+    state = s1.state_dict()
+    expected = s1.draw()[0]
+    s2 = make()
+    s2.load_state_dict(state)
+    assert np.array_equal(s2.draw()[0], expected)
+
+
+def test_kfold_puts_every_block_in_test_exactly_once():
+    folds = kfold_blocks(23, 5, seed=0)
+    tests = [fold_parts(folds, f, 0.1, 0)["test"] for f in range(5)]
+    assert sorted(np.concatenate(tests).tolist()) == list(range(23))
+    for f in range(5):
+        parts = fold_parts(folds, f, 0.1, 0)
+        assert not set(parts["train"]) & set(parts["test"]) and not set(parts["val"]) & set(parts["test"])
+        assert not set(parts["train"]) & set(parts["val"])
+        assert len(parts["train"]) + len(parts["val"]) + len(parts["test"]) == 23
+    with pytest.raises(WhowroteError):
+        kfold_blocks(3, 5, 0)

@@ -1,0 +1,122 @@
+"""Training on a tiny BERT built from a BertConfig: it learns, resumes exactly, stops cleanly."""
+
+import json
+import os
+import signal
+
+import numpy as np
+import pytest
+import torch
+
+from whowrote.errors import EXIT_DIVERGED, EXIT_INTERRUPTED, WhowroteError
+from whowrote.train import train
+
+
+def rows(run_dir, kind):
+    return [r for r in map(json.loads, (run_dir / "metrics.jsonl").read_text().splitlines()) if r["kind"] == kind]
+
+
+def test_tiny_model_learns_two_invented_styles(trained):
+    train_rows = rows(trained, "train")
+    assert [r["step"] for r in train_rows] == list(range(1, 31))
+    first, last = np.mean([r["loss"] for r in train_rows[:3]]), np.mean([r["loss"] for r in train_rows[-3:]])
+    assert last < first
+    report = json.loads((trained / "report.json").read_text())
+    assert report["test"]["balanced_accuracy"] >= 0.95
+    assert report["steps"] == 30 and report["train_seconds"] > 0
+    assert set(report["test"]["windows_per_label"]) == {"alice", "edgar"}
+    assert report["calibration"]["temperature"] > 0
+
+
+def test_run_folder_layout_and_pipeline_loads_model(trained):
+    from transformers import pipeline
+
+    for name in ("config.json", "metrics.jsonl", "report.json", "README.md", "model/model.safetensors",
+                 "model/whowrote.json", "plots/training_k3_shrink.png", "plots/training_k3_shrink.svg"):
+        assert (trained / name).is_file(), name
+    assert not (trained / "checkpoint").exists()
+    meta = json.loads((trained / "config.json").read_text())
+    assert meta["format"] == "whowrote.run/1" and meta["split"]["alice"]["blocks"]["test"] >= 1
+    assert {b["source"] for b in meta["books"]} == {"90001", "90002"} and all(len(b["sha256"]) == 64 for b in meta["books"])
+    clf = pipeline("text-classification", model=str(trained / "model"))
+    out = clf(["the kitten said the queen was curious", "the raven in the midnight gloom of the tomb"])
+    assert [o["label"] for o in out] == ["alice", "edgar"]
+
+
+def _signal_at_step(monkeypatch, step_to_interrupt):
+    """Deliver a real SIGINT while the given step's batch is being drawn."""
+    from whowrote.split import BalancedSampler
+
+    original, calls = BalancedSampler.draw, {"n": 0}
+
+    def draw(self):
+        calls["n"] += 1
+        if calls["n"] == step_to_interrupt:
+            os.kill(os.getpid(), signal.SIGINT)
+        return original(self)
+    monkeypatch.setattr(BalancedSampler, "draw", draw)
+
+
+def test_ctrl_c_checkpoints_and_resume_equals_uninterrupted(tiny_config, monkeypatch, tmp_path):
+    torch.set_num_threads(1)  # bit-for-bit comparisons want the same reduction order in both runs
+    tiny_config.steps, tiny_config.checkpoint_every = 12, 5
+    reference = train(tiny_config, name="straight", progress=False)
+
+    with monkeypatch.context() as m:
+        _signal_at_step(m, 8)
+        with pytest.raises(WhowroteError) as info:
+            train(tiny_config, name="cut", progress=False)
+    assert info.value.exit_code == EXIT_INTERRUPTED and "--resume" in str(info.value)
+    cut = tmp_path / "runs" / "cut"
+    state = json.loads((cut / "checkpoint" / "trainer_state_0.json").read_text())
+    assert state["step"] == 8 and (cut / "checkpoint" / "model.safetensors").is_file()
+    assert not (cut / "model").exists()
+
+    resumed = train(run_dir=cut, resume=True, progress=False)
+    straight_rows = [(r["kind"], r["step"], r["loss"], r["accuracy"]) for r in rows(reference, "train") + rows(reference, "val")]
+    resumed_rows = [(r["kind"], r["step"], r["loss"], r["accuracy"]) for r in rows(resumed, "train") + rows(resumed, "val")]
+    assert resumed_rows == straight_rows  # bit for bit, every step once
+    a = json.loads((reference / "report.json").read_text())["test"]
+    b = json.loads((resumed / "report.json").read_text())["test"]
+    assert a["loss"] == b["loss"] and a["accuracy"] == b["accuracy"]
+
+
+def test_second_ctrl_c_keeps_last_periodic_checkpoint_and_resume_still_matches(tiny_config, tmp_path):
+    from whowrote.split import BalancedSampler
+
+    torch.set_num_threads(1)
+    tiny_config.steps, tiny_config.checkpoint_every = 10, 4
+    reference = train(tiny_config, name="ref", progress=False)
+    original, calls = BalancedSampler.draw, {"n": 0}
+
+    def draw(self):  # two Ctrl-C in a row while step 6 is drawn: no time for a new checkpoint
+        calls["n"] += 1
+        if calls["n"] == 6:
+            os.kill(os.getpid(), signal.SIGINT)
+            os.kill(os.getpid(), signal.SIGINT)
+        return original(self)
+
+    with pytest.MonkeyPatch.context() as m:
+        m.setattr(BalancedSampler, "draw", draw)
+        with pytest.raises(WhowroteError, match="last periodic checkpoint"):
+            train(tiny_config, name="crash", progress=False)
+    crashed = tmp_path / "runs" / "crash"
+    assert json.loads((crashed / "checkpoint" / "trainer_state_0.json").read_text())["step"] == 4
+    assert [r["step"] for r in rows(crashed, "train")] == [1, 2, 3, 4, 5]
+    resumed = train(run_dir=crashed, resume=True, progress=False)
+    assert [(r["step"], r["loss"]) for r in rows(resumed, "train")] == [(r["step"], r["loss"]) for r in rows(reference, "train")]
+
+
+def test_nan_loss_stops_with_a_clear_message(tiny_config, monkeypatch):
+    from transformers.modeling_outputs import SequenceClassifierOutput
+    from transformers import BertForSequenceClassification
+
+    original = BertForSequenceClassification.forward
+
+    def forward(self, *a, **k):
+        out = original(self, *a, **k)
+        return SequenceClassifierOutput(loss=out.loss * float("nan"), logits=out.logits)
+    monkeypatch.setattr(BertForSequenceClassification, "forward", forward)
+    with pytest.raises(WhowroteError, match="loss became nan at step 1") as info:
+        train(tiny_config, name="nan", progress=False)
+    assert info.value.exit_code == EXIT_DIVERGED

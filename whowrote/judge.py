@@ -1,0 +1,221 @@
+"""The judge: S = P(label | text) for any text, calibrated, from a trained run or model folder.
+
+A text is cut into token windows of the run's seq_len (stride: half a window, the last one
+aligned to the end). Each window gets temperature-scaled log-probabilities; the text's
+score is their mean, renormalised: P(c) ∝ exp(mean_w log p_w(c)) — the geometric mean of
+the windows' probabilities, so one odd window cannot outvote a consistent text. Windows
+from many texts are sorted by length and batched with dynamic padding under
+torch.inference_mode. Long files are read in chunks, never whole.
+
+    from whowrote import Judge
+    judge = Judge.load("runs/cpu-20261126-120000")
+    judge.score(["Once upon a midnight dreary..."])[0].probs["edgar"]
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterable, Iterator
+
+import numpy as np
+import torch
+
+from .errors import WhowroteError
+from .evaluate import softmax
+
+FLUSH_WINDOWS = 512  # windows collected before a batch pass: enough to sort by length well
+SHORT_TOKENS = 32  # texts under this many tokens are scored but flagged "short"
+
+
+@dataclass
+class Score:
+    """The judgement of one text (or the error that kept it from being judged)."""
+
+    id: str | None
+    label: str | None = None
+    probs: dict[str, float] = field(default_factory=dict)
+    windows: int = 0
+    tokens: int = 0
+    flags: list[str] = field(default_factory=list)
+    window_details: list[dict] | None = None  # with Judge.score(..., details=True)
+    extra: dict = field(default_factory=dict)  # input fields carried through (JSONL)
+    error: str | None = None
+
+    def to_dict(self) -> dict:
+        out = {**self.extra, "id": self.id}
+        if self.error:
+            return {**out, "error": self.error}
+        out.update(label=self.label, probs=self.probs, windows=self.windows, tokens=self.tokens, flags=self.flags)
+        if self.window_details is not None:
+            out["window_details"] = self.window_details
+        return out
+
+
+@dataclass
+class Record:
+    """One input: an id, its text as chunks (so a file is streamed), and fields to carry."""
+
+    id: str | None
+    chunks: Iterable[str] = ()
+    extra: dict = field(default_factory=dict)
+    error: str | None = None
+
+
+class _Tally:
+    def __init__(self, record: Record, n_labels: int, details: bool):
+        self.record, self.windows, self.tokens = record, 0, 0
+        self.logp_sum = np.zeros(n_labels)
+        self.details = [] if details else None
+        self.error = record.error
+
+
+class Judge:
+    def __init__(self, model, tokenizer, labels: list[str], seq_len: int, temperature: float = 1.0,
+                 stride: int | None = None, batch_size: int = 32, device: str | None = None):
+        self.model, self.tokenizer, self.labels = model, tokenizer, labels
+        self.seq_len, self.temperature = seq_len, temperature
+        self.content = seq_len - 2
+        self.stride = stride or max(1, self.content // 2)
+        self.batch_size = batch_size
+        self.device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
+        self.model.to(self.device).eval()
+
+    @classmethod
+    def load(cls, path: str | Path, **kwargs) -> "Judge":
+        """From a run folder (uses RUN/model) or a model folder; applies its fitted temperature."""
+        from .model import load_classifier
+
+        path = Path(path)
+        if not path.exists():
+            raise WhowroteError(f"model folder not found: {path}")
+        folder = path / "model" if (path / "model" / "config.json").is_file() else path
+        model, tokenizer = load_classifier(folder)
+        meta_path = folder / "whowrote.json"
+        meta = json.loads(meta_path.read_text()) if meta_path.is_file() else {}
+        labels = [model.config.id2label[i] for i in range(model.config.num_labels)]
+        seq_len = int(meta.get("seq_len") or min(getattr(tokenizer, "model_max_length", 512), 512))
+        torch.set_num_threads(os.cpu_count() or 1)
+        return cls(model, tokenizer, labels, seq_len, float(meta.get("temperature", 1.0)), **kwargs)
+
+    # --- windows -------------------------------------------------------------------------
+    def _encode(self, chunk: str, base: int) -> tuple[list[int], list[tuple[int, int]]]:
+        enc = self.tokenizer(chunk, add_special_tokens=False, return_offsets_mapping=True, verbose=False)
+        return enc["input_ids"], [(s + base, e + base) for s, e in enc["offset_mapping"]]
+
+    def windows(self, chunks: Iterable[str]) -> Iterator[tuple[list[int], int, int, int]]:
+        """(token ids, start char, end char, tokens read so far) of each window, reading
+        chunks only as needed, so a long file is never held whole."""
+        ids, offsets, base, pos, emitted = [], [], 0, 0, False
+        c = self.content
+        for chunk in chunks:
+            new_ids, new_offsets = self._encode(chunk, base)
+            base += len(chunk)
+            ids += new_ids
+            offsets += new_offsets
+            while len(ids) >= c + self.stride:  # keep a full window behind, to align the last one
+                yield ids[:c], offsets[0][0], offsets[c - 1][1], pos + c
+                emitted = True
+                del ids[: self.stride], offsets[: self.stride]
+                pos += self.stride
+        if len(ids) >= c:
+            yield ids[:c], offsets[0][0], offsets[c - 1][1], pos + c
+            if len(ids) > c:
+                yield ids[-c:], offsets[-c][0], offsets[-1][1], pos + len(ids)
+        elif ids and not emitted:
+            yield ids, offsets[0][0], offsets[-1][1], len(ids)
+
+    # --- scoring -------------------------------------------------------------------------
+    @torch.inference_mode()
+    def _logp(self, windows: list[list[int]]) -> np.ndarray:
+        """Temperature-scaled log-probabilities, one row per window, batched by length."""
+        order = sorted(range(len(windows)), key=lambda i: len(windows[i]))
+        out = np.zeros((len(windows), len(self.labels)))
+        cls_id, sep_id, pad_id = self.tokenizer.cls_token_id, self.tokenizer.sep_token_id, self.tokenizer.pad_token_id or 0
+        for b in range(0, len(order), self.batch_size):
+            idx = order[b : b + self.batch_size]
+            width = max(len(windows[i]) for i in idx) + 2
+            ids = torch.full((len(idx), width), pad_id, dtype=torch.long)
+            mask = torch.zeros((len(idx), width), dtype=torch.long)
+            for row, i in enumerate(idx):
+                seq = [cls_id, *windows[i], sep_id]
+                ids[row, : len(seq)] = torch.tensor(seq)
+                mask[row, : len(seq)] = 1
+            logits = self.model(input_ids=ids.to(self.device), attention_mask=mask.to(self.device)).logits
+            out[idx] = np.log(np.clip(softmax(logits.float().cpu().numpy().astype(np.float64), self.temperature), 1e-300, None))
+        return out
+
+    def score_records(self, records: Iterable[Record], details: bool = False, progress=None) -> Iterator[Score]:
+        """Scores in input order; a bad record yields a Score with `error`, the rest go on."""
+        finished: list[_Tally] = []
+        pending: list[tuple[_Tally, list[int], int, int]] = []
+
+        def flush():
+            if pending:
+                logp = self._logp([w for _, w, _, _ in pending])
+                for (tally, w, start, end), lp in zip(pending, logp):
+                    tally.logp_sum += lp
+                    if tally.details is not None:
+                        p = np.exp(lp)
+                        tally.details.append({"start_char": start, "end_char": end, "tokens": len(w),
+                                              "label": self.labels[int(p.argmax())],
+                                              "probs": {l: float(v) for l, v in zip(self.labels, p)}})
+                if progress is not None:
+                    progress.update(len(pending))
+                pending.clear()
+
+        for record in records:
+            tally = _Tally(record, len(self.labels), details)
+            if not tally.error:
+                try:
+                    for w, start, end, tokens_read in self.windows(record.chunks):
+                        tally.windows += 1
+                        tally.tokens = tokens_read
+                        pending.append((tally, w, start, end))
+                        if len(pending) >= FLUSH_WINDOWS * 4:  # a huge text: score as we read
+                            flush()
+                except (UnicodeDecodeError, OSError) as exc:
+                    tally.error = _read_error(record, exc)
+                    pending[:] = [p for p in pending if p[0] is not tally]
+                if not tally.error and tally.windows == 0:
+                    tally.error = "empty text (nothing but whitespace)"
+            finished.append(tally)
+            if len(pending) >= FLUSH_WINDOWS:
+                flush()
+                yield from (self._result(t) for t in finished)
+                finished.clear()
+        flush()
+        yield from (self._result(t) for t in finished)
+
+    def _result(self, tally: _Tally) -> Score:
+        rec = tally.record
+        if tally.error:
+            return Score(rec.id, extra=rec.extra, error=tally.error)
+        mean = tally.logp_sum / tally.windows
+        probs = np.exp(mean - mean.max())
+        probs /= probs.sum()
+        flags = ["short"] if tally.tokens < SHORT_TOKENS else []
+        return Score(rec.id, self.labels[int(probs.argmax())], {l: float(p) for l, p in zip(self.labels, probs)},
+                     tally.windows, tally.tokens, flags, tally.details, rec.extra)
+
+    def score(self, texts: str | list[str], ids: list[str] | None = None, details: bool = False) -> list[Score]:
+        """Score strings; returns one Score per text, in order."""
+        if isinstance(texts, str):
+            texts = [texts]
+        ids = ids or [str(i) for i in range(len(texts))]
+        return list(self.score_records((Record(i, [t]) for i, t in zip(ids, texts)), details=details))
+
+
+def _read_error(record: Record, exc: Exception) -> str:
+    if isinstance(exc, UnicodeDecodeError):
+        return f"{record.id}: not UTF-8 text (byte {exc.start}); convert it to UTF-8"
+    return f"{record.id}: {getattr(exc, 'strerror', None) or exc}"
+
+
+def mean_probability(scores: Iterable[Score], label: str) -> float:
+    """Mean P(label) over the scores that have no error (nan if none)."""
+    values = [s.probs[label] for s in scores if not s.error]
+    return float(np.mean(values)) if values else math.nan

@@ -1,0 +1,96 @@
+"""`whowrote judge`: score texts, files, folders, stdin or JSONL with a trained classifier.
+
+Output: a table for people (default), or one JSON object per line (`--json`) with the
+input's id and extra fields carried through; `--windows` adds the per-window breakdown with
+character offsets; `--report DIR` summarises the batch (per label and per JSONL field).
+Exit codes: 0 all scored, 1 some records failed (each reported on stderr), 2 none could be
+scored or bad usage/model.
+
+    whowrote judge --model runs/x "The Queen had only one way of settling difficulties"
+    cat samples.jsonl | whowrote judge --model runs/x --jsonl - --report out/
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import sys
+
+from .errors import EXIT_BAD_INPUT, EXIT_OK, EXIT_PARTIAL, WhowroteError
+
+
+def register(sub) -> None:
+    p = sub.add_parser("judge", help="score texts with a trained classifier: P(label | text)")
+    p.add_argument("inputs", nargs="*", help="text, file, folder of .txt, or - for stdin")
+    p.add_argument("--model", required=True, help="a run folder or a model folder")
+    p.add_argument("--jsonl", action="append", default=[], metavar="FILE",
+                   help='JSONL input, one {"id", "text", ...} per line; - for stdin')
+    p.add_argument("--json", action="store_true", help="one JSON object per line on stdout")
+    p.add_argument("--windows", action="store_true", help="show the per-window breakdown")
+    p.add_argument("--report", metavar="DIR", help="write a batch report (json, md, histogram) into DIR")
+    p.add_argument("--group-by", action="append", metavar="FIELD", help="JSONL field(s) to group the report by")
+    p.add_argument("--batch-size", type=int, default=32)
+    p.add_argument("--stride", type=int, help="tokens between window starts (default: half a window)")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=run)
+
+
+def _short_id(rid, width: int) -> str:
+    rid = str(rid)
+    return rid if len(rid) <= width else "\u2026" + rid[-(width - 1):]  # the end of a path says most
+
+
+def _table_row(s, labels, width) -> str:
+    if s.error:
+        return f"{_short_id(s.id, width):<{width}}  ERROR  {s.error}"
+    probs = "  ".join(f"{s.probs[l]:>8.4f}" for l in labels)
+    return f"{_short_id(s.id, width):<{width}}  {s.label:<8}  {probs}  {s.windows:>7}  {','.join(s.flags) or '-'}"
+
+
+def run(args) -> int:
+    from .inputs import jsonl_source, records_from_args
+    from .judge import Judge
+
+    if not args.inputs and not args.jsonl:
+        raise WhowroteError("judge: give some text, a file, a folder, - for stdin, or --jsonl FILE")
+    if args.inputs.count("-") + args.jsonl.count("-") > 1:
+        raise WhowroteError("judge: standard input can be read only once")
+    if args.batch_size < 1:
+        raise WhowroteError("judge: --batch-size must be at least 1")
+    judge = Judge.load(args.model, batch_size=args.batch_size, stride=args.stride)
+    records = itertools.chain(records_from_args(args.inputs), *(jsonl_source(j) for j in args.jsonl))
+    labels, width = judge.labels, 24
+    progress = None
+    if not args.quiet and sys.stderr.isatty():
+        from tqdm.auto import tqdm
+
+        progress = tqdm(desc="judging", unit="window", file=sys.stderr, delay=2.0)  # appears after 2 s only
+    if not args.json:
+        print(f"{'id':<{width}}  {'label':<8}  " + "  ".join(f"{'P(' + l + ')':>8}" for l in labels) + "  windows  flags")
+    scores = [] if args.report else None
+    n_ok = n_bad = 0
+    for s in judge.score_records(records, details=args.windows, progress=progress):
+        if s.error:
+            n_bad += 1
+            print(f"whowrote: error: {s.error}", file=sys.stderr)
+        else:
+            n_ok += 1
+        if args.json:
+            print(json.dumps(s.to_dict(), ensure_ascii=False), flush=True)
+        else:
+            print(_table_row(s, labels, width), flush=True)
+            for w in (s.window_details or []):
+                probs = "  ".join(f"{w['probs'][l]:>8.4f}" for l in labels)
+                print(f"  chars {w['start_char']:>7}-{w['end_char']:<7}       {w['label']:<8}  {probs}")
+        if scores is not None:
+            scores.append(s)
+    if progress is not None:
+        progress.close()
+    if scores is not None:
+        from .judge_report import write
+
+        write(scores, labels, args.report, args.group_by)
+        print(f"report written to {args.report}/report.json", file=sys.stderr)
+    if n_bad and not n_ok:
+        return EXIT_BAD_INPUT
+    return EXIT_PARTIAL if n_bad else EXIT_OK
