@@ -49,7 +49,19 @@ def isolated_cache(tmp_path_factory, monkeypatch):
     cache = tmp_path_factory.getbasetemp() / "whowrote-cache"
     monkeypatch.setenv("WHOWROTE_CACHE", str(cache))
     monkeypatch.delenv("WHOWROTE_DATA", raising=False)
+    monkeypatch.delenv("WHOWROTE_OFFLINE", raising=False)  # download tests mock the network
     return cache
+
+
+@pytest.fixture
+def one_thread():
+    """Bit-for-bit comparisons need the same float reduction order in both runs."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
 
 
 @pytest.fixture(scope="session")

@@ -57,8 +57,7 @@ def _signal_at_step(monkeypatch, step_to_interrupt):
     monkeypatch.setattr(BalancedSampler, "draw", draw)
 
 
-def test_ctrl_c_checkpoints_and_resume_equals_uninterrupted(tiny_config, monkeypatch, tmp_path):
-    torch.set_num_threads(1)  # bit-for-bit comparisons want the same reduction order in both runs
+def test_ctrl_c_checkpoints_and_resume_equals_uninterrupted(tiny_config, monkeypatch, tmp_path, one_thread):
     tiny_config.steps, tiny_config.checkpoint_every = 12, 5
     reference = train(tiny_config, name="straight", progress=False)
 
@@ -81,10 +80,9 @@ def test_ctrl_c_checkpoints_and_resume_equals_uninterrupted(tiny_config, monkeyp
     assert a["loss"] == b["loss"] and a["accuracy"] == b["accuracy"]
 
 
-def test_second_ctrl_c_keeps_last_periodic_checkpoint_and_resume_still_matches(tiny_config, tmp_path):
+def test_second_ctrl_c_keeps_last_periodic_checkpoint_and_resume_still_matches(tiny_config, tmp_path, one_thread):
     from whowrote.split import BalancedSampler
 
-    torch.set_num_threads(1)
     tiny_config.steps, tiny_config.checkpoint_every = 10, 4
     reference = train(tiny_config, name="ref", progress=False)
     original, calls = BalancedSampler.draw, {"n": 0}

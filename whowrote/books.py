@@ -156,7 +156,9 @@ def normalise_typography(text: str) -> str:
     text = re.sub(r"[ \t]*(\u2014|\u2015|\u2012|-{2,})[ \t]*", " \u2014 ", text)  # every long dash
     text = re.sub(r"(?<=\w)\u2013(?=\w)", "-", text)  # en dash in ranges
     text = re.sub(r"[ \t]*\u2013[ \t]*", " \u2014 ", text)
-    text = re.sub(r"(?<![A-Za-z0-9])_([^_\n]+(?:\n[^_\n]+)?)_(?![A-Za-z0-9])", r"\1", text)  # _italics_
+    # In Gutenberg plain text "_" only marks italics (which span lines and nest with quotes:
+    # _"listen!"_) or draws rules; it is never the author's, so every one goes.
+    text = text.replace("_", "")
     text = re.sub(r"\[(Illustration|Footnote)[^\]]*\]", " ", text)
     text = re.sub(r"[ \t]+", " ", text)
     text = re.sub(r" *\n *", "\n", text)

@@ -1,0 +1,79 @@
+"""Integration on the real books in ../shared/corpora with the bundled MiniLM (skipped where
+the folder is absent). One `cpu`-preset run (~3-4 minutes on 2 cores) is shared by the
+tests that need a trained model."""
+
+import json
+
+import numpy as np
+import pytest
+
+from tests.conftest import SHARED_CORPORA, needs_corpora
+
+pytestmark = [needs_corpora(), pytest.mark.books]
+
+
+def test_real_books_clean_without_licence_or_markers():
+    from whowrote import books
+
+    lg = books.load("12", str(SHARED_CORPORA))
+    assert lg.had_markers and lg.text.startswith("THROUGH THE LOOKING-GLASS")
+    for book in (lg, books.load("2148", str(SHARED_CORPORA))):
+        assert "Project Gutenberg" not in book.text and "START OF" not in book.text
+        assert not set("\u2018\u2019\u201c\u201d\u00a0\r\ufeff") & set(book.text)
+        assert "_" not in book.text
+
+
+def test_real_split_copes_with_the_imbalance_and_never_leaks():
+    from whowrote.config import resolve
+    from whowrote.data import prepare
+    from whowrote.model import load_tokenizer
+
+    config = resolve("cpu", data_dir=str(SHARED_CORPORA))
+    prep = prepare(config, load_tokenizer(config.model))
+    summary = prep.summary()
+    assert 35_000 < summary["alice"]["tokens"] < 50_000 and summary["edgar"]["tokens"] > 500_000
+    for label, stream, parts in zip(prep.labels, prep.streams, prep.parts):
+        assert all(summary[label]["disjoint_windows"][p] > 0 for p in ("train", "val", "test"))
+        covered = [set(range(*stream.blocks[b])) for p in ("train", "val", "test") for b in parts[p]]
+        assert sum(map(len, covered)) == len(set().union(*covered)) == len(stream.tokens)
+
+
+@pytest.fixture(scope="module")
+def cpu_run(tmp_path_factory):
+    from whowrote.config import resolve
+    from whowrote.train import train
+
+    config = resolve("cpu", data_dir=str(SHARED_CORPORA), output_dir=str(tmp_path_factory.mktemp("runs")))
+    return train(config, name="cpu", progress=False)
+
+
+def test_cpu_preset_reaches_99_percent_on_held_out_blocks(cpu_run):
+    report = json.loads((cpu_run / "report.json").read_text())
+    assert report["test"]["accuracy"] >= 0.99
+    assert report["test"]["balanced_accuracy"] >= 0.95
+    assert report["calibration"]["test_after"]["ece"] <= 0.02
+    rows = [json.loads(l) for l in (cpu_run / "metrics.jsonl").read_text().splitlines()]
+    train_loss = [r["loss"] for r in rows if r["kind"] == "train"]
+    assert np.mean(train_loss[:5]) > np.mean(train_loss[-5:])  # L_initial > L_final, as in the study
+
+
+def test_saved_model_loads_offline_in_a_plain_pipeline(cpu_run):
+    from transformers import pipeline
+
+    clf = pipeline("text-classification", model=str(cpu_run / "model"))
+    assert {o["label"] for o in clf(["Alice said to the Red Queen.", "The raven sat upon the bust."])} <= {"alice", "edgar"}
+
+
+def test_judge_attributes_held_out_passages(cpu_run):
+    from whowrote import Judge
+    from whowrote.config import load_run_config
+    from whowrote.data import prepare
+
+    judge = Judge.load(cpu_run)
+    prep = prepare(load_run_config(cpu_run), judge.tokenizer)
+    for label_id, label in enumerate(prep.labels):
+        ids, _ = prep.windows("test", limit_per_class=12)
+        texts = [judge.tokenizer.decode(row[1:-1]) for row in ids[_ == label_id]]
+        scores = judge.score(texts)
+        right = sum(s.label == label for s in scores)
+        assert right >= len(scores) - 1, (label, [s.probs for s in scores])
