@@ -16,7 +16,8 @@ import numpy as np
 
 from . import books as books_mod
 from .config import Config
-from .split import PARTS, LabelStream, assign_blocks, build_stream, disjoint_windows, with_special_tokens
+from .split import (PARTS, LabelStream, assign_blocks, build_stream, disjoint_windows, fold_parts, kfold_blocks,
+                    with_special_tokens)
 
 
 @dataclass
@@ -86,5 +87,10 @@ def prepare(config: Config, tokenizer, download: bool = True) -> Prepared:
             i += 1
         streams.append(stream)
         # Each label gets its own stream of the seed, so adding a label leaves others' splits as they were.
-        parts.append(assign_blocks(len(stream.blocks), config.val_frac, config.test_frac, config.seed * 1000 + label_id))
+        label_seed = config.seed * 1000 + label_id
+        if config.folds:
+            folds = kfold_blocks(len(stream.blocks), config.folds, label_seed)
+            parts.append(fold_parts(folds, config.fold, config.val_frac, label_seed))
+        else:
+            parts.append(assign_blocks(len(stream.blocks), config.val_frac, config.test_frac, label_seed))
     return Prepared(config, list(loaded), streams, parts, records, tokenizer.cls_token_id, tokenizer.sep_token_id)
