@@ -116,8 +116,10 @@ def _truncate_metrics(path: Path, step: int) -> None:
 
 
 def train(config: Config | None = None, run_dir: str | Path | None = None, name: str | None = None,
-          resume: bool = False, progress: bool = True) -> Path:
-    """Train; return the run folder. Pass `run_dir` with `resume=True` to continue a run."""
+          resume: bool = False, progress: bool = True, finalize: bool = True) -> Path:
+    """Train; return the run folder. Pass `run_dir` with `resume=True` to continue a run.
+    `finalize=False` saves model/ but skips the held-out evaluation, report and plots
+    (for callers such as `compare` that score the model on windows of their own)."""
     from accelerate import Accelerator
     from accelerate.utils import broadcast_object_list, set_seed
     from tqdm.auto import tqdm
@@ -221,10 +223,11 @@ def train(config: Config | None = None, run_dir: str | Path | None = None, name:
         unwrapped = accelerator.unwrap_model(model).float()
         runfolder.save_model(unwrapped, tokenizer, run_dir / "model", prep.labels, config.seq_len)
         runfolder.write_json(run_dir / "report.json", {"steps": config.steps, "train_seconds": round(train_seconds, 2)})
-        runfolder.evaluate_run(run_dir, progress=progress, model=unwrapped, tokenizer=tokenizer)
-        from .plot import plot_run
+        if finalize:
+            runfolder.evaluate_run(run_dir, progress=progress, model=unwrapped, tokenizer=tokenizer)
+            from .plot import plot_run
 
-        plot_run(run_dir, config.smooth_k, config.smooth_edge)
+            plot_run(run_dir, config.smooth_k, config.smooth_edge)
         shutil.rmtree(run_dir / "checkpoint", ignore_errors=True)  # the model/ folder supersedes it
     return run_dir
 
