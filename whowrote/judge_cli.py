@@ -31,6 +31,8 @@ def register(sub) -> None:
     p.add_argument("--group-by", action="append", metavar="FIELD", help="JSONL field(s) to group the report by")
     p.add_argument("--batch-size", type=int, default=32)
     p.add_argument("--stride", type=int, help="tokens between window starts (default: half a window)")
+    p.add_argument("--precision", default="auto", choices=["auto", "fp32", "bf16"],
+                   help="auto: bf16 on CUDA or a CPU with AMX/AVX512-BF16, else fp32")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=run)
 
@@ -57,7 +59,7 @@ def run(args) -> int:
         raise WhowroteError("judge: standard input can be read only once")
     if args.batch_size < 1:
         raise WhowroteError("judge: --batch-size must be at least 1")
-    judge = Judge.load(args.model, batch_size=args.batch_size, stride=args.stride)
+    judge = Judge.load(args.model, batch_size=args.batch_size, stride=args.stride, precision=args.precision)
     records = itertools.chain(records_from_args(args.inputs), *(jsonl_source(j) for j in args.jsonl))
     labels, width = judge.labels, 24
     progress = None

@@ -38,6 +38,7 @@ def load_tokenizer(name: str):
 
 def load(name: str, labels: list[str]):
     """(model, tokenizer) for `name` with a fresh `len(labels)`-way head; seed torch first."""
+    import torch
     from transformers import AutoModelForSequenceClassification
 
     path = resolve_model_path(name)
@@ -45,6 +46,7 @@ def load(name: str, labels: list[str]):
     try:
         model = AutoModelForSequenceClassification.from_pretrained(
             path,
+            dtype=torch.float32,  # master weights in fp32 whatever the checkpoint's dtype; autocast does bf16
             num_labels=len(labels),
             id2label=dict(enumerate(labels)),
             label2id={label: i for i, label in enumerate(labels)},
