@@ -113,14 +113,19 @@ class Judge:
         enc = self.tokenizer(chunk, add_special_tokens=False, return_offsets_mapping=True, verbose=False)
         return enc["input_ids"], [(s + base, e + base) for s, e in enc["offset_mapping"]]
 
-    def windows(self, chunks: Iterable[str]) -> Iterator[tuple[list[int], int, int, int]]:
-        """(token ids, start char, end char, tokens read so far) of each window, reading
-        chunks only as needed, so a long file is never held whole."""
-        ids, offsets, base, pos, emitted = [], [], 0, 0, False
-        c = self.content
+    def _encoded_chunks(self, chunks: Iterable[str]):
+        base = 0
         for chunk in chunks:
-            new_ids, new_offsets = self._encode(chunk, base)
+            yield self._encode(chunk, base)
             base += len(chunk)
+
+    def windows(self, chunks: Iterable[str] = (), encoded=None) -> Iterator[tuple[list[int], int, int, int]]:
+        """(token ids, start char, end char, tokens read so far) of each window, reading
+        chunks only as needed, so a long file is never held whole. `encoded`: the text's
+        (ids, offsets), already tokenised."""
+        ids, offsets, pos, emitted = [], [], 0, False
+        c = self.content
+        for new_ids, new_offsets in ([encoded] if encoded is not None else self._encoded_chunks(chunks)):
             ids += new_ids
             offsets += new_offsets
             while len(ids) >= c + self.stride:  # keep a full window behind, to align the last one
@@ -175,11 +180,11 @@ class Judge:
                     progress.update(len(pending))
                 pending.clear()
 
-        for record in records:
+        for record, encoded in self._pre_encoded(records):
             tally = _Tally(record, len(self.labels), details)
             if not tally.error:
                 try:
-                    for w, start, end, tokens_read in self.windows(record.chunks):
+                    for w, start, end, tokens_read in self.windows(record.chunks, encoded):
                         tally.windows += 1
                         tally.tokens = tokens_read
                         pending.append((tally, w, start, end))
@@ -197,6 +202,31 @@ class Judge:
                 finished.clear()
         flush()
         yield from (self._result(t) for t in finished)
+
+    def _pre_encoded(self, records: Iterable[Record], group: int = 64):
+        """(record, encoded or None): texts held in memory are tokenised 64 at a time, one
+        call for many (on a GPU, one call per text would cost more than the model)."""
+        batch: list[Record] = []
+
+        def emit():
+            texts = [r for r in batch if isinstance(r.chunks, (list, tuple)) and not r.error]
+            enc = {}
+            if texts:
+                out = self.tokenizer(["".join(r.chunks) for r in texts], add_special_tokens=False,
+                                     return_offsets_mapping=True, verbose=False)
+                enc = {id(r): (i, o) for r, i, o in zip(texts, out["input_ids"], out["offset_mapping"])}
+            yield from ((r, enc.get(id(r))) for r in batch)
+            batch.clear()
+
+        for record in records:
+            if isinstance(record.chunks, (list, tuple)):
+                batch.append(record)
+                if len(batch) >= group:
+                    yield from emit()
+            else:  # a stream keeps its place in the order: first whatever is waiting
+                yield from emit()
+                yield record, None
+        yield from emit()
 
     def _result(self, tally: _Tally) -> Score:
         rec = tally.record
