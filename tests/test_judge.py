@@ -144,3 +144,22 @@ def test_cli_table_windows_and_all_bad(trained):
     assert proc.returncode == 2 and proc.stderr.count("whowrote: error:") == 2
     proc = run_judge("--model", "/nonexistent/model", "text")
     assert proc.returncode == 2 and proc.stderr.strip().count("\n") == 0 and "Traceback" not in proc.stderr
+
+
+def test_precision_choices_agree_and_bad_choice_is_refused(trained):
+    fp32, bf16 = Judge.load(trained, precision="fp32"), Judge.load(trained, precision="bf16")
+    assert not fp32.bf16 and bf16.bf16
+    texts = [A_TEXT[:300], B_TEXT[:300]]
+    assert [s.label for s in fp32.score(texts)] == [s.label for s in bf16.score(texts)] == ["alice", "edgar"]
+    with pytest.raises(WhowroteError, match="precision"):
+        Judge.load(trained, precision="int4")
+
+
+def test_mixed_inputs_keep_their_order(judge, tmp_path):
+    f = tmp_path / "b.txt"
+    f.write_text(B_TEXT[:500])
+    recs = [Record("t1", [A_TEXT[:300]]), Record("f", file_chunks(f)), Record("t2", [B_TEXT[:300]]),
+            Record("bad", error="broken")]
+    out = list(judge.score_records(recs))
+    assert [s.id for s in out] == ["t1", "f", "t2", "bad"]
+    assert [s.label for s in out[:3]] == ["alice", "edgar", "edgar"] and out[3].error == "broken"
