@@ -15,6 +15,7 @@ STYLE_A = ("kitten queen looking glass chess pawn knight curious garden mirror "
            "tweedle jam riddle nonsense rabbit").split()
 STYLE_B = ("raven midnight dreary tomb shadow sorrow ghastly crypt melancholy "
            "pendulum heart gloom spectre dirge lenore").split()
+STYLE_C = "engine telegraph railway factory coal smoke steam chimney ledger clerk".split()  # a third author
 FUNCTION = "the a and of to in was it that she he said very".split()
 
 
@@ -80,7 +81,7 @@ def tiny_model(tmp_path_factory) -> Path:
 
     folder = tmp_path_factory.mktemp("tiny-bert")
     vocab = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", ".", ",", '"', "'", "-", "\u2014"]
-    vocab += sorted(set(STYLE_A + STYLE_B + FUNCTION))
+    vocab += sorted(set(STYLE_A + STYLE_B + STYLE_C + FUNCTION))
     tokenizer = BertTokenizer(vocab={w: i for i, w in enumerate(vocab)}, do_lower_case=True)
     assert len(tokenizer) == len(vocab)
     config = BertConfig(vocab_size=len(vocab), hidden_size=32, num_hidden_layers=2, num_attention_heads=2,

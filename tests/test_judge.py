@@ -163,3 +163,10 @@ def test_mixed_inputs_keep_their_order(judge, tmp_path):
     out = list(judge.score_records(recs))
     assert [s.id for s in out] == ["t1", "f", "t2", "bad"]
     assert [s.label for s in out[:3]] == ["alice", "edgar", "edgar"] and out[3].error == "broken"
+
+
+def test_unfinished_run_folder_says_how_to_finish_it(tmp_path):
+    (tmp_path / "config.json").write_text('{"format": "whowrote.run/1", "config": {}}')
+    (tmp_path / "metrics.jsonl").write_text("")
+    with pytest.raises(WhowroteError, match="--resume"):
+        Judge.load(tmp_path)

@@ -118,3 +118,20 @@ def test_nan_loss_stops_with_a_clear_message(tiny_config, monkeypatch):
     with pytest.raises(WhowroteError, match="loss became nan at step 1") as info:
         train(tiny_config, name="nan", progress=False)
     assert info.value.exit_code == EXIT_DIVERGED
+
+
+def test_three_authors_train_and_judge(tiny_config, synthetic_books, tiny_model):
+    """Attribution among many authors: the same code with a third label."""
+    from tests.conftest import STYLE_C, gutenberg_file, invented_text
+    from whowrote import Judge
+
+    (synthetic_books / "pg90003.txt").write_text(gutenberg_file(invented_text(STYLE_C, 9000, 3)))
+    tiny_config.sources = {"alice": ["90001"], "edgar": ["90002"], "charles": ["90003"]}
+    tiny_config.steps = 40
+    run = train(tiny_config, name="three", progress=False)
+    report = json.loads((run / "report.json").read_text())
+    assert report["labels"] == ["alice", "edgar", "charles"]
+    assert len(report["test"]["confusion_matrix"]["rows_true_cols_pred"]) == 3
+    assert report["test"]["balanced_accuracy"] >= 0.9
+    judge = Judge.load(run)
+    assert set(judge.score(["the kitten"])[0].probs) == {"alice", "edgar", "charles"}

@@ -100,6 +100,9 @@ class Judge:
         if not path.exists():
             raise WhowroteError(f"model folder not found: {path}")
         folder = path / "model" if (path / "model" / "config.json").is_file() else path
+        if folder == path and (path / "metrics.jsonl").is_file():
+            raise WhowroteError(f"run folder {path} has no trained model yet (model/ is missing): "
+                                f"finish it with: whowrote train --resume {path}")
         model, tokenizer = load_classifier(folder)
         meta_path = folder / "whowrote.json"
         meta = json.loads(meta_path.read_text()) if meta_path.is_file() else {}
