@@ -135,3 +135,25 @@ def test_three_authors_train_and_judge(tiny_config, synthetic_books, tiny_model)
     assert report["test"]["balanced_accuracy"] >= 0.9
     judge = Judge.load(run)
     assert set(judge.score(["the kitten"])[0].probs) == {"alice", "edgar", "charles"}
+
+
+def test_lora_trains_adapters_only_and_saves_a_plain_model(tiny_config, monkeypatch):
+    from transformers import AutoModelForSequenceClassification
+
+    import whowrote.train as train_mod
+
+    seen = {}
+    original = train_mod._optimizer
+
+    def spy(model, config):
+        seen["trainable"] = [n for n, p in model.named_parameters() if p.requires_grad]
+        seen["total"] = sum(1 for _ in model.named_parameters())
+        return original(model, config)
+    monkeypatch.setattr(train_mod, "_optimizer", spy)
+    tiny_config.lora_r, tiny_config.steps, tiny_config.checkpoint_every = 4, 6, 3
+    run = train(tiny_config, name="lora", progress=False)
+    assert seen["trainable"] and all("lora_" in n or "classifier" in n for n in seen["trainable"])
+    assert len(seen["trainable"]) < seen["total"] / 2
+    model = AutoModelForSequenceClassification.from_pretrained(run / "model")  # no peft needed to load
+    assert not any("lora" in n for n, _ in model.named_parameters())
+    assert json.loads((run / "config.json").read_text())["config"]["lora_r"] == 4

@@ -38,6 +38,7 @@ class Config:
     # --- model ---
     model: str = BUNDLED_MODEL  # "bundled", a hub name (bert-base-uncased) or a local folder
     seq_len: int = 128  # tokens per passage, [CLS] and [SEP] included
+    lora_r: int = 0  # 0: fine-tune every weight; r > 0: LoRA adapters of rank r (peft), merged at the end
     # --- optimisation ---
     steps: int = 180  # training iterations, one balanced batch each (the study's "epochs")
     per_class: int = 8  # windows per label in every batch (the study: 32 + 32)
@@ -81,6 +82,8 @@ class Config:
         for name in ("steps", "per_class"):
             if getattr(self, name) < 1:
                 raise WhowroteError(f"config: {name} must be at least 1")
+        if self.lora_r < 0:
+            raise WhowroteError("config: lora_r must be 0 (off) or a positive rank")
         if not self.lr > 0:
             raise WhowroteError("config: lr must be positive")
         if self.schedule not in ("linear", "cosine", "constant"):
@@ -118,6 +121,9 @@ PRESETS: dict[str, dict[str, Any]] = {
         "seq_len": 256, "per_class": 32, "steps": 150, "lr": 5e-7, "warmup_frac": 0.0,
         "schedule": "constant", "weight_decay": 0.0, "eval_every": 10,
     },
+    # Parameter-efficient fine-tuning (the study's future work): rank-8 LoRA on attention,
+    # a larger learning rate as adapters start from zero.
+    "lora": {"lora_r": 8, "lr": 5e-4},
     # A smoke test: seconds on a CPU, proves the pipeline, not the model.
     "tiny": {"seq_len": 64, "per_class": 4, "steps": 6, "eval_every": 3,
              "eval_windows_per_class": 8, "checkpoint_every": 3},

@@ -56,6 +56,23 @@ def load(name: str, labels: list[str]):
     return model, tokenizer
 
 
+def add_lora(model, rank: int):
+    """Wrap `model` with LoRA adapters on the attention query/value projections; the new
+    classification head is trained in full. Only adapters and head get gradients."""
+    try:
+        from peft import LoraConfig, TaskType, get_peft_model
+    except ImportError:
+        raise WhowroteError("lora_r > 0 needs peft: pip install 'whowrote[lora]'") from None
+    config = LoraConfig(task_type=TaskType.SEQ_CLS, r=rank, lora_alpha=2 * rank, lora_dropout=0.1,
+                        target_modules=["query", "value"])
+    return get_peft_model(model, config)
+
+
+def merge_lora(model):
+    """A plain transformers model again (adapters folded into the weights), if it had LoRA."""
+    return model.merge_and_unload() if hasattr(model, "merge_and_unload") else model
+
+
 def load_classifier(folder: str | Path):
     """A trained classifier folder (RUN/model or any transformers classifier) for inference."""
     from transformers import AutoConfig, AutoModelForSequenceClassification, AutoTokenizer

@@ -27,7 +27,7 @@ from .config import Config, load_run_config
 from .data import prepare
 from .errors import EXIT_DIVERGED, EXIT_INTERRUPTED, WhowroteError
 from .evaluate import classification_metrics, predict_logits
-from .model import load
+from .model import add_lora, load, merge_lora
 from .split import BalancedSampler
 
 CHECKPOINT_FORMAT = "whowrote.checkpoint/1"
@@ -67,7 +67,8 @@ def _optimizer(model, config: Config):
     # No weight decay on biases and LayerNorm weights, as BERT was pretrained.
     decay, no_decay = [], []
     for name, p in model.named_parameters():
-        (no_decay if p.ndim < 2 else decay).append(p)
+        if p.requires_grad:  # with LoRA, only adapters and the head
+            (no_decay if p.ndim < 2 else decay).append(p)
     groups = [{"params": decay, "weight_decay": config.weight_decay}, {"params": no_decay, "weight_decay": 0.0}]
     return torch.optim.AdamW(groups, lr=config.lr)
 
@@ -131,6 +132,8 @@ def train(config: Config | None = None, run_dir: str | Path | None = None, name:
     accelerator = Accelerator(mixed_precision=_mixed_precision(config))
     set_seed(config.seed)  # before the head is created: its initial weights come from the seed
     model, tokenizer = load(config.model, config.labels)
+    if config.lora_r:
+        model = add_lora(model, config.lora_r)
     prep = prepare(config, tokenizer)
     if not resume:
         # The main process names and creates the folder; the others learn its name.
@@ -220,7 +223,7 @@ def train(config: Config | None = None, run_dir: str | Path | None = None, name:
 
     accelerator.wait_for_everyone()
     if accelerator.is_main_process:
-        unwrapped = accelerator.unwrap_model(model).float()
+        unwrapped = merge_lora(accelerator.unwrap_model(model)).float()
         runfolder.save_model(unwrapped, tokenizer, run_dir / "model", prep.labels, config.seq_len)
         runfolder.write_json(run_dir / "report.json", {"steps": config.steps, "train_seconds": round(train_seconds, 2)})
         if finalize:
