@@ -133,6 +133,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _quiet_libraries() -> None:
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    # peft asks transformers a deprecated question on every wrap: not the user's concern
+    warnings.filterwarnings("ignore", message=".*is_gradient_checkpointing.*")
     try:
         from transformers.utils import logging as hf_logging
 
