@@ -170,3 +170,23 @@ def test_unfinished_run_folder_says_how_to_finish_it(tmp_path):
     (tmp_path / "metrics.jsonl").write_text("")
     with pytest.raises(WhowroteError, match="--resume"):
         Judge.load(tmp_path)
+
+
+def test_explanations_point_at_the_style_words_and_add_up(judge):
+    from whowrote.explain import explain, token_attributions
+
+    text = A_TEXT[:160]
+    out = explain(judge, text, top_k=5)
+    assert out["label"] == "alice"
+    assert sum(w["word"].lower() in STYLE_A for w in out["for"]) >= 3
+    assert all(text[w["start_char"]:].startswith(w["word"]) for w in out["for"] + out["against"])
+    # integrated gradients are complete: scores add up to odds(text) - odds(baseline)
+    _, tokens, odds = token_attributions(judge, text, "alice", steps=64)
+    assert len(odds) == 1
+    assert sum(s for _, _, s in tokens) == pytest.approx(odds[0][0] - odds[0][1], rel=0.05, abs=0.05)
+
+
+def test_cli_explain_lists_words_each_way(trained):
+    proc = run_judge("--model", str(trained), "--explain", "--top", "3", A_TEXT[:200])
+    assert proc.returncode == 0, proc.stderr
+    assert "  for alice: " in proc.stdout

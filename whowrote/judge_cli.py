@@ -31,6 +31,9 @@ def register(sub) -> None:
     p.add_argument("--group-by", action="append", metavar="FIELD", help="JSONL field(s) to group the report by")
     p.add_argument("--batch-size", type=int, default=32)
     p.add_argument("--stride", type=int, help="tokens between window starts (default: half a window)")
+    p.add_argument("--explain", action="store_true",
+                   help="also list the words that pushed most towards and against the verdict (gradient x input)")
+    p.add_argument("--top", type=int, default=8, help="words listed each way with --explain")
     p.add_argument("--precision", default="auto", choices=["auto", "fp32", "bf16"],
                    help="auto: bf16 on CUDA or a CPU with AMX/AVX512-BF16, else fp32")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -49,6 +52,29 @@ def _table_row(s, labels, width) -> str:
     return f"{_short_id(s.id, width):<{width}}  {s.label:<8}  {probs}  {s.windows:>7}  {','.join(s.flags) or '-'}"
 
 
+MAX_EXPLAIN_CHARS = 1_000_000
+
+
+def _materialise(record):
+    """Read a record's chunks into memory (for --explain), turning read errors into record errors."""
+    from .judge import Record, _read_error
+
+    if record.error:
+        return record
+    try:
+        text = "".join(record.chunks)
+    except (UnicodeDecodeError, OSError) as exc:
+        return Record(record.id, extra=record.extra, error=_read_error(record, exc))
+    if len(text) > MAX_EXPLAIN_CHARS:
+        return Record(record.id, extra=record.extra, error=f"{record.id}: too long to explain (over 1M characters); drop --explain")
+    return Record(record.id, [text], record.extra)
+
+
+def _same(records):
+    """The records again, one by one, when they were held in a list; else endless None."""
+    return iter(records) if isinstance(records, list) else itertools.repeat(None)
+
+
 def run(args) -> int:
     from .inputs import jsonl_source, records_from_args
     from .judge import Judge
@@ -61,6 +87,10 @@ def run(args) -> int:
         raise WhowroteError("judge: --batch-size must be at least 1")
     judge = Judge.load(args.model, batch_size=args.batch_size, stride=args.stride, precision=args.precision)
     records = itertools.chain(records_from_args(args.inputs), *(jsonl_source(j) for j in args.jsonl))
+    texts: dict[int, str] = {}
+    if args.explain:  # explanations need each text again after scoring: hold them (modest inputs only)
+        records = [_materialise(r) for r in records]
+        texts = {id(r): "".join(r.chunks) for r in records if not r.error}
     labels, width = judge.labels, 24
     progress = None
     if not args.quiet and sys.stderr.isatty():
@@ -71,7 +101,11 @@ def run(args) -> int:
         print(f"{'id':<{width}}  {'label':<8}  " + "  ".join(f"{'P(' + l + ')':>8}" for l in labels) + "  windows  flags")
     scores = [] if args.report else None
     n_ok = n_bad = 0
-    for s in judge.score_records(records, details=args.windows, progress=progress):
+    for s, record in zip(judge.score_records(records, details=args.windows, progress=progress), _same(records)):
+        if args.explain and not s.error and record is not None:
+            from .explain import explain
+
+            s.extra = {**s.extra, "explanation": explain(judge, texts[id(record)], s.label, args.top)}
         if s.error:
             n_bad += 1
             print(f"whowrote: error: {s.error}", file=sys.stderr)
@@ -81,6 +115,10 @@ def run(args) -> int:
             print(json.dumps(s.to_dict(), ensure_ascii=False), flush=True)
         else:
             print(_table_row(s, labels, width), flush=True)
+            for way in ("for", "against"):
+                words = (s.extra.get("explanation") or {}).get(way)
+                if words:
+                    print(f"  {way} {s.label}: " + ", ".join(f"{w['word']} ({w['score']:+.3f})" for w in words))
             for w in (s.window_details or []):
                 probs = "  ".join(f"{w['probs'][l]:>8.4f}" for l in labels)
                 print(f"  chars {w['start_char']:>7}-{w['end_char']:<7}       {w['label']:<8}  {probs}")
