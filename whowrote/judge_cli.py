@@ -32,7 +32,7 @@ def register(sub) -> None:
     p.add_argument("--batch-size", type=int, default=32)
     p.add_argument("--stride", type=int, help="tokens between window starts (default: half a window)")
     p.add_argument("--explain", action="store_true",
-                   help="also list the words that pushed most towards and against the verdict (gradient x input)")
+                   help="also list the words that pushed most towards and against the verdict (integrated gradients)")
     p.add_argument("--top", type=int, default=8, help="words listed each way with --explain")
     p.add_argument("--precision", default="auto", choices=["auto", "fp32", "bf16"],
                    help="auto: bf16 on CUDA or a CPU with AMX/AVX512-BF16, else fp32")
