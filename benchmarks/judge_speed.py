@@ -26,6 +26,7 @@ def main() -> None:
     from transformers.utils import logging
 
     from whowrote import Judge
+    from whowrote.judge import model_folder
     from whowrote.config import load_run_config
     from whowrote.data import prepare
 
@@ -46,7 +47,7 @@ def main() -> None:
     t_ours = time.perf_counter() - t0
 
     device = 0 if torch.cuda.is_available() else -1
-    clf = pipeline("text-classification", model=str(judge_model_dir(args.run)), device=device)
+    clf = pipeline("text-classification", model=str(model_folder(args.run)), device=device)
     kwargs = {"truncation": True, "max_length": judge.seq_len}
     clf(texts, batch_size=32, **kwargs)  # warm-up, as for the judge
     t0 = time.perf_counter()
@@ -63,13 +64,6 @@ def main() -> None:
     print(f"pipeline (one at a time)       {n / t_pipe:8.1f} passages/s   ratio {t_pipe / t_ours:5.2f}x")
     print(f"pipeline (batch_size=32)       {n / t_pipe32:8.1f} passages/s   ratio {t_pipe32 / t_ours:5.2f}x")
     print(f"identical labels: {agree}/{n}")
-
-
-def judge_model_dir(run: str):
-    from pathlib import Path
-
-    p = Path(run)
-    return p / "model" if (p / "model" / "config.json").is_file() else p
 
 
 if __name__ == "__main__":

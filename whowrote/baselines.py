@@ -10,19 +10,21 @@ predict_proba(texts) -> [n, n_labels].
   author's centroid is the mean z of their training passages; the distance is
       Delta(p, a) = (1/n) * sum_i |z_i(p) - z_i(a)|
   and the nearest centroid wins. Probabilities: softmax(-Delta / tau), tau fitted on
-  validation passages like the BERT temperature.
+  validation passages by the same code as the BERT temperature (wider bounds).
 
     python -c "from whowrote.baselines import BASELINES; print(list(BASELINES))"
 """
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
+
+from .evaluate import fit_temperature, softmax
+
+TAU_BOUNDS = (1e-3, 100.0)  # Delta distances are not logits: tau may need to go far below T_MIN
 
 
 class _TfidfLogReg:
@@ -78,7 +80,7 @@ class BurrowsDelta:
         self.classes = np.unique(y)
         self.centroids = np.stack([z[y == c].mean(axis=0) for c in self.classes])
         if val_texts is not None and len(val_texts):
-            self.tau = _fit_tau(self.delta(val_texts), np.asarray(val_y))
+            self.tau = fit_temperature(-self.delta(val_texts), np.asarray(val_y), bounds=TAU_BOUNDS)
         return self
 
     def delta(self, texts: list[str]) -> np.ndarray:
@@ -87,22 +89,7 @@ class BurrowsDelta:
         return np.abs(z[:, None, :] - self.centroids[None, :, :]).mean(axis=2)
 
     def predict_proba(self, texts: list[str]) -> np.ndarray:
-        return _softmax(-self.delta(texts) / self.tau)
-
-
-def _softmax(z: np.ndarray) -> np.ndarray:
-    z = z - z.max(axis=1, keepdims=True)
-    e = np.exp(z)
-    return e / e.sum(axis=1, keepdims=True)
-
-
-def _fit_tau(delta: np.ndarray, y: np.ndarray) -> float:
-    from scipy.optimize import minimize_scalar
-
-    def nll(log_tau):
-        p = _softmax(-delta / math.exp(log_tau))
-        return -np.mean(np.log(np.clip(p[np.arange(len(y)), y], 1e-12, None)))
-    return float(math.exp(minimize_scalar(nll, bounds=(math.log(1e-3), math.log(100)), method="bounded").x))
+        return softmax(-self.delta(texts), self.tau)
 
 
 BASELINES = {"char": CharNgrams, "word": WordNgrams, "delta": BurrowsDelta}

@@ -23,7 +23,7 @@ import numpy as np
 from .baselines import BASELINES
 from .config import Config
 from .data import prepare
-from .evaluate import ece, fit_temperature, softmax
+from .evaluate import ece, fit_temperature, nll, softmax
 
 
 def _texts(tokenizer, ids: np.ndarray) -> list[str]:
@@ -61,13 +61,11 @@ def _bert_probs(config: Config, tmp: Path, val_ids, val_y, test_ids) -> tuple[np
 
 def _ensemble(p_bert_val, p_char_val, y_val, p_bert, p_char) -> tuple[np.ndarray, float]:
     """Weighted mean of log-probabilities; the weight is the one with the best validation NLL."""
-    def combine(a, b, w):
-        z = w * np.log(np.clip(a, 1e-12, None)) + (1 - w) * np.log(np.clip(b, 1e-12, None))
-        return softmax(z)
+    def mixed_logits(a, b, w):
+        return w * np.log(np.clip(a, 1e-12, None)) + (1 - w) * np.log(np.clip(b, 1e-12, None))
     grid = np.linspace(0, 1, 21)
-    nll = [-np.mean(np.log(np.clip(combine(p_bert_val, p_char_val, w)[np.arange(len(y_val)), y_val], 1e-12, None))) for w in grid]
-    w = float(grid[int(np.argmin(nll))])
-    return combine(p_bert, p_char, w), w
+    w = float(grid[int(np.argmin([nll(mixed_logits(p_bert_val, p_char_val, w), y_val) for w in grid]))])
+    return softmax(mixed_logits(p_bert, p_char, w)), w
 
 
 def run_protocol(base: Config, tokenizer, lengths: list[int], folds: int, seeds: int, methods: list[str],
@@ -83,8 +81,7 @@ def run_protocol(base: Config, tokenizer, lengths: list[int], folds: int, seeds:
         for s, f, L in bar:
             bar.set_postfix(seed=s, fold=f, length=L)
             config = dataclasses.replace(base, folds=folds, fold=f, seed=base.seed + s, seq_len=L + 2,
-                                         block_len=max(base.block_len, L), data_dir=base.data_dir,
-                                         steps=bert_steps, eval_every=0, checkpoint_every=0, output_dir=tmp)
+                                         block_len=max(base.block_len, L), steps=bert_steps, eval_every=0, checkpoint_every=0, output_dir=tmp)
             prep = prepare(config, tokenizer)
             # Disjoint windows everywhere: honest counts, and training windows never overlap
             # each other either, so no baseline sees a passage twice.

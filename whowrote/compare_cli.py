@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import time
 from collections import defaultdict
 from pathlib import Path
@@ -186,7 +187,8 @@ def run(args) -> int:
     plot(summary, out / "accuracy_vs_length.png")
     if args.readme:
         readme = Path(args.readme)
-        image = Path(out / "accuracy_vs_length.png").resolve().relative_to(readme.resolve().parent).as_posix()
+        # relpath, not relative_to: the output folder need not lie under the README's folder
+        image = Path(os.path.relpath(out / "accuracy_vs_length.png", readme.resolve().parent)).as_posix()
         update_readme(readme, md, image)
     print(md)
     return EXIT_OK

@@ -36,17 +36,20 @@ def predict_logits(model, input_ids: np.ndarray, batch_size: int = 64, device=No
     return np.concatenate(out).astype(np.float64) if out else np.zeros((0, n_labels))
 
 
-def softmax(logits: np.ndarray, temperature: float = 1.0) -> np.ndarray:
+def log_softmax(logits: np.ndarray, temperature: float = 1.0) -> np.ndarray:
     z = logits / temperature
     z = z - z.max(axis=1, keepdims=True)
-    e = np.exp(z)
-    return e / e.sum(axis=1, keepdims=True)
+    return z - np.log(np.exp(z).sum(axis=1, keepdims=True))
+
+
+def softmax(logits: np.ndarray, temperature: float = 1.0) -> np.ndarray:
+    return np.exp(log_softmax(logits, temperature))
 
 
 def nll(logits: np.ndarray, labels: np.ndarray, temperature: float = 1.0) -> float:
-    z = logits / temperature
-    logz = z.max(axis=1) + np.log(np.exp(z - z.max(axis=1, keepdims=True)).sum(axis=1))
-    return float(np.mean(logz - z[np.arange(len(labels)), labels])) if len(labels) else float("nan")
+    if not len(labels):
+        return float("nan")
+    return float(-np.mean(log_softmax(logits, temperature)[np.arange(len(labels)), labels]))
 
 
 def ece(probs: np.ndarray, labels: np.ndarray, bins: int = ECE_BINS) -> float:
@@ -72,8 +75,8 @@ def brier(probs: np.ndarray, labels: np.ndarray) -> float:
 T_MIN, T_MAX = 0.25, 20.0
 
 
-def fit_temperature(logits: np.ndarray, labels: np.ndarray) -> float:
-    """The T in [T_MIN, T_MAX] minimising validation NLL of softmax(logits / T).
+def fit_temperature(logits: np.ndarray, labels: np.ndarray, bounds: tuple[float, float] = (T_MIN, T_MAX)) -> float:
+    """The T in `bounds` (default [T_MIN, T_MAX]) minimising validation NLL of softmax(logits / T).
 
     The floor matters: when every validation window is right, NLL keeps falling as T -> 0,
     an optimum that only says the validation set has too few errors. Sharpening without end
@@ -82,7 +85,7 @@ def fit_temperature(logits: np.ndarray, labels: np.ndarray) -> float:
 
     if not len(labels):
         return 1.0
-    res = minimize_scalar(lambda log_t: nll(logits, labels, math.exp(log_t)), bounds=(math.log(T_MIN), math.log(T_MAX)), method="bounded")
+    res = minimize_scalar(lambda log_t: nll(logits, labels, math.exp(log_t)), bounds=(math.log(bounds[0]), math.log(bounds[1])), method="bounded")
     return float(math.exp(res.x))
 
 

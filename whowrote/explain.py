@@ -21,6 +21,14 @@ import numpy as np
 import torch
 
 
+def _log_odds(model, embeds: torch.Tensor, target: int, temperature: float) -> torch.Tensor:
+    """Log-odds of `target` against the other labels, one per row of `embeds`."""
+    mask = torch.ones(embeds.shape[:2], dtype=torch.long, device=embeds.device)
+    z = model(inputs_embeds=embeds, attention_mask=mask).logits.float() / temperature
+    others = torch.cat([z[:, :target], z[:, target + 1:]], dim=1)
+    return z[:, target] - torch.logsumexp(others, dim=1)
+
+
 def token_attributions(judge, text: str, label: str | None = None, steps: int = 16):
     """(label, [(start_char, end_char, score)] per token, [(log_odds, baseline_log_odds)] per window)."""
     enc = judge.tokenizer(text, add_special_tokens=False, return_offsets_mapping=True, verbose=False)
@@ -31,29 +39,22 @@ def token_attributions(judge, text: str, label: str | None = None, steps: int = 
     target = judge.labels.index(label)
     total, count, odds = defaultdict(float), defaultdict(int), []
     embed = model.get_input_embeddings()
+    # Baseline: every word replaced by [MASK], "a passage with the words taken out";
+    # [CLS] and [SEP] are kept. (A zero embedding is no neutral input for BERT.)
+    mask_id = tok.mask_token_id if tok.mask_token_id is not None else tok.pad_token_id
+    alphas = (torch.arange(steps, device=judge.device, dtype=torch.float32) + 0.5) / steps  # midpoint rule
     for w, _, _, tokens_read in judge.windows(encoded=(enc["input_ids"], offsets)):
         first = tokens_read - len(w)
         ids = torch.tensor([[tok.cls_token_id, *w, tok.sep_token_id]], device=judge.device)
         e = embed(ids).detach()
-        # Baseline: every word replaced by [MASK], "a passage with the words taken out";
-        # [CLS] and [SEP] are kept. (A zero embedding is no neutral input for BERT.)
-        mask_id = tok.mask_token_id if tok.mask_token_id is not None else tok.pad_token_id
         keep = embed(torch.full_like(ids, mask_id)).detach()
         keep[:, 0], keep[:, -1] = e[:, 0], e[:, -1]
-        alphas = (torch.arange(steps, device=e.device, dtype=e.dtype) + 0.5) / steps  # midpoint rule
         with torch.enable_grad():
-            path = (keep + alphas[:, None, None] * (e - keep)).requires_grad_(True)
-            z = model(inputs_embeds=path, attention_mask=torch.ones(steps, ids.shape[1], dtype=torch.long,
-                                                                     device=e.device)).logits.float() / judge.temperature
-            others = torch.cat([z[:, :target], z[:, target + 1:]], dim=1)
-            log_odds = z[:, target] - torch.logsumexp(others, dim=1)
-            (grad,) = torch.autograd.grad(log_odds.sum(), path)
+            path = (keep + alphas.to(e.dtype)[:, None, None] * (e - keep)).requires_grad_(True)
+            (grad,) = torch.autograd.grad(_log_odds(model, path, target, judge.temperature).sum(), path)
         contrib = ((e - keep)[0] * grad.mean(0)).sum(-1)[1:-1].detach().cpu().numpy()
         with torch.no_grad():
-            ends = model(inputs_embeds=torch.cat([e, keep]), attention_mask=torch.ones(2, ids.shape[1], dtype=torch.long,
-                                                                                        device=e.device)).logits.float() / judge.temperature
-            rest = torch.cat([ends[:, :target], ends[:, target + 1:]], dim=1)
-            odds.append(tuple((ends[:, target] - torch.logsumexp(rest, dim=1)).tolist()))
+            odds.append(tuple(_log_odds(model, torch.cat([e, keep]), target, judge.temperature).tolist()))
         for k, c in enumerate(contrib):
             total[first + k] += float(c)
             count[first + k] += 1

@@ -16,7 +16,6 @@ Long files are read in chunks, never whole.
 from __future__ import annotations
 
 import json
-import math
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,7 +25,7 @@ import numpy as np
 import torch
 
 from .errors import WhowroteError
-from .evaluate import softmax
+from .evaluate import log_softmax, softmax
 
 FLUSH_WINDOWS = 512  # windows collected before a batch pass: enough to sort by length well
 SHORT_TOKENS = 32  # texts under this many tokens are scored but flagged "short"
@@ -96,13 +95,7 @@ class Judge:
         """From a run folder (uses RUN/model) or a model folder; applies its fitted temperature."""
         from .model import load_classifier
 
-        path = Path(path)
-        if not path.exists():
-            raise WhowroteError(f"model folder not found: {path}")
-        folder = path / "model" if (path / "model" / "config.json").is_file() else path
-        if folder == path and (path / "metrics.jsonl").is_file():
-            raise WhowroteError(f"run folder {path} has no trained model yet (model/ is missing): "
-                                f"finish it with: whowrote train --resume {path}")
+        folder = model_folder(path)
         model, tokenizer = load_classifier(folder)
         meta_path = folder / "whowrote.json"
         meta = json.loads(meta_path.read_text()) if meta_path.is_file() else {}
@@ -161,7 +154,7 @@ class Judge:
                 mask[row, : len(seq)] = 1
             with self._autocast():
                 logits = self.model(input_ids=ids.to(self.device), attention_mask=mask.to(self.device)).logits
-            out[idx] = np.log(np.clip(softmax(logits.float().cpu().numpy().astype(np.float64), self.temperature), 1e-300, None))
+            out[idx] = log_softmax(logits.float().cpu().numpy().astype(np.float64), self.temperature)
         return out
 
     def score_records(self, records: Iterable[Record], details: bool = False, progress=None) -> Iterator[Score]:
@@ -235,9 +228,7 @@ class Judge:
         rec = tally.record
         if tally.error:
             return Score(rec.id, extra=rec.extra, error=tally.error)
-        mean = tally.logp_sum / tally.windows
-        probs = np.exp(mean - mean.max())
-        probs /= probs.sum()
+        probs = softmax((tally.logp_sum / tally.windows)[None])[0]  # mean log-probability, renormalised
         flags = ["short"] if tally.tokens < SHORT_TOKENS else []
         return Score(rec.id, self.labels[int(probs.argmax())], {l: float(p) for l, p in zip(self.labels, probs)},
                      tally.windows, tally.tokens, flags, tally.details, rec.extra)
@@ -248,6 +239,19 @@ class Judge:
             texts = [texts]
         ids = ids or [str(i) for i in range(len(texts))]
         return list(self.score_records((Record(i, [t]) for i, t in zip(ids, texts)), details=details))
+
+
+def model_folder(path: str | Path) -> Path:
+    """The classifier folder behind `path`: RUN/model for a run folder, else `path` itself."""
+    path = Path(path)
+    if not path.exists():
+        raise WhowroteError(f"model folder not found: {path}")
+    if (path / "model" / "config.json").is_file():
+        return path / "model"
+    if (path / "metrics.jsonl").is_file():
+        raise WhowroteError(f"run folder {path} has no trained model yet (model/ is missing): "
+                            f"finish it with: whowrote train --resume {path}")
+    return path
 
 
 def _fast_bf16(device: torch.device) -> bool:
@@ -264,8 +268,3 @@ def _read_error(record: Record, exc: Exception) -> str:
         return f"{record.id}: not UTF-8 text (byte {exc.start}); convert it to UTF-8"
     return f"{record.id}: {getattr(exc, 'strerror', None) or exc}"
 
-
-def mean_probability(scores: Iterable[Score], label: str) -> float:
-    """Mean P(label) over the scores that have no error (nan if none)."""
-    values = [s.probs[label] for s in scores if not s.error]
-    return float(np.mean(values)) if values else math.nan

@@ -70,11 +70,6 @@ def _materialise(record):
     return Record(record.id, [text], record.extra)
 
 
-def _same(records):
-    """The records again, one by one, when they were held in a list; else endless None."""
-    return iter(records) if isinstance(records, list) else itertools.repeat(None)
-
-
 def run(args) -> int:
     from .inputs import jsonl_source, records_from_args
     from .judge import Judge
@@ -87,10 +82,8 @@ def run(args) -> int:
         raise WhowroteError("judge: --batch-size must be at least 1")
     judge = Judge.load(args.model, batch_size=args.batch_size, stride=args.stride, precision=args.precision)
     records = itertools.chain(records_from_args(args.inputs), *(jsonl_source(j) for j in args.jsonl))
-    texts: dict[int, str] = {}
     if args.explain:  # explanations need each text again after scoring: hold them (modest inputs only)
         records = [_materialise(r) for r in records]
-        texts = {id(r): "".join(r.chunks) for r in records if not r.error}
     labels, width = judge.labels, 24
     progress = None
     if not args.quiet and sys.stderr.isatty():
@@ -101,11 +94,12 @@ def run(args) -> int:
         print(f"{'id':<{width}}  {'label':<8}  " + "  ".join(f"{'P(' + l + ')':>8}" for l in labels) + "  windows  flags")
     scores = [] if args.report else None
     n_ok = n_bad = 0
-    for s, record in zip(judge.score_records(records, details=args.windows, progress=progress), _same(records)):
-        if args.explain and not s.error and record is not None:
+    held = records if args.explain else itertools.repeat(None)  # each Score beside its Record
+    for s, record in zip(judge.score_records(records, details=args.windows, progress=progress), held):
+        if record is not None and not s.error:
             from .explain import explain
 
-            s.extra = {**s.extra, "explanation": explain(judge, texts[id(record)], s.label, args.top)}
+            s.extra = {**s.extra, "explanation": explain(judge, record.chunks[0], s.label, args.top)}
         if s.error:
             n_bad += 1
             print(f"whowrote: error: {s.error}", file=sys.stderr)
