@@ -141,11 +141,24 @@ def plot(summary: list[dict], path: Path) -> None:
     plt.close(fig)
 
 
-def update_readme(readme: Path, md: str, image: str) -> None:
-    text = readme.read_text()
-    start, end = "<!-- compare:start -->", "<!-- compare:end -->"
+README_MARKERS = ("<!-- compare:start -->", "<!-- compare:end -->")
+
+
+def check_readme(readme: Path) -> str:
+    """The README's text, if it can take the table; checked before hours of training, not after."""
+    start, end = README_MARKERS
+    try:
+        text = readme.read_text()
+    except OSError as exc:
+        raise WhowroteError(f"--readme {readme}: {exc.strerror}") from None
     if start not in text or end not in text:
         raise WhowroteError(f"{readme} has no {start} ... {end} markers")
+    return text
+
+
+def update_readme(readme: Path, md: str, image: str) -> None:
+    text = check_readme(readme)
+    start, end = README_MARKERS
     head, rest = text.split(start, 1)
     tail = rest.split(end, 1)[1]
     readme.write_text(f"{head}{start}\n{md}\n![accuracy vs length]({image})\n{end}{tail}")
@@ -165,6 +178,8 @@ def run(args) -> int:
         base.model = args.model
     if args.folds < 2 or args.seeds < 1 or any(L < 4 for L in args.lengths):
         raise WhowroteError("compare: need --folds >= 2, --seeds >= 1 and lengths >= 4")
+    if args.readme:
+        check_readme(Path(args.readme))
     out = Path(args.out)
     try:
         out.mkdir(parents=True, exist_ok=True)
