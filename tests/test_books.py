@@ -32,17 +32,6 @@ def test_produced_by_line_is_dropped():
     assert books.clean(raw)[0] == "Real text."
 
 
-def test_typography_is_normalised_so_editions_look_alike():
-    british = "\u2018Oh, you can\u2019t help that,\u2019 said the Cat\u2014\u2026 _very_ well.\u00a0Yes"
-    american = "\u201cOh, you can't help that,\u201d said the Cat -- ... very well. Yes"
-    assert books.normalise_typography(british) == books.normalise_typography(american)
-    assert books.normalise_typography(british) == "\"Oh, you can't help that,\" said the Cat \u2014 ... very well. Yes"
-
-
-def test_en_dash_in_range_becomes_hyphen_and_paragraphs_survive():
-    assert books.normalise_typography("1809\u20131849\n\n\n\nNext") == "1809-1849\n\nNext"
-
-
 def test_locate_prefers_data_dir_then_cache(tmp_path, isolated_cache, monkeypatch):
     data = tmp_path / "data"
     data.mkdir()

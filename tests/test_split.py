@@ -3,7 +3,7 @@ import pytest
 
 from whowrote.errors import WhowroteError
 from whowrote.split import (BalancedSampler, LabelStream, assign_blocks, disjoint_windows, fold_parts,
-                            kfold_blocks, make_blocks)
+                            kfold_blocks, make_blocks, unseen_parts)
 
 
 def unique_stream(label: str, n: int, offset: int, block_len: int, width: int) -> LabelStream:
@@ -97,3 +97,51 @@ def test_kfold_puts_every_block_in_test_exactly_once():
         assert len(parts["train"]) + len(parts["val"]) + len(parts["test"]) == 23
     with pytest.raises(WhowroteError):
         kfold_blocks(3, 5, 0)
+
+
+def two_work_stream(label: str, sizes: list[int], offset: int, block_len: int, width: int) -> LabelStream:
+    n = sum(sizes)
+    return LabelStream(label, np.arange(offset, offset + n, dtype=np.int64), make_blocks(sizes, block_len, width), sizes)
+
+
+def test_sampling_by_work_gives_a_small_work_its_share():
+    # work 0: 200 tokens, work 1: 9800 tokens; by token the small one would get ~2% of draws
+    stream = two_work_stream("a", [200, 9800], 0, 100, 10)
+    other = two_work_stream("b", [5000], 100_000, 100, 10)
+    blocks = [np.arange(len(stream.blocks)), np.arange(len(other.blocks))]
+    for by_work, lo, hi in ((True, 0.4, 0.6), (False, 0.0, 0.06)):
+        sampler = BalancedSampler([stream, other], blocks, 10, 50, seed=1, cls_id=-1, sep_id=-2, by_work=by_work)
+        ids = np.concatenate([sampler.draw()[0][:50] for _ in range(20)])
+        share_small = np.mean(ids[:, 1] < 200)
+        assert lo <= share_small <= hi, (by_work, share_small)
+
+
+def test_name_swap_replaces_placeholders_with_names_of_any_label_and_keeps_width():
+    mask = 7
+    tokens = np.full(1000, 5, dtype=np.int64)
+    tokens[::10] = mask  # a name every ten tokens
+    stream = LabelStream("a", tokens, make_blocks([1000], 100, 20), [1000])
+    other = LabelStream("b", np.full(1000, 6, dtype=np.int64), make_blocks([1000], 100, 20), [1000])
+    names = [[100], [200, 201]]  # a one-token name and a two-token one
+    blocks = [np.arange(len(stream.blocks)), np.arange(len(other.blocks))]
+    sampler = BalancedSampler([stream, other], blocks, 20, 30, seed=0, cls_id=1, sep_id=2, mask_id=mask,
+                              names=names, swap=0.5)
+    ids, _ = sampler.draw()
+    assert ids.shape == (60, 22)
+    a = ids[:30, 1:-1]
+    assert (a == mask).any() and (a == 100).any() and (a == 200).any()  # some kept, some swapped
+    rows, cols = np.nonzero(a[:, :-1] == 200)
+    assert np.all(a[rows, cols + 1] == 201)  # a two-token name stays whole
+    assert not np.isin(ids[30:, 1:-1], [100, 200, mask]).any()  # label b had no placeholders to swap
+    off = BalancedSampler([stream, other], blocks, 20, 30, seed=0, cls_id=1, sep_id=2, mask_id=mask, names=names, swap=0.0)
+    assert not np.isin(off.draw()[0], [100, 200]).any()
+
+
+def test_unseen_parts_alternate_whole_works_or_blocks():
+    many = two_work_stream("a", [300, 300, 300], 0, 100, 10)
+    parts = unseen_parts(many)
+    works = many.block_works
+    assert set(works[parts["calib"]]) == {0, 2} and set(works[parts["test"]]) == {1}
+    one = two_work_stream("b", [1000], 0, 100, 10)
+    parts = unseen_parts(one)
+    assert list(parts["calib"]) == [0, 2, 4, 6, 8] and list(parts["test"]) == [1, 3, 5, 7, 9]

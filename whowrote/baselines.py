@@ -22,7 +22,7 @@ from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 
-from .evaluate import fit_temperature, softmax
+from .metrics import fit_temperature, softmax
 
 TAU_BOUNDS = (1e-3, 100.0)  # Delta distances are not logits: tau may need to go far below T_MIN
 

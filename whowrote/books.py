@@ -5,14 +5,15 @@ A source is an ebook number ("12") or a path to a .txt file. Numbers are looked 
   2. the user cache ($WHOWROTE_CACHE, default ~/.cache/whowrote/books)
   3. Project Gutenberg (unless $WHOWROTE_OFFLINE is set), downloaded with a timeout and retries, written atomically to the
      cache, its sha256 appended to the cache's MANIFEST.tsv.
-Cleaning strips the BOM, CRLF, the Gutenberg header/footer/licence, and normalises
-typography, so an edition's typesetting cannot become the cue the classifier learns.
+Cleaning strips the BOM, CRLF and the Gutenberg header/footer/licence; typography and
+proper names are then normalised by whowrote.normalise, as for any text the judge scores.
 
     whowrote data fetch 12 2147 && whowrote data verify --data-dir ../shared/corpora
 """
 
 from __future__ import annotations
 
+import csv
 import hashlib
 import os
 import re
@@ -43,14 +44,6 @@ _END = re.compile(
     re.IGNORECASE | re.MULTILINE,
 )
 _PRODUCED_BY = re.compile(r"\A\s*(produced by|prepared by|transcribed by)[^\n]*(\n[^\n]+)*\n\s*\n", re.IGNORECASE)
-
-_TYPOGRAPHY = [
-    ("\ufeff", ""), ("\u00a0", " "), ("\u2009", " "), ("\u202f", " "), ("\u00ad", ""),
-    ("\u2026", "..."),
-    ("\u201c", '"'), ("\u201d", '"'), ("\u201e", '"'), ("\u00ab", '"'), ("\u00bb", '"'), ("\u2033", '"'),
-    ("\u2032", "'"), ("`", "'"),
-]
-
 
 @dataclass
 class Book:
@@ -133,6 +126,25 @@ def _write_cache(folder: Path, ebook: str, data: bytes) -> Path:
     return final
 
 
+def manifest(folder: Path | None) -> dict[str, dict]:
+    """ebook id -> {"sha256", "title", "author"} from a MANIFEST.tsv beside the books (the
+    shared corpora's has a header; the cache's is id, file, sha256), or {} if there is none."""
+    if not folder or not (Path(folder) / "MANIFEST.tsv").is_file():
+        return {}
+    out = {}
+    with open(Path(folder) / "MANIFEST.tsv", newline="", encoding="utf-8") as fh:
+        rows = list(csv.reader(fh, delimiter="\t"))
+    header = rows[0] if rows and "sha256" in rows[0] else None
+    for row in rows[1:] if header else rows:
+        rec = dict(zip(header, row)) if header else {}
+        hexes = [c for c in row if len(c) == 64 and all(ch in "0123456789abcdef" for ch in c.lower())]
+        ids = [c.removeprefix("pg").removesuffix(".txt") for c in row]
+        ids = [c for c in ids if c.isdigit()]
+        if hexes and ids:
+            out[ids[0]] = {"sha256": hexes[0].lower(), "title": rec.get("title", ""), "author": rec.get("author", "")}
+    return out
+
+
 def strip_gutenberg(text: str) -> tuple[str, bool]:
     """Remove the header before the START marker and the footer/licence from the END marker."""
     start = _START.search(text)
@@ -144,45 +156,38 @@ def strip_gutenberg(text: str) -> tuple[str, bool]:
     return body, True
 
 
-def normalise_typography(text: str) -> str:
-    """Map an edition's typesetting to one plain form (quotes, dashes, ellipses, spaces, _italics_)."""
-    for old, new in _TYPOGRAPHY:
-        text = text.replace(old, new)
-    # Single quotes: an apostrophe inside a word stays "'"; a single quotation mark becomes
-    # '"', so British '...' dialogue and American "..." dialogue look the same.
-    text = re.sub(r"(?<=[A-Za-z])[\u2019'](?=[A-Za-z])", "\x00", text)
-    text = re.sub(r"[\u2018\u2019']", '"', text)
-    text = text.replace("\x00", "'")
-    text = re.sub(r"[ \t]*(\u2014|\u2015|\u2012|-{2,})[ \t]*", " \u2014 ", text)  # every long dash
-    text = re.sub(r"(?<=\w)\u2013(?=\w)", "-", text)  # en dash in ranges
-    text = re.sub(r"[ \t]*\u2013[ \t]*", " \u2014 ", text)
-    # In Gutenberg plain text "_" only marks italics (which span lines and nest with quotes:
-    # _"listen!"_) or draws rules; it is never the author's, so every one goes.
-    text = text.replace("_", "")
-    text = re.sub(r"\[(Illustration|Footnote)[^\]]*\]", " ", text)
-    text = re.sub(r"[ \t]+", " ", text)
-    text = re.sub(r" *\n *", "\n", text)
-    text = re.sub(r"\n{3,}", "\n\n", text)
-    return text.strip()
-
-
 def clean(raw: str) -> tuple[str, bool]:
-    """Full cleaning of one raw Gutenberg text; returns (text, had_gutenberg_markers)."""
+    """One raw Gutenberg file -> its body (no BOM, no CRLF, no header or licence) and whether
+    it had Gutenberg markers. Typography and names are whowrote.normalise's, applied to
+    training text and judged text alike."""
     text = raw.replace("\r\n", "\n").replace("\r", "\n").lstrip("\ufeff")
     body, had_markers = strip_gutenberg(text)
-    return normalise_typography(body), had_markers
+    return body.strip(), had_markers
 
 
 def read_text(path: Path) -> tuple[bytes, str]:
     data = path.read_bytes()
     if b"\x00" in data[:4096]:
         raise WhowroteError(f"{path} is a binary file, not plain text")
+    return data, decode(data, str(path))
+
+
+def decode(data: bytes, name: str) -> str:
+    """UTF-8 (with or without BOM); else Windows-1252, which old Gutenberg files and Word
+    exports use (its curly quotes sit in bytes Latin-1 gives to control characters); else
+    Latin-1, which decodes anything, so only warn."""
     try:
-        return data, data.decode("utf-8-sig")
+        return data.decode("utf-8-sig")
     except UnicodeDecodeError:
-        # Old Gutenberg files are Latin-1; anything decodes as Latin-1, so only warn.
-        warnings.warn(f"{path} is not UTF-8; read as Latin-1", stacklevel=2)
-        return data, data.decode("latin-1")
+        pass
+    for encoding in ("cp1252", "latin-1"):
+        try:
+            text = data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+        warnings.warn(f"{name} is not UTF-8; read as {'Windows-1252' if encoding == 'cp1252' else 'Latin-1'}", stacklevel=3)
+        return text
+    raise AssertionError("unreachable: latin-1 decodes every byte")
 
 
 def load(source: str, data_dir: str | None = None, download: bool = True) -> Book:

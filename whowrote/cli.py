@@ -19,7 +19,7 @@ from dataclasses import fields
 from .config import PRESETS, Config, parse_sources, resolve
 from .errors import EXIT_BAD_INPUT, EXIT_INTERRUPTED, EXIT_OK, WhowroteError
 
-_CONFIG_FLAGS = [f.name for f in fields(Config) if f.name not in ("sources", "preset")]
+_CONFIG_FLAGS = [f.name for f in fields(Config) if f.name not in ("sources", "heldout", "preset")]
 
 
 def _add_config_flags(p: argparse.ArgumentParser) -> None:
@@ -27,6 +27,8 @@ def _add_config_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("--config", metavar="TOML", help="a TOML file of settings, applied over the preset")
     p.add_argument("--source", action="append", metavar="LABEL=ID[,ID]",
                    help="replace the books: one per label, e.g. --source alice=12 --source edgar=2147,2148")
+    p.add_argument("--heldout", action="append", metavar="LABEL=ID[,ID]",
+                   help="replace the held-out works (never trained on; calibration and unseen-work numbers)")
     group = p.add_argument_group("settings (override the preset; see whowrote/config.py)")
     for name in _CONFIG_FLAGS:
         group.add_argument("--" + name.replace("_", "-"), dest=name, default=None, metavar=name.upper())
@@ -36,6 +38,14 @@ def config_from_args(args) -> Config:
     overrides = {name: getattr(args, name, None) for name in _CONFIG_FLAGS}
     if getattr(args, "source", None):
         overrides["sources"] = parse_sources(args.source)
+        # New books: the preset's held-out works and background label belong to its own books.
+        overrides["heldout"] = {}
+        if overrides.get("background") is None:
+            overrides["background"] = ""
+        if overrides.get("open_set") is None:
+            overrides["open_set"] = "none"
+    if getattr(args, "heldout", None):
+        overrides["heldout"] = parse_sources(args.heldout, "--heldout")
     return resolve(args.preset, args.config, **overrides)
 
 
@@ -57,18 +67,38 @@ def _print_report(run_dir) -> int:
     print(f"run folder: {run_dir}")
     print(f"test accuracy {t['accuracy']:.4f} (balanced {t['balanced_accuracy']:.4f}) loss {t['loss']:.4f} "
           f"on {t['windows']} held-out windows {t['windows_per_label']}")
-    print(f"calibration: T={cal['temperature']:.3f}  ECE {cal['test_before']['ece']:.4f} -> {cal['test_after']['ece']:.4f}  "
-          f"Brier {cal['test_before']['brier']:.4f} -> {cal['test_after']['brier']:.4f}")
+    print(f"calibration ({cal['fitted_on']}): T={cal['temperature']:.3f}  ECE {cal['test_before']['ece']:.4f} -> "
+          f"{cal['test_after']['ece']:.4f}  Brier {cal['test_before']['brier']:.4f} -> {cal['test_after']['brier']:.4f}")
+    unseen = report.get("unseen")
+    if unseen:
+        print(f"works never trained on: accuracy {unseen['accuracy']:.4f}, ECE {unseen['ece']:.4f} on {unseen['passages']} passages")
+        for w, r in unseen["per_work"].items():
+            print(f"  {r['label']:<8} #{w:<6} {r.get('work', '')[:48]:<48} own label {r['own_label']:.3f}  neither {r['neither']:.3f}")
+    if report.get("open_set", {}).get("method", "none") != "none":
+        print(f"open set: neither when P({report['open_set']['background']}) >= {report['open_set']['threshold']:.4f}")
     return EXIT_OK
 
 
 def cmd_evaluate(args) -> int:
     from pathlib import Path
 
-    from .runfolder import evaluate_run
+    from .evaluate import evaluate_run
 
     evaluate_run(args.run, data_dir=args.data_dir, progress=not args.quiet)
     return _print_report(Path(args.run))
+
+
+def cmd_validate(args) -> int:
+    from .validate import validate
+
+    v = validate(args.run, seeds=args.seeds, per_work=args.per_work, data_dir=args.data_dir, progress=not args.quiet)
+    print(f"validity ({v['passages']} held-out passages, {v['seconds']:.0f} s) -> {args.run}/validity.json")
+    for name, row in v["probes"].items():
+        print(f"  {name:<24} labels changed {row['changed']:.3f}  mean shift {row['mean_shift']:+.3f}  "
+              f"accuracy {row['accuracy_before']:.3f} -> {row['accuracy_after']:.3f}  (goal {row['goal'] or '-'})")
+    if "seeds" in v:
+        print(f"  {v['seeds']['runs']} seeds agree on {v['seeds']['agreement']:.3f} of {v['seeds']['passages']} passages")
+    return EXIT_OK
 
 
 def cmd_plot(args) -> int:
@@ -106,6 +136,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--data-dir", help="folder of pg<ID>.txt files (default: the run's)")
     p.add_argument("--quiet", action="store_true")
     p.set_defaults(func=cmd_evaluate)
+
+    p = sub.add_parser("validate", help="validity probes on the run's held-out works: names, typos, casing, seeds")
+    p.add_argument("run")
+    p.add_argument("--seeds", type=int, default=1, help="train N-1 more seeds and measure agreement (default 1: off)")
+    p.add_argument("--per-work", type=int, default=60, help="passages per held-out work (default 60)")
+    p.add_argument("--data-dir", help="folder of pg<ID>.txt files (default: the run's)")
+    p.add_argument("--quiet", action="store_true")
+    p.set_defaults(func=cmd_validate)
 
     p = sub.add_parser("plot", help="loss and accuracy vs step, raw and smoothed, into RUN/plots/")
     p.add_argument("run")

@@ -23,7 +23,7 @@ import numpy as np
 from .baselines import BASELINES
 from .config import Config
 from .data import prepare
-from .evaluate import ece, fit_temperature, nll, softmax
+from .metrics import ece, fit_temperature, nll, softmax
 
 
 def _texts(tokenizer, ids: np.ndarray) -> list[str]:
@@ -42,7 +42,7 @@ def _scores(probs: np.ndarray, y: np.ndarray) -> dict:
 
 def _bert_probs(config: Config, tmp: Path, val_ids, val_y, test_ids) -> tuple[np.ndarray, np.ndarray, float, float]:
     """Train with whowrote's own loop; calibrated val/test probabilities and fit/predict seconds."""
-    from .evaluate import predict_logits
+    from .metrics import predict_logits
     from .model import load_classifier
     from .train import train
 

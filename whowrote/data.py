@@ -1,4 +1,8 @@
-"""From a Config to ready arrays: books -> cleaned text -> token streams -> no-leak split.
+"""From a Config to ready arrays: books -> normalised text -> token streams -> no-leak split.
+
+Training works are cut into blocks split train/val/test (in-book numbers); held-out works
+(`config.heldout`) into "calib" (temperature, open-set threshold) and "test" (numbers on
+works never trained on).
 
 `prepare` is the one way the trainer, the evaluator, the judge's tests and the comparison
 get their data, so all of them see the same blocks and the same held-out windows.
@@ -10,14 +14,23 @@ print(prepare(c, load_tokenizer(c.model)).summary())"
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections import Counter
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from . import books as books_mod
 from .config import Config
-from .split import (PARTS, LabelStream, assign_blocks, build_stream, disjoint_windows, fold_parts, kfold_blocks,
-                    with_special_tokens)
+from .normalise import DEFAULT_PLACEHOLDER, Spec, normalise
+from .split import (PARTS, LabelStream, assign_blocks, build_stream, disjoint_windows, disjoint_windows_by_work,
+                    fold_parts, kfold_blocks, with_special_tokens)
+from .split import unseen_parts as unseen_parts_of
+
+
+# Names every label meets alike in training (with the character names of each label's
+# books), so a name that escapes the masking carries no author.
+NEUTRAL_NAMES = "John Mary Tom Anne James Lucy Henry Jane William Emma George Kate Charles Ellen Paris London".split()
+TOP_NAMES_PER_LABEL = 20
 
 
 @dataclass
@@ -26,9 +39,14 @@ class Prepared:
     labels: list[str]
     streams: list[LabelStream]
     parts: list[dict[str, np.ndarray]]  # per label: part -> block indices
-    books: list[dict]  # one record per book: label, source, path, sha256, words, tokens
+    books: list[dict]  # one record per book: label, source, role, path, sha256, words, tokens
     cls_id: int
     sep_id: int
+    unseen: list[LabelStream | None] = field(default_factory=list)  # per label: its held-out works
+    unseen_parts: list[dict[str, np.ndarray] | None] = field(default_factory=list)  # "calib"/"test" -> blocks
+    swap_names: list[list[int]] = field(default_factory=list)  # token ids of the names for name swap
+    mask_id: int | None = None
+    top_names: dict[str, list[str]] = field(default_factory=dict)  # label -> its books' most frequent names
 
     @property
     def width(self) -> int:
@@ -46,6 +64,21 @@ class Prepared:
         ids = with_special_tokens(np.concatenate(rows), self.cls_id, self.sep_id)
         return ids, np.array(labels, np.int64)
 
+    def unseen_windows(self, part: str, limit_per_work: int | None = None):
+        """Disjoint windows of the held-out works' `part` ("calib" or "test"):
+        (input_ids [n, seq_len], labels [n], source of each window's work)."""
+        rows, labels, works = [], [], []
+        for label_id, (stream, parts) in enumerate(zip(self.unseen, self.unseen_parts)):
+            if stream is None:
+                continue
+            w, work_idx = disjoint_windows_by_work(stream, parts[part], self.width, limit_per_work, per_work=True)
+            sources = self.config.heldout[stream.label]
+            rows.append(w)
+            labels += [label_id] * len(w)
+            works += [sources[i] for i in work_idx]
+        if not rows:
+            return np.zeros((0, self.config.seq_len), np.int64), np.zeros(0, np.int64), []
+        return with_special_tokens(np.concatenate(rows), self.cls_id, self.sep_id), np.array(labels, np.int64), works
     def summary(self) -> dict:
         """Split sizes per label, for config.json and the model card."""
         out = {}
@@ -60,28 +93,58 @@ class Prepared:
                     p: int(len(disjoint_windows(stream, parts[p], self.width))) for p in PARTS
                 },
             }
+        for stream, parts in zip(self.unseen, self.unseen_parts):
+            if stream is not None:
+                out[stream.label]["heldout"] = {
+                    "works": self.config.heldout[stream.label], "tokens": int(len(stream.tokens)),
+                    "disjoint_windows": {p: int(len(disjoint_windows(stream, parts[p], self.width))) for p in parts},
+                }
         return out
 
 
-def load_books(config: Config, tokenizer, download: bool = True):
-    """Cleaned texts per label, plus one provenance record per book."""
-    loaded = books_mod.load_labels(config.sources, config.data_dir, download)
-    records = []
+def normalise_spec(config: Config, tokenizer) -> Spec:
+    """The normalisation for this config and tokenizer: names become its mask token."""
+    return Spec(names=config.names, placeholder=tokenizer.mask_token or tokenizer.unk_token or DEFAULT_PLACEHOLDER)
+
+
+def load_books(config: Config, tokenizer, download: bool = True, heldout: bool = False):
+    """Normalised texts per label (training works, or with `heldout` the held-out ones),
+    one provenance record per book, and the names masked in each label's books."""
+    sources = config.heldout if heldout else config.sources
+    loaded = books_mod.load_labels(sources, config.data_dir, download)
+    spec = normalise_spec(config, tokenizer)
+    texts, records, names = {}, [], {}
     for label, items in loaded.items():
+        names[label] = []
+        texts[label] = [normalise(b.text, spec, track=False, names_found=names[label]).text for b in items]
         for book in items:
+            known = books_mod.manifest(book.path.parent).get(book.source, {})
             records.append({
-                "label": label, "source": book.source, "path": str(book.path), "sha256": book.raw_sha256,
-                "words": len(book.text.split()), "gutenberg_markers": book.had_markers,
+                "label": label, "source": book.source, "role": "heldout" if heldout else "train", "path": str(book.path),
+                "author": known.get("author", ""), "title": known.get("title", ""),
+                "sha256": book.raw_sha256, "words": len(book.text.split()), "gutenberg_markers": book.had_markers,
             })
-    return loaded, records
+    return texts, records, names
+
+
+def top_names(names: dict[str, list[str]]) -> dict[str, list[str]]:
+    """Each label's most frequent character names (as masked in its training books)."""
+    return {label: [n for n, _ in Counter(found).most_common(TOP_NAMES_PER_LABEL)] for label, found in names.items()}
+
+
+def swap_name_ids(top: dict[str, list[str]], tokenizer) -> list[list[int]]:
+    """Token ids of each label's most frequent character names plus neutral ones."""
+    pool = list(dict.fromkeys(NEUTRAL_NAMES + [n for found in top.values() for n in found]))
+    ids = tokenizer(pool, add_special_tokens=False, verbose=False)["input_ids"]
+    return [i for i in ids if i]
 
 
 def prepare(config: Config, tokenizer, download: bool = True) -> Prepared:
-    loaded, records = load_books(config, tokenizer, download)
+    texts, records, names = load_books(config, tokenizer, download)
     streams, parts = [], []
     i = 0
-    for label_id, (label, items) in enumerate(loaded.items()):
-        stream = build_stream(label, [b.text for b in items], tokenizer, config.block_len, config.seq_len - 2)
+    for label_id, (label, items) in enumerate(texts.items()):
+        stream = build_stream(label, items, tokenizer, config.block_len, config.seq_len - 2)
         for n in stream.book_tokens:
             records[i]["tokens"] = int(n)
             i += 1
@@ -93,4 +156,19 @@ def prepare(config: Config, tokenizer, download: bool = True) -> Prepared:
             parts.append(fold_parts(folds, config.fold, config.val_frac, label_seed))
         else:
             parts.append(assign_blocks(len(stream.blocks), config.val_frac, config.test_frac, label_seed))
-    return Prepared(config, list(loaded), streams, parts, records, tokenizer.cls_token_id, tokenizer.sep_token_id)
+    unseen, unseen_parts = [None] * len(texts), [None] * len(texts)
+    if config.heldout:
+        held_texts, held_records, _ = load_books(config, tokenizer, download, heldout=True)
+        j = 0
+        for label, items in held_texts.items():
+            stream = build_stream(label, items, tokenizer, config.block_len, config.seq_len - 2)
+            for n in stream.book_tokens:
+                held_records[j]["tokens"] = int(n)
+                j += 1
+            k = config.labels.index(label)
+            unseen[k], unseen_parts[k] = stream, unseen_parts_of(stream)
+        records += held_records
+    mask_id = tokenizer.mask_token_id if config.names == "mask" else None
+    top = top_names(names)
+    return Prepared(config, list(texts), streams, parts, records, tokenizer.cls_token_id, tokenizer.sep_token_id,
+                    unseen, unseen_parts, swap_name_ids(top, tokenizer) if mask_id is not None else [], mask_id, top)

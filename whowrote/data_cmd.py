@@ -7,9 +7,6 @@
 
 from __future__ import annotations
 
-import csv
-from pathlib import Path
-
 from . import books
 from .config import resolve
 from .errors import EXIT_BAD_INPUT, EXIT_OK, WhowroteError
@@ -20,20 +17,6 @@ def _sources(args) -> list[tuple[str, str]]:
         return [("-", s) for s in args.ids]
     config = resolve(args.preset)
     return [(label, s) for label, srcs in config.sources.items() for s in srcs]
-
-
-def _manifest(folder: Path | None) -> dict[str, str]:
-    """ebook id -> sha256 from a MANIFEST.tsv beside the books, if there is one."""
-    if not folder or not (folder / "MANIFEST.tsv").is_file():
-        return {}
-    out = {}
-    with open(folder / "MANIFEST.tsv", newline="") as fh:
-        for row in csv.reader(fh, delimiter="\t"):
-            hexes = [c for c in row if len(c) == 64 and all(ch in "0123456789abcdef" for ch in c.lower())]
-            ids = [c.removeprefix("pg").removesuffix(".txt") for c in row if c.removeprefix("pg").removesuffix(".txt").isdigit()]
-            if hexes and ids:
-                out[ids[0]] = hexes[0].lower()
-    return out
 
 
 def run(args) -> int:
@@ -59,7 +42,7 @@ def run(args) -> int:
     print("label\tsource\twords\ttokens\tsha256\tmanifest")
     for label, source in items:
         book = books.load(source, args.data_dir, download=not args.offline)
-        expected = _manifest(book.path.parent).get(source)
+        expected = books.manifest(book.path.parent).get(source, {}).get("sha256")
         status = "-" if expected is None else ("ok" if expected == book.raw_sha256 else "MISMATCH")
         bad += status == "MISMATCH"
         tokens = len(tokenize_cached(book.text, tokenizer))

@@ -1,123 +1,111 @@
-"""Held-out numbers: predictions on fixed windows, accuracy/loss/F1, and calibration.
+"""Score a trained run on text it never trained on, calibrate it, and write report.json.
 
-Calibration is a single temperature T fitted on the validation windows (minimum NLL), then
-judged on the test windows by expected calibration error (ECE, 15 equal-width confidence
-bins) and the Brier score (mean over passages of sum_c (p_c - 1[y=c])^2), before and after.
+Three sets of windows, all disjoint from training:
+- in-book: the validation and test blocks of the training works (the study's numbers);
+- unseen works, calibration half: the temperature T and the "neither" threshold are fitted
+  here (without held-out works: T on the in-book validation blocks, no threshold);
+- unseen works, test half: accuracy, ECE and open-set rates on works -- and, for the
+  background label, authors -- that neither training nor calibration saw.
 
-    whowrote evaluate runs/cpu-20261126-120000          # rewrites its report.json
+    whowrote evaluate runs/authors-20261127-120000          # rewrites its report.json
 """
 
 from __future__ import annotations
 
-import math
+import json
+from pathlib import Path
 
 import numpy as np
-import torch
 
-ECE_BINS = 15
+from .config import Config, load_run_config
+from .metrics import calibration_report, classification_metrics, ece, predict_logits, softmax
+from .openset import NEITHER, OpenSet, decide, fit_threshold, rates, split_probs
+from .runfolder import REPORT_FORMAT, check_run_dir, update_model_meta, write_json
 
-
-@torch.inference_mode()
-def predict_logits(model, input_ids: np.ndarray, batch_size: int = 64, device=None, progress: bool = False) -> np.ndarray:
-    """Logits for equal-length windows (no padding needed), as float64 [n, n_labels]."""
-    from tqdm.auto import tqdm
-
-    was_training = model.training
-    model.eval()
-    device = device or next(model.parameters()).device
-    out = []
-    batches = range(0, len(input_ids), batch_size)
-    for i in tqdm(batches, desc="evaluating", unit="batch", disable=not progress, leave=False):
-        ids = torch.as_tensor(input_ids[i : i + batch_size], device=device)
-        logits = model(input_ids=ids, attention_mask=torch.ones_like(ids)).logits
-        out.append(logits.float().cpu().numpy())
-    model.train(was_training)
-    n_labels = model.config.num_labels
-    return np.concatenate(out).astype(np.float64) if out else np.zeros((0, n_labels))
+HELDOUT_WINDOWS_PER_WORK = 150  # evenly spaced disjoint windows per held-out work and half
 
 
-def log_softmax(logits: np.ndarray, temperature: float = 1.0) -> np.ndarray:
-    z = logits / temperature
-    z = z - z.max(axis=1, keepdims=True)
-    return z - np.log(np.exp(z).sum(axis=1, keepdims=True))
-
-
-def softmax(logits: np.ndarray, temperature: float = 1.0) -> np.ndarray:
-    return np.exp(log_softmax(logits, temperature))
-
-
-def nll(logits: np.ndarray, labels: np.ndarray, temperature: float = 1.0) -> float:
-    if not len(labels):
-        return float("nan")
-    return float(-np.mean(log_softmax(logits, temperature)[np.arange(len(labels)), labels]))
-
-
-def ece(probs: np.ndarray, labels: np.ndarray, bins: int = ECE_BINS) -> float:
-    if not len(labels):
-        return float("nan")
-    conf = probs.max(axis=1)
-    correct = probs.argmax(axis=1) == labels
-    # Bin i holds confidences in (i/bins, (i+1)/bins]; a confidence of exactly 0 joins bin 0.
-    idx = np.clip(np.ceil(conf * bins).astype(int) - 1, 0, bins - 1)
-    total = 0.0
-    for b in range(bins):
-        mask = idx == b
-        if mask.any():
-            total += mask.sum() / len(labels) * abs(correct[mask].mean() - conf[mask].mean())
-    return float(total)
-
-
-def brier(probs: np.ndarray, labels: np.ndarray) -> float:
-    onehot = np.eye(probs.shape[1])[labels]
-    return float(np.mean(np.sum((probs - onehot) ** 2, axis=1))) if len(labels) else float("nan")
-
-
-T_MIN, T_MAX = 0.25, 20.0
-
-
-def fit_temperature(logits: np.ndarray, labels: np.ndarray, bounds: tuple[float, float] = (T_MIN, T_MAX)) -> float:
-    """The T in `bounds` (default [T_MIN, T_MAX]) minimising validation NLL of softmax(logits / T).
-
-    The floor matters: when every validation window is right, NLL keeps falling as T -> 0,
-    an optimum that only says the validation set has too few errors. Sharpening without end
-    would make the judge report 1.0000 for every text, useless on text unlike the books."""
-    from scipy.optimize import minimize_scalar
-
-    if not len(labels):
-        return 1.0
-    res = minimize_scalar(lambda log_t: nll(logits, labels, math.exp(log_t)), bounds=(math.log(bounds[0]), math.log(bounds[1])), method="bounded")
-    return float(math.exp(res.x))
-
-
-def classification_metrics(logits: np.ndarray, labels: np.ndarray, names: list[str], temperature: float = 1.0) -> dict:
-    """Everything report.json says about one set of windows."""
-    from sklearn.metrics import balanced_accuracy_score, confusion_matrix, precision_recall_fscore_support
-
+def unseen_report(config: Config, labels: list[str], logits: np.ndarray, y: np.ndarray, works: list[str],
+                  temperature: float, open_set: OpenSet, books: list[dict]) -> dict:
+    """Decisions on the unseen test half: overall, per author label, per work (or author)."""
     probs = softmax(logits, temperature)
-    pred = probs.argmax(axis=1)
-    ids = list(range(len(names)))
-    p, r, f, s = precision_recall_fscore_support(labels, pred, labels=ids, zero_division=0)
-    return {
-        "windows": int(len(labels)),
-        "windows_per_label": {n: int((labels == i).sum()) for i, n in enumerate(names)},
-        "accuracy": float((pred == labels).mean()) if len(labels) else float("nan"),
-        "balanced_accuracy": float(balanced_accuracy_score(labels, pred)) if len(labels) else float("nan"),
-        "loss": nll(logits, labels, temperature),
-        "ece": ece(probs, labels),
-        "brier": brier(probs, labels),
-        "confusion_matrix": {"labels": names, "rows_true_cols_pred": confusion_matrix(labels, pred, labels=ids).tolist()},
-        "per_label": {
-            n: {"precision": float(p[i]), "recall": float(r[i]), "f1": float(f[i]), "support": int(s[i])}
-            for i, n in enumerate(names)
-        },
-        "macro_f1": float(np.mean(f)),
-    }
+    decisions = decide(probs, labels, open_set)
+    truth = [NEITHER if labels[i] == config.background else labels[i] for i in y]
+    names = {b["source"]: f"{b.get('author') or '?'}: {b.get('title') or b['source']}" for b in books}
+    per_work = rates(decisions, truth, works)
+    for w, r in per_work.items():
+        r["work"] = names.get(w, w)
+    authors, _, author_names = split_probs(probs, labels, config.background)
+    per_label = {}
+    for lab in dict.fromkeys(truth):
+        idx = [i for i, t in enumerate(truth) if t == lab]
+        per_label[lab] = {"passages": len(idx), "own_label": float(np.mean([decisions[i] == lab for i in idx])),
+                          "neither": float(np.mean([decisions[i] == NEITHER for i in idx]))}
+        if lab in author_names:  # without the open set: which author it would be
+            per_label[lab]["author_accuracy"] = float(np.mean(authors[idx].argmax(axis=1) == author_names.index(lab)))
+    return {"passages": len(y), "accuracy": float(np.mean([d == t for d, t in zip(decisions, truth)])),
+            "ece": ece(probs, y), "per_label": per_label, "per_work": per_work}
 
 
-def calibration_report(val_logits, val_labels, test_logits, test_labels, names) -> tuple[float, dict]:
-    """Fit T on validation, report test ECE/Brier/NLL before and after."""
-    t = fit_temperature(val_logits, val_labels)
-    def part(temp):
-        probs = softmax(test_logits, temp)
-        return {"ece": ece(probs, test_labels), "brier": brier(probs, test_labels), "nll": nll(test_logits, test_labels, temp)}
-    return t, {"temperature": t, "fitted_on": "val", "ece_bins": ECE_BINS, "test_before": part(1.0), "test_after": part(t)}
+def evaluate_run(run_dir: str | Path, data_dir: str | None = None, progress: bool = True, model=None,
+                 tokenizer=None, extra: dict | None = None) -> dict:
+    """Score the run's model on every held-out set; write report.json, the model card, and
+    the fitted temperature and threshold into model/whowrote.json."""
+    from .card import write_card
+    from .data import prepare
+    from .model import load_classifier
+
+    run_dir = check_run_dir(run_dir)
+    config = load_run_config(run_dir)
+    if data_dir:
+        config.data_dir = data_dir
+    if model is None:
+        model, tokenizer = load_classifier(run_dir / "model")
+    prep = prepare(config, tokenizer)
+    labels = prep.labels
+
+    def logits_of(ids):
+        return predict_logits(model, ids, progress=progress)
+
+    val_ids, val_y = prep.windows("val")
+    test_ids, test_y = prep.windows("test")
+    val_logits, test_logits = logits_of(val_ids), logits_of(test_ids)
+    report = {"format": REPORT_FORMAT, "run": run_dir.name, "labels": labels, "seq_len": config.seq_len,
+              "test": classification_metrics(test_logits, test_y, labels),
+              "val": classification_metrics(val_logits, val_y, labels)}
+    open_set = OpenSet()
+    if config.heldout:
+        calib_ids, calib_y, calib_works = prep.unseen_windows("calib", HELDOUT_WINDOWS_PER_WORK)
+        u_ids, u_y, u_works = prep.unseen_windows("test", HELDOUT_WINDOWS_PER_WORK)
+        calib_logits, u_logits = logits_of(calib_ids), logits_of(u_ids)
+        temperature, report["calibration"] = calibration_report(calib_logits, calib_y, u_logits, u_y,
+                                                                "held-out works, calibration half")
+        if config.open_set == "background":
+            b = labels.index(config.background)
+            _, p_neither, _ = split_probs(softmax(calib_logits, temperature), labels, config.background)
+            threshold = fit_threshold(p_neither, calib_y, [i for i in range(len(labels)) if i != b],
+                                      config.open_set_max_flagged)
+            open_set = OpenSet("background", config.background, threshold)
+        books = json.loads((run_dir / "config.json").read_text()).get("books", [])
+        report["unseen_calibration"] = unseen_report(config, labels, calib_logits, calib_y, calib_works,
+                                                     temperature, open_set, books)
+        report["unseen"] = unseen_report(config, labels, u_logits, u_y, u_works, temperature, open_set, books)
+        report["unseen"]["note"] = ("disjoint windows of works never trained on (test half); temperature and "
+                                    "threshold were fitted on the other half")
+    else:
+        temperature, report["calibration"] = calibration_report(val_logits, val_y, test_logits, test_y,
+                                                                "in-book validation blocks")
+    report["open_set"] = {**open_set.to_dict(), "max_flagged": config.open_set_max_flagged}
+    report["calibration"]["in_book_test_after"] = {
+        "ece": ece(softmax(test_logits, temperature), test_y)}
+    update_model_meta(run_dir / "model", temperature=temperature, open_set=open_set.to_dict())
+
+    previous = json.loads((run_dir / "report.json").read_text()) if (run_dir / "report.json").is_file() else {}
+    for key in ("steps", "train_seconds", "stopped_early", "validity"):
+        if key in previous:
+            report[key] = previous[key]
+    report["test_windows_note"] = "disjoint windows of seq_len-2 tokens from held-out blocks; no token shared with training"
+    report.update(extra or {})
+    write_json(run_dir / "report.json", report)
+    write_card(run_dir)
+    return report

@@ -4,11 +4,15 @@ For each window of the text, the contribution of token i to the log-odds of `lab
 logit minus the log-sum-exp of the others, temperature applied) is integrated gradients
 (Sundararajan et al. 2017) on the input embeddings e_i, from a baseline b where every word
 is [MASK] ([CLS]/[SEP] kept):  IG_i = (e_i - b_i) . mean_a d odds(b + a (e - b)) / d e_i  over
-`steps` points a in (0, 1]. The contributions add up (approximately, with `steps` points)
-to odds(text) - odds(baseline). Log-odds, not log P: a confident P saturates and its
-gradient vanishes. A token covered by several windows gets the mean of its
-contributions; word pieces ("ver", "##y") are summed into the word they spell; punctuation
-stays on its own (it is a stylistic cue too). Positive: the word pushes towards `label`.
+`steps` points a in (0, 1]. The judge scores a text by the mean over its J windows, so a
+token's attribution is the sum of its contributions in every window that holds it,
+divided by J: the attributions of the whole text then add up (approximately, with `steps`
+points) to the mean over windows of odds(window) - odds(baseline window), the printed
+`log_odds - baseline_log_odds`, for a text of any length. Log-odds, not log P: a confident
+P saturates and its gradient vanishes. The text goes through the model's normalisation
+first, so a masked name gets no credit (it is the baseline's [MASK] already); word pieces
+("ver", "##y") are summed into the word they spell; punctuation stays on its own (it is a
+stylistic cue too). Positive: the word pushes towards `label`.
 
     whowrote judge --model runs/X --explain "The Walrus and the Carpenter were walking close at hand"
 """
@@ -31,19 +35,19 @@ def _log_odds(model, embeds: torch.Tensor, target: int, temperature: float) -> t
 
 def token_attributions(judge, text: str, label: str | None = None, steps: int = 16):
     """(label, [(start_char, end_char, score)] per token, [(log_odds, baseline_log_odds)] per window)."""
-    enc = judge.tokenizer(text, add_special_tokens=False, return_offsets_mapping=True, verbose=False)
-    offsets = enc["offset_mapping"]
+    ids, offsets = judge.encode([text])[0]
     model, tok = judge.model, judge.tokenizer
-    if label is None:
-        label = judge.score([text])[0].label
+    if label is None or label not in judge.labels:  # "neither": explain the background label
+        label = judge.score([text])[0].label if label is None else label
+        label = label if label in judge.labels else (judge.open_set.background or judge.labels[0])
     target = judge.labels.index(label)
-    total, count, odds = defaultdict(float), defaultdict(int), []
+    contributions, odds = defaultdict(list), []
     embed = model.get_input_embeddings()
     # Baseline: every word replaced by [MASK], "a passage with the words taken out";
     # [CLS] and [SEP] are kept. (A zero embedding is no neutral input for BERT.)
     mask_id = tok.mask_token_id if tok.mask_token_id is not None else tok.pad_token_id
     alphas = (torch.arange(steps, device=judge.device, dtype=torch.float32) + 0.5) / steps  # midpoint rule
-    for w, _, _, tokens_read in judge.windows(encoded=(enc["input_ids"], offsets)):
+    for w, _, _, tokens_read in judge.windows(encoded=(ids, offsets)):
         first = tokens_read - len(w)
         ids = torch.tensor([[tok.cls_token_id, *w, tok.sep_token_id]], device=judge.device)
         e = embed(ids).detach()
@@ -56,9 +60,9 @@ def token_attributions(judge, text: str, label: str | None = None, steps: int = 
         with torch.no_grad():
             odds.append(tuple(_log_odds(model, torch.cat([e, keep]), target, judge.temperature).tolist()))
         for k, c in enumerate(contrib):
-            total[first + k] += float(c)
-            count[first + k] += 1
-    return label, [(offsets[i][0], offsets[i][1], total[i] / count[i]) for i in sorted(total)], odds
+            contributions[first + k].append(float(c))
+    n_windows = len(odds)
+    return label, [(offsets[i][0], offsets[i][1], sum(contributions[i]) / n_windows) for i in sorted(contributions)], odds
 
 
 def word_attributions(judge, text: str, label: str | None = None):

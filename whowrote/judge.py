@@ -1,9 +1,14 @@
 """The judge: S = P(label | text) for any text, calibrated, from a trained run or model folder.
 
-A text is cut into token windows of the run's seq_len (stride: half a window, the last one
-aligned to the end). Each window gets temperature-scaled log-probabilities; the text's
-score is their mean, renormalised: P(c) ∝ exp(mean_w log p_w(c)) — the geometric mean of
-the windows' probabilities, so one odd window cannot outvote a consistent text. Windows
+A text first gets exactly the normalisation the model's training text had (typography,
+and proper names masked, as recorded in model/whowrote.json), then is cut into token
+windows of the run's seq_len (stride: half a window, the last one aligned to the end).
+Offsets always point into the text as given. Each window gets temperature-scaled
+log-probabilities; the text's score is their mean, renormalised: P(c) ∝ exp(mean_w log
+p_w(c)) — the geometric mean of the windows' probabilities, so one odd window cannot
+outvote a consistent text. With a background label, `probs` covers the authors only
+(P(author | by one of them)), `p_neither` is P(background), and the label is "neither"
+when p_neither reaches the run's fitted threshold. Windows
 from many texts are sorted by length and batched with dynamic padding under
 torch.inference_mode, in bf16 where the hardware runs it natively (precision="auto").
 Long files are read in chunks, never whole.
@@ -16,7 +21,6 @@ Long files are read in chunks, never whole.
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Iterator
@@ -25,7 +29,9 @@ import numpy as np
 import torch
 
 from .errors import WhowroteError
-from .evaluate import log_softmax, softmax
+from .metrics import log_softmax, softmax
+from .normalise import Spec, normalise
+from .openset import OpenSet, decide, split_probs
 
 FLUSH_WINDOWS = 512  # windows collected before a batch pass: enough to sort by length well
 SHORT_TOKENS = 32  # texts under this many tokens are scored but flagged "short"
@@ -36,8 +42,9 @@ class Score:
     """The judgement of one text (or the error that kept it from being judged)."""
 
     id: str | None
-    label: str | None = None
-    probs: dict[str, float] = field(default_factory=dict)
+    label: str | None = None  # an author label, or "neither" (open set)
+    probs: dict[str, float] = field(default_factory=dict)  # over the author labels, summing to 1
+    p_neither: float | None = None  # P(background) where the model has a background label
     windows: int = 0
     tokens: int = 0
     flags: list[str] = field(default_factory=list)
@@ -49,7 +56,10 @@ class Score:
         out = {**self.extra, "id": self.id}
         if self.error:
             return {**out, "error": self.error}
-        out.update(label=self.label, probs=self.probs, windows=self.windows, tokens=self.tokens, flags=self.flags)
+        out.update(label=self.label, probs=self.probs)
+        if self.p_neither is not None:
+            out["p_neither"] = self.p_neither
+        out.update(windows=self.windows, tokens=self.tokens, flags=self.flags)
         if self.window_details is not None:
             out["window_details"] = self.window_details
         return out
@@ -75,9 +85,13 @@ class _Tally:
 
 class Judge:
     def __init__(self, model, tokenizer, labels: list[str], seq_len: int, temperature: float = 1.0,
-                 stride: int | None = None, batch_size: int = 32, device: str | None = None, precision: str = "auto"):
+                 stride: int | None = None, batch_size: int = 32, device: str | None = None, precision: str = "auto",
+                 normalise: Spec | None = None, open_set: OpenSet | None = None):
         self.model, self.tokenizer, self.labels = model, tokenizer, labels
         self.seq_len, self.temperature = seq_len, temperature
+        self.normalise = normalise or Spec(names="keep")
+        self.open_set = open_set or OpenSet()
+        self.author_labels = split_probs(np.zeros((0, len(labels))), labels, self.open_set.background)[2]
         self.content = seq_len - 2
         self.stride = stride or max(1, self.content // 2)
         self.batch_size = batch_size
@@ -101,18 +115,27 @@ class Judge:
         meta = json.loads(meta_path.read_text()) if meta_path.is_file() else {}
         labels = [model.config.id2label[i] for i in range(model.config.num_labels)]
         seq_len = int(meta.get("seq_len") or min(getattr(tokenizer, "model_max_length", 512), 512))
-        torch.set_num_threads(os.cpu_count() or 1)
-        return cls(model, tokenizer, labels, seq_len, float(meta.get("temperature", 1.0)), **kwargs)
+        return cls(model, tokenizer, labels, seq_len, float(meta.get("temperature", 1.0)),
+                   normalise=Spec.from_dict(meta.get("normalise")), open_set=OpenSet.from_dict(meta.get("open_set")),
+                   **kwargs)
 
     # --- windows -------------------------------------------------------------------------
-    def _encode(self, chunk: str, base: int) -> tuple[list[int], list[tuple[int, int]]]:
-        enc = self.tokenizer(chunk, add_special_tokens=False, return_offsets_mapping=True, verbose=False)
-        return enc["input_ids"], [(s + base, e + base) for s, e in enc["offset_mapping"]]
+    def encode(self, texts: list[str], base: int = 0) -> list[tuple[list[int], list[tuple[int, int]]]]:
+        """(token ids, character offsets into each text as given) after the model's
+        normalisation; one tokenizer call for all texts."""
+        normalised = [normalise(t, self.normalise) for t in texts]
+        enc = self.tokenizer([n.text for n in normalised], add_special_tokens=False, return_offsets_mapping=True,
+                             verbose=False)
+        out = []
+        for n, ids, offsets in zip(normalised, enc["input_ids"], enc["offset_mapping"]):
+            spans = [n.original_span(s, e) for s, e in offsets]
+            out.append((ids, [(s + base, e + base) for s, e in spans]))
+        return out
 
     def _encoded_chunks(self, chunks: Iterable[str]):
         base = 0
         for chunk in chunks:
-            yield self._encode(chunk, base)
+            yield self.encode([chunk], base)[0]
             base += len(chunk)
 
     def windows(self, chunks: Iterable[str] = (), encoded=None) -> Iterator[tuple[list[int], int, int, int]]:
@@ -168,10 +191,7 @@ class Judge:
                 for (tally, w, start, end), lp in zip(pending, logp):
                     tally.logp_sum += lp
                     if tally.details is not None:
-                        p = np.exp(lp)
-                        tally.details.append({"start_char": start, "end_char": end, "tokens": len(w),
-                                              "label": self.labels[int(p.argmax())],
-                                              "probs": {l: float(v) for l, v in zip(self.labels, p)}})
+                        tally.details.append(self._window_detail(np.exp(lp), w, start, end))
                 if progress is not None:
                     progress.update(len(pending))
                 pending.clear()
@@ -199,6 +219,15 @@ class Judge:
         flush()
         yield from (self._result(t) for t in finished)
 
+    def _window_detail(self, p: np.ndarray, window: list[int], start: int, end: int) -> dict:
+        authors, p_neither, _ = split_probs(p[None], self.labels, self.open_set.background)
+        out = {"start_char": start, "end_char": end, "tokens": len(window),
+               "label": decide(p[None], self.labels, self.open_set)[0],
+               "probs": {l: float(v) for l, v in zip(self.author_labels, authors[0])}}
+        if self.open_set.background:
+            out["p_neither"] = float(p_neither[0])
+        return out
+
     def _pre_encoded(self, records: Iterable[Record], group: int = 64):
         """(record, encoded or None): texts held in memory are tokenised 64 at a time, one
         call for many (on a GPU, one call per text would cost more than the model)."""
@@ -208,9 +237,7 @@ class Judge:
             texts = [r for r in batch if isinstance(r.chunks, (list, tuple)) and not r.error]
             enc = {}
             if texts:
-                out = self.tokenizer(["".join(r.chunks) for r in texts], add_special_tokens=False,
-                                     return_offsets_mapping=True, verbose=False)
-                enc = {id(r): (i, o) for r, i, o in zip(texts, out["input_ids"], out["offset_mapping"])}
+                enc = {id(r): e for r, e in zip(texts, self.encode(["".join(r.chunks) for r in texts]))}
             yield from ((r, enc.get(id(r))) for r in batch)
             batch.clear()
 
@@ -228,16 +255,21 @@ class Judge:
         rec = tally.record
         if tally.error:
             return Score(rec.id, extra=rec.extra, error=tally.error)
-        probs = softmax((tally.logp_sum / tally.windows)[None])[0]  # mean log-probability, renormalised
+        probs = softmax((tally.logp_sum / tally.windows)[None])  # mean log-probability, renormalised
+        authors, p_neither, _ = split_probs(probs, self.labels, self.open_set.background)
         flags = ["short"] if tally.tokens < SHORT_TOKENS else []
-        return Score(rec.id, self.labels[int(probs.argmax())], {l: float(p) for l, p in zip(self.labels, probs)},
+        return Score(rec.id, decide(probs, self.labels, self.open_set)[0],
+                     {l: float(p) for l, p in zip(self.author_labels, authors[0])},
+                     float(p_neither[0]) if self.open_set.background else None,
                      tally.windows, tally.tokens, flags, tally.details, rec.extra)
 
     def score(self, texts: str | list[str], ids: list[str] | None = None, details: bool = False) -> list[Score]:
         """Score strings; returns one Score per text, in order."""
         if isinstance(texts, str):
             texts = [texts]
-        ids = ids or [str(i) for i in range(len(texts))]
+        ids = [str(i) for i in range(len(texts))] if ids is None else list(ids)
+        if len(ids) != len(texts):
+            raise WhowroteError(f"score: {len(texts)} texts but {len(ids)} ids")
         return list(self.score_records((Record(i, [t]) for i, t in zip(ids, texts)), details=details))
 
 

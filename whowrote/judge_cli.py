@@ -45,10 +45,12 @@ def _short_id(rid, width: int) -> str:
     return rid if len(rid) <= width else "\u2026" + rid[-(width - 1):]  # the end of a path says most
 
 
-def _table_row(s, labels, width) -> str:
+def _table_row(s, labels, width, neither: bool) -> str:
     if s.error:
         return f"{_short_id(s.id, width):<{width}}  ERROR  {s.error}"
     probs = "  ".join(f"{s.probs[l]:>8.4f}" for l in labels)
+    if neither:
+        probs += f"  {s.p_neither:>10.4f}"
     return f"{_short_id(s.id, width):<{width}}  {s.label:<8}  {probs}  {s.windows:>7}  {','.join(s.flags) or '-'}"
 
 
@@ -80,18 +82,29 @@ def run(args) -> int:
         raise WhowroteError("judge: standard input can be read only once")
     if args.batch_size < 1:
         raise WhowroteError("judge: --batch-size must be at least 1")
+    if args.stride is not None and args.stride < 1:
+        raise WhowroteError("judge: --stride must be at least 1 token")
+    if args.top < 1:
+        raise WhowroteError("judge: --top must be at least 1")
+    import os
+
+    import torch
+
+    torch.set_num_threads(os.cpu_count() or 1)  # the command owns the process; a library must not
     judge = Judge.load(args.model, batch_size=args.batch_size, stride=args.stride, precision=args.precision)
     records = itertools.chain(records_from_args(args.inputs), *(jsonl_source(j) for j in args.jsonl))
     if args.explain:  # explanations need each text again after scoring: hold them (modest inputs only)
         records = [_materialise(r) for r in records]
-    labels, width = judge.labels, 24
+    labels, width = judge.author_labels, 24
+    neither = bool(judge.open_set.background)
     progress = None
     if not args.quiet and sys.stderr.isatty():
         from tqdm.auto import tqdm
 
         progress = tqdm(desc="judging", unit="window", file=sys.stderr, delay=2.0)  # appears after 2 s only
     if not args.json:
-        print(f"{'id':<{width}}  {'label':<8}  " + "  ".join(f"{'P(' + l + ')':>8}" for l in labels) + "  windows  flags")
+        print(f"{'id':<{width}}  {'label':<8}  " + "  ".join(f"{'P(' + l + ')':>8}" for l in labels)
+              + ("  P(neither)" if neither else "") + "  windows  flags")
     scores = [] if args.report else None
     n_ok = n_bad = 0
     held = records if args.explain else itertools.repeat(None)  # each Score beside its Record
@@ -108,7 +121,7 @@ def run(args) -> int:
         if args.json:
             print(json.dumps(s.to_dict(), ensure_ascii=False), flush=True)
         else:
-            print(_table_row(s, labels, width), flush=True)
+            print(_table_row(s, labels, width, neither), flush=True)
             for way in ("for", "against"):
                 words = (s.extra.get("explanation") or {}).get(way)
                 if words:
@@ -123,7 +136,7 @@ def run(args) -> int:
     if scores is not None:
         from .judge_report import write
 
-        write(scores, labels, args.report, args.group_by)
+        write(scores, labels + (["neither"] if neither else []), args.report, args.group_by)
         print(f"report written to {args.report}/report.json", file=sys.stderr)
     if n_bad and not n_ok:
         return EXIT_BAD_INPUT

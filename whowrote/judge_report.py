@@ -17,6 +17,7 @@ import numpy as np
 
 from .errors import WhowroteError
 from .judge import Score
+from .runfolder import atomic_write, save_figure
 
 REPORT_FORMAT = "whowrote.judge-report/1"
 MAX_GROUPS = 50
@@ -27,7 +28,7 @@ def summarise(scores: list[Score], labels: list[str]) -> dict:
     out = {"texts": len(scores), "scored": len(ok), "errors": len(scores) - len(ok),
            "short": sum("short" in s.flags for s in ok), "by_label": {}}
     for label in labels:
-        p = np.array([s.probs[label] for s in ok])
+        p = np.array([s.probs[label] if label in s.probs else s.p_neither for s in ok])
         count = sum(s.label == label for s in ok)
         out["by_label"][label] = {
             "count": count, "share": count / len(ok) if ok else None,
@@ -94,8 +95,8 @@ def write(scores: list[Score], labels: list[str], out_dir: str | Path, group_by:
     except OSError as exc:
         raise WhowroteError(f"cannot write the report into {out_dir}: {exc.strerror}") from None
     report = build(scores, labels, group_by)
-    (out_dir / "report.json").write_text(json.dumps(report, indent=2) + "\n")
-    (out_dir / "report.md").write_text(_markdown(report))
+    atomic_write(out_dir / "report.json", json.dumps(report, indent=2) + "\n")
+    atomic_write(out_dir / "report.md", _markdown(report))
     target = labels[0]
     p = [s.probs[target] for s in scores if not s.error]
     fig, ax = plt.subplots(figsize=(6, 3.5), dpi=150)
@@ -105,6 +106,6 @@ def write(scores: list[Score], labels: list[str], out_dir: str | Path, group_by:
     ax.set_title(f"{len(p)} texts judged; mean P({target}) = {np.mean(p) if p else float('nan'):.3f}")
     fig.tight_layout()
     for ext in ("png", "svg"):
-        fig.savefig(out_dir / f"p_{target}_hist.{ext}")
+        save_figure(fig, out_dir / f"p_{target}_hist.{ext}")
     plt.close(fig)
     return report

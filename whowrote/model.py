@@ -56,6 +56,23 @@ def load(name: str, labels: list[str]):
     return model, tokenizer
 
 
+def freeze_lower(model, n_layers: int) -> None:
+    """Keep the embeddings and the lowest `n_layers` encoder layers as pretrained: no
+    gradients, so autograd skips their backward pass (most of a step's cost), and the
+    general-purpose features they hold cannot be bent towards one book's content."""
+    if n_layers <= 0:
+        return
+    base = getattr(model, model.base_model_prefix, None)
+    layers = getattr(getattr(base, "encoder", None), "layer", None)
+    if base is None or layers is None:
+        raise WhowroteError(f"freeze_layers: {type(model).__name__} has no encoder layers to freeze")
+    if n_layers > len(layers):
+        raise WhowroteError(f"freeze_layers: the model has only {len(layers)} layers, cannot freeze {n_layers}")
+    for module in [base.embeddings, *layers[:n_layers]]:
+        for p in module.parameters():
+            p.requires_grad_(False)
+
+
 def add_lora(model, rank: int):
     """Wrap `model` with LoRA adapters on the attention query/value projections; the new
     classification head is trained in full. Only adapters and head get gradients."""

@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from .errors import WhowroteError
+from .runfolder import save_figure
 from .smooth import edge_width, smooth
 
 LOSS_COLOR, ACC_COLOR = "tab:red", "tab:blue"
@@ -85,7 +86,7 @@ def plot_run(run_dir: str | Path, k: int = 3, edge: str = "shrink", title: str |
         out_dir.mkdir(parents=True, exist_ok=True)
         paths = [out_dir / f"training_k{k}_{edge}.{ext}" for ext in ("png", "svg")]
         for p in paths:
-            fig.savefig(p)
+            save_figure(fig, p)
     except OSError as exc:
         raise WhowroteError(f"cannot write plots into {out_dir}: {exc.strerror}") from None
     finally:

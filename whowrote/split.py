@@ -64,6 +64,12 @@ class LabelStream:
     blocks: list[tuple[int, int]]
     book_tokens: list[int] = field(default_factory=list)
 
+    @property
+    def block_works(self) -> np.ndarray:
+        """Which book (index into book_tokens) each block lies in; blocks never cross books."""
+        ends = np.cumsum(self.book_tokens) if self.book_tokens else np.array([len(self.tokens)])
+        return np.searchsorted(ends, [s for s, _ in self.blocks], side="right")
+
 
 def make_blocks(book_lengths: list[int], block_len: int, min_len: int) -> list[tuple[int, int]]:
     """Cut consecutive books into blocks of `block_len`; a book's tail joins its last block."""
@@ -134,16 +140,45 @@ def fold_parts(folds: np.ndarray, fold: int, val_frac: float, seed: int) -> dict
     return {"train": np.setdiff1d(rest, val), "val": val, "test": test}
 
 
+def unseen_parts(stream: LabelStream) -> dict[str, np.ndarray]:
+    """Held-out works -> "calib" and "test" block indices. Two or more works: whole works
+    alternate (the test never shares a work with calibration); one work: its blocks alternate."""
+    works = stream.block_works
+    n_works = len(stream.book_tokens)
+    blocks = np.arange(len(stream.blocks))
+    if n_works >= 2:
+        calib = np.isin(works, np.arange(0, n_works, 2))
+    else:
+        calib = blocks % 2 == 0
+    return {"calib": blocks[calib], "test": blocks[~calib]}
+
+
 def disjoint_windows(stream: LabelStream, block_ids, width: int, limit: int | None = None) -> np.ndarray:
     """Non-overlapping windows of `width` tokens inside the given blocks, shape [n, width]."""
-    rows = []
+    return disjoint_windows_by_work(stream, block_ids, width, limit)[0]
+
+
+def disjoint_windows_by_work(stream: LabelStream, block_ids, width: int, limit: int | None = None,
+                             per_work: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """(windows [n, width], work index of each). `limit` caps the total, or with
+    `per_work` each work's count, keeping evenly spaced windows so a capped set still
+    spans the book."""
+    works = stream.block_works
+    rows, row_works = [], []
     for b in block_ids:
         start, end = stream.blocks[b]
-        rows += [stream.tokens[s : s + width] for s in range(start, end - width + 1, width)]
-    if limit is not None and len(rows) > limit:
-        # Evenly spaced, not the first `limit`: keeps the capped set spread through the book.
-        rows = [rows[i] for i in np.linspace(0, len(rows) - 1, limit).round().astype(int)]
-    return np.stack(rows) if rows else np.zeros((0, width), np.int32)
+        starts = range(start, end - width + 1, width)
+        rows += [stream.tokens[s : s + width] for s in starts]
+        row_works += [int(works[b])] * len(starts)
+    row_works = np.array(row_works, dtype=int)
+    keep = np.arange(len(rows))
+    if limit is not None:
+        groups = [np.flatnonzero(row_works == w) for w in np.unique(row_works)] if per_work else [keep]
+        keep = np.concatenate([g[np.linspace(0, len(g) - 1, limit).round().astype(int)] if len(g) > limit else g
+                               for g in groups]) if groups else keep
+        keep = np.unique(keep)
+    out = np.stack([rows[i] for i in keep]) if len(keep) else np.zeros((0, width), np.int32)
+    return out, row_works[keep] if len(keep) else np.zeros(0, int)
 
 
 def with_special_tokens(windows: np.ndarray, cls_id: int, sep_id: int) -> np.ndarray:
@@ -156,33 +191,66 @@ def with_special_tokens(windows: np.ndarray, cls_id: int, sep_id: int) -> np.nda
 class BalancedSampler:
     """Each draw: `per_class` random training windows per label, labels [0]*n + [1]*n + ...
 
-    Works on the pre-tokenised arrays, so a step does no tokenising. A start position is
-    uniform over every valid start in the label's training blocks, so a 40k-token book
-    and a 600k-token one each fill half the batch: the study's balance, whatever the sizes.
+    Works on the pre-tokenised arrays, so a step does no tokenising. With `by_work`, a
+    window's work is drawn first, uniformly among the label's works, then its start
+    uniformly within that work's training blocks: an author is learnt from all their
+    works, not mostly from the longest. Otherwise the start is uniform over all the label's
+    training tokens. Either way every label fills its share of the batch, whatever the sizes.
+
+    Name swap: each name placeholder (`mask_id`) is replaced, with probability `swap`, by a
+    name drawn from `names` (token-id lists of the character names of every label, and
+    neutral ones), so a name the masking misses cannot become a cue: in training every
+    label meets every name alike.
     """
 
     def __init__(self, streams: list[LabelStream], train_blocks: list[np.ndarray], width: int,
-                 per_class: int, seed: int, cls_id: int, sep_id: int):
+                 per_class: int, seed: int, cls_id: int, sep_id: int, by_work: bool = False,
+                 mask_id: int | None = None, names: list[list[int]] | None = None, swap: float = 0.0):
         self.streams, self.width, self.per_class = streams, width, per_class
         self.cls_id, self.sep_id = cls_id, sep_id
+        self.mask_id, self.names, self.swap = mask_id, names or [], swap
         self.rng = np.random.default_rng(seed)
-        self.starts, self.cum = [], []
+        self.pools = []  # per label: per work (or one pool): (block starts, cumulative start counts)
         for stream, blocks in zip(streams, train_blocks):
-            spans = [stream.blocks[b] for b in blocks]
-            counts = np.array([max(0, e - s - width + 1) for s, e in spans])
-            if counts.sum() == 0:
+            works = stream.block_works[blocks] if by_work else np.zeros(len(blocks), int)
+            pools = []
+            for w in np.unique(works):
+                spans = [stream.blocks[b] for b in np.asarray(blocks)[works == w]]
+                counts = np.array([max(0, e - s - width + 1) for s, e in spans])
+                if counts.sum():
+                    pools.append((np.array([s for s, _ in spans]), np.cumsum(counts)))
+            if not pools:
                 raise WhowroteError(f"label '{stream.label}' has no training window of {width} tokens")
-            self.starts.append(np.array([s for s, _ in spans]))
-            self.cum.append(np.cumsum(counts))
+            self.pools.append(pools)
+
+    def _start(self, pool) -> int:
+        starts, cum = pool
+        k = int(self.rng.integers(0, cum[-1]))
+        block = int(np.searchsorted(cum, k, side="right"))
+        return int(starts[block] + k - (cum[block - 1] if block else 0))
+
+    def _swap_names(self, row: np.ndarray) -> np.ndarray:
+        where = np.flatnonzero(row == self.mask_id)
+        if not len(where) or not self.names:
+            return row
+        swap = where[self.rng.random(len(where)) < self.swap]
+        if not len(swap):
+            return row
+        out, pos = [], 0
+        for i in swap:
+            out += [row[pos:i], np.asarray(self.names[int(self.rng.integers(len(self.names)))], row.dtype)]
+            pos = i + 1
+        out.append(row[pos:])
+        return np.concatenate(out)[: self.width]  # a longer name pushes the window's tail out
 
     def draw(self) -> tuple[np.ndarray, np.ndarray]:
         rows, labels = [], []
         for label_id, stream in enumerate(self.streams):
-            k = self.rng.integers(0, self.cum[label_id][-1], size=self.per_class)
-            block = np.searchsorted(self.cum[label_id], k, side="right")
-            offset = k - np.concatenate([[0], self.cum[label_id]])[block]
-            for s in self.starts[label_id][block] + offset:
-                rows.append(stream.tokens[s : s + self.width])
+            pools = self.pools[label_id]
+            for w in self.rng.integers(0, len(pools), size=self.per_class):
+                s = self._start(pools[w])
+                row = stream.tokens[s : s + self.width]
+                rows.append(self._swap_names(row) if self.swap and self.mask_id is not None else row)
             labels += [label_id] * self.per_class
         return with_special_tokens(np.stack(rows), self.cls_id, self.sep_id), np.array(labels, np.int64)
 

@@ -24,10 +24,10 @@ import torch
 
 from . import runfolder
 from .config import Config, load_run_config
-from .data import prepare
+from .data import normalise_spec, prepare
 from .errors import EXIT_DIVERGED, EXIT_INTERRUPTED, WhowroteError
-from .evaluate import classification_metrics, predict_logits
-from .model import add_lora, load, merge_lora
+from .metrics import classification_metrics, predict_logits
+from .model import add_lora, freeze_lower, load, merge_lora
 from .split import BalancedSampler
 
 CHECKPOINT_FORMAT = "whowrote.checkpoint/1"
@@ -85,7 +85,7 @@ def _save_checkpoint(accelerator, run_dir: Path, step: int, sampler: BalancedSam
     (tmp / f"trainer_state_{accelerator.process_index}.json").write_text(json.dumps(state))
     accelerator.wait_for_everyone()
     if accelerator.is_main_process:
-        runfolder._swap_dir(tmp, final)
+        runfolder.swap_dir(tmp, final)
     accelerator.wait_for_everyone()
 
 
@@ -117,10 +117,11 @@ def _truncate_metrics(path: Path, step: int) -> None:
 
 
 def train(config: Config | None = None, run_dir: str | Path | None = None, name: str | None = None,
-          resume: bool = False, progress: bool = True, finalize: bool = True) -> Path:
+          resume: bool = False, progress: bool = True, finalize: bool = True, validity: bool = True) -> Path:
     """Train; return the run folder. Pass `run_dir` with `resume=True` to continue a run.
     `finalize=False` saves model/ but skips the held-out evaluation, report and plots
-    (for callers such as `compare` that score the model on windows of their own)."""
+    (for callers such as `compare` that score the model on windows of their own);
+    `validity=False` skips the validity probes (which need held-out works)."""
     from accelerate import Accelerator
     from accelerate.utils import broadcast_object_list, set_seed
     from tqdm.auto import tqdm
@@ -132,6 +133,7 @@ def train(config: Config | None = None, run_dir: str | Path | None = None, name:
     accelerator = Accelerator(mixed_precision=_mixed_precision(config))
     set_seed(config.seed)  # before the head is created: its initial weights come from the seed
     model, tokenizer = load(config.model, config.labels)
+    freeze_lower(model, config.freeze_layers)
     if config.lora_r:
         model = add_lora(model, config.lora_r)
     prep = prepare(config, tokenizer)
@@ -141,11 +143,13 @@ def train(config: Config | None = None, run_dir: str | Path | None = None, name:
         broadcast_object_list(names)
         run_dir = Path(config.output_dir) / names[0]
         if accelerator.is_main_process:
-            runfolder.write_config(run_dir, config, prep.books, prep.summary(), str(accelerator.device))
+            runfolder.write_config(run_dir, config, prep.books, prep.summary(), str(accelerator.device), prep.top_names)
     run_dir = Path(run_dir)
 
     sampler = BalancedSampler(prep.streams, [p["train"] for p in prep.parts], prep.width, config.per_class,
-                              seed=config.seed * 7919 + accelerator.process_index, cls_id=prep.cls_id, sep_id=prep.sep_id)
+                              seed=config.seed * 7919 + accelerator.process_index, cls_id=prep.cls_id, sep_id=prep.sep_id,
+                              by_work=config.sample_by == "work", mask_id=prep.mask_id, names=prep.swap_names,
+                              swap=config.name_swap)
     val_ids, val_y = prep.windows("val", config.eval_windows_per_class)
     optimizer = _optimizer(model, config)
     scheduler = get_scheduler(config.schedule, optimizer, num_warmup_steps=round(config.warmup_frac * config.steps),
@@ -224,13 +228,19 @@ def train(config: Config | None = None, run_dir: str | Path | None = None, name:
     accelerator.wait_for_everyone()
     if accelerator.is_main_process:
         unwrapped = merge_lora(accelerator.unwrap_model(model)).float()
-        runfolder.save_model(unwrapped, tokenizer, run_dir / "model", prep.labels, config.seq_len)
+        runfolder.save_model(unwrapped, tokenizer, run_dir / "model", prep.labels, config.seq_len,
+                             normalise_spec(config, tokenizer).to_dict())
         runfolder.write_json(run_dir / "report.json", {"steps": config.steps, "train_seconds": round(train_seconds, 2)})
         if finalize:
-            runfolder.evaluate_run(run_dir, progress=progress, model=unwrapped, tokenizer=tokenizer)
+            from .evaluate import evaluate_run
             from .plot import plot_run
 
             plot_run(run_dir, config.smooth_k, config.smooth_edge)
+            evaluate_run(run_dir, progress=progress, model=unwrapped, tokenizer=tokenizer)
+            if validity and any(config.heldout.get(label) for label in config.author_labels):
+                from .validate import validate
+
+                validate(run_dir, progress=progress)
         shutil.rmtree(run_dir / "checkpoint", ignore_errors=True)  # the model/ folder supersedes it
     return run_dir
 

@@ -1,0 +1,78 @@
+"""The shared normalisation: typography, proper names, and offsets back into the input."""
+
+import re
+
+import pytest
+
+from whowrote.normalise import Spec, normalise, proper_names
+
+
+def masked(text: str) -> str:
+    return normalise(text, track=False).text
+
+
+def test_typography_makes_editions_look_alike():
+    british = "\u2018Oh, you can\u2019t help that,\u2019 said the cat\u2014\u2026 _very_ well.\u00a0Yes"
+    american = "\u201cOh, you can't help that,\u201d said the cat -- ... very well. Yes"
+    keep = Spec(names="keep")
+    assert normalise(british, keep).text == normalise(american, keep).text
+    assert normalise(british, keep).text == "\"Oh, you can't help that,\" said the cat \u2014 ... very well. Yes"
+
+
+def test_en_dash_in_range_becomes_hyphen_and_paragraphs_survive():
+    assert normalise("1809\u20131849\n\n\n\nNext", Spec(names="keep")).text == "1809-1849\n\nNext"
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("\u2018Tis the voice of the lobster", "'Tis the voice of the lobster"),
+    ("the queens\u2019 crowns were gold", "the queens' crowns were gold"),
+    ("\u2018I can\u2019t,\u2019 she said", "\"I can't,\" she said"),
+    ("'em all, 'twas so", "'em all, 'twas so"),
+])
+def test_apostrophes_next_to_words_stay_apostrophes(text, expected):
+    assert normalise(text, Spec(names="keep")).text == expected
+
+
+@pytest.mark.parametrize("text,expected", [
+    # mid-sentence capitals are names; adjacent names are one placeholder
+    ("Then she said to the Red Queen and to Alice.", "Then she said to the [MASK] and to [MASK]."),
+    ("He met Humpty Dumpty there.", "He met [MASK] there."),
+    # titles and initials: the dot does not end the sentence
+    ("I saw Mr. Dupin and C. Auguste Dupin today.", "I saw Mr. [MASK] and [MASK] today."),
+    # a sentence start is a name only when it is no lower-case dictionary word
+    ("Alice went in. The door shut. Over it went.", "[MASK] went in. The door shut. Over it went."),
+    # function words, "I", ALL-CAPS headings are never names
+    ("And I said No Cakes are Nice. THE RAVEN", "And I said No [MASK] are [MASK]. THE RAVEN"),
+    # a line of verse starts with a capital: not a name by itself
+    ("Once upon a midnight dreary,\nOver many a quaint volume", "Once upon a midnight dreary,\nOver many a quaint volume"),
+    # opening quote starts a sentence; after a closing quote what came before decides
+    ('She cried "Off with it!" and "Yes," Alice said.', 'She cried "Off with it!" and "Yes," [MASK] said.'),
+])
+def test_proper_names_are_masked_and_grammar_capitals_are_not(text, expected):
+    assert masked(text) == expected
+
+
+def test_a_passage_is_masked_alike_alone_or_in_its_book():
+    passage = "Kitty sat by the fire. Alice watched the Queen."
+    book = "Long ago, in a land far away. " + passage + " The end."
+    assert masked(passage) in masked(book)
+
+
+def test_tracked_and_fast_paths_agree_and_offsets_point_into_the_input():
+    text = "\u2018Well,\u2019 said Alice \u2014 to the Red Queen\u2026\n\n\n Then Humpty Dumpty sat."
+    fast, tracked = normalise(text, track=False), normalise(text)
+    assert fast.text == tracked.text
+    spans = [tracked.original_span(m.start(), m.end()) for m in re.finditer(r"\[MASK\]", tracked.text)]
+    assert [text[s:e] for s, e in spans] == ["Alice", "Red Queen", "Humpty Dumpty"]
+    said = tracked.text.index("said")
+    assert text[slice(*tracked.original_span(said, said + 4))] == "said"
+
+
+def test_names_found_and_spec_round_trip():
+    found = []
+    normalise("Then Alice met the Queen.", names_found=found)
+    assert found == ["Alice", "Queen"]
+    spec = Spec(names="mask", placeholder="<mask>")
+    assert Spec.from_dict(spec.to_dict()) == spec
+    assert Spec.from_dict(None).names == "keep"  # a model folder from before names were masked
+    assert proper_names("") == []
