@@ -26,9 +26,9 @@ def main() -> None:
     from transformers.utils import logging
 
     from whowrote import Judge
-    from whowrote.judge import model_folder
     from whowrote.config import load_run_config
     from whowrote.data import prepare
+    from whowrote.judge import model_folder
 
     logging.set_verbosity_error()
     judge = Judge.load(args.run)

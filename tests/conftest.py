@@ -16,6 +16,7 @@ STYLE_A = ("kitten queen looking glass chess pawn knight curious garden mirror "
 STYLE_B = ("raven midnight dreary tomb shadow sorrow ghastly crypt melancholy "
            "pendulum heart gloom spectre dirge lenore").split()
 STYLE_C = "engine telegraph railway factory coal smoke steam chimney ledger clerk".split()  # a third author
+STYLE_D = "harbour sail anchor tide gull rope cargo captain lantern storm".split()  # a fourth
 FUNCTION = "the a and of to in was it that she he said very".split()
 
 
@@ -75,13 +76,40 @@ def synthetic_books(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="session")
+def open_set_books(tmp_path_factory) -> Path:
+    """Two authors (A, B) with a second work each, a background of two other styles (C, D),
+    and two held-out 'authors' who mix C and D as the period's other writers share words."""
+    folder = tmp_path_factory.mktemp("open-books")
+    books = {"91001": (STYLE_A, 6000, 1), "91002": (STYLE_B, 6000, 2), "91003": (STYLE_A, 2500, 3),
+             "91004": (STYLE_B, 2500, 4), "91005": (STYLE_C, 5000, 5), "91006": (STYLE_D, 5000, 6),
+             "91007": (STYLE_C + STYLE_D, 2500, 7), "91008": (STYLE_D + STYLE_C, 2500, 8)}
+    for ebook, (style, words, seed) in books.items():
+        (folder / f"pg{ebook}.txt").write_text(gutenberg_file(invented_text(style, words, seed)), newline="")
+    return folder
+
+
+@pytest.fixture(scope="session")
+def open_set_run(tmp_path_factory, open_set_books, tiny_model):
+    """A finished tiny run with a background label, held-out works and a fitted threshold."""
+    from whowrote.config import resolve
+    from whowrote.train import train
+
+    config = resolve("authors", model=str(tiny_model), data_dir=str(open_set_books),
+                     sources={"alice": ["91001"], "edgar": ["91002"], "neither": ["91005", "91006"]},
+                     heldout={"alice": ["91003"], "edgar": ["91004"], "neither": ["91007", "91008"]},
+                     seq_len=32, block_len=128, per_class=8, steps=40, lr=3e-3, warmup_frac=0.0, eval_every=20,
+                     eval_windows_per_class=16, checkpoint_every=0, output_dir=str(tmp_path_factory.mktemp("runs")))
+    return train(config, name="open", progress=False)
+
+
+@pytest.fixture(scope="session")
 def tiny_model(tmp_path_factory) -> Path:
     """A 2-layer, 32-wide BERT with a word-level vocabulary covering the invented styles."""
     from transformers import BertConfig, BertModel, BertTokenizer
 
     folder = tmp_path_factory.mktemp("tiny-bert")
     vocab = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", ".", ",", '"', "'", "-", "\u2014"]
-    vocab += sorted(set(STYLE_A + STYLE_B + STYLE_C + FUNCTION))
+    vocab += sorted(set(STYLE_A + STYLE_B + STYLE_C + STYLE_D + FUNCTION))
     tokenizer = BertTokenizer(vocab={w: i for i, w in enumerate(vocab)}, do_lower_case=True)
     assert len(tokenizer) == len(vocab)
     config = BertConfig(vocab_size=len(vocab), hidden_size=32, num_hidden_layers=2, num_attention_heads=2,

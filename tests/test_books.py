@@ -28,7 +28,8 @@ def test_clean_knows_every_marker_variant(start, end):
 
 
 def test_produced_by_line_is_dropped():
-    raw = "*** START OF THIS PROJECT GUTENBERG EBOOK X ***\n\nProduced by Someone\nand Others\n\nReal text.\n*** END OF THIS PROJECT GUTENBERG EBOOK X ***"
+    raw = ("*** START OF THIS PROJECT GUTENBERG EBOOK X ***\n\nProduced by Someone\nand Others\n\nReal text.\n"
+           "*** END OF THIS PROJECT GUTENBERG EBOOK X ***")
     assert books.clean(raw)[0] == "Real text."
 
 

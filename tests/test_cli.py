@@ -4,9 +4,6 @@ import json
 import os
 import subprocess
 import sys
-from pathlib import Path
-
-import pytest
 
 from whowrote.cli import main
 from whowrote.errors import EXIT_BAD_INPUT, EXIT_OK

@@ -55,9 +55,9 @@ def test_kfold_split_on_books_tests_every_block_once_and_never_trains_on_it(tiny
 
 
 def test_compare_command_writes_table_csv_plot_and_readme(tiny_config, tmp_path):
-    from whowrote.cli import main
-    from whowrote.config import Config
     import json
+
+    from whowrote.cli import main
 
     run = tmp_path / "base"
     run.mkdir()

@@ -24,7 +24,7 @@ def test_monitor_logs_every_n_steps(judge):
 
 
 def test_trainer_callback_logs_mean_probability(judge, tiny_model, tmp_path):
-    from transformers import BertForSequenceClassification, Trainer, TrainingArguments
+    from transformers import BertForSequenceClassification, Trainer, TrainerCallback, TrainingArguments
 
     model = BertForSequenceClassification.from_pretrained(tiny_model, num_labels=2)
     data = [{"input_ids": torch.tensor([2, 11, 12, 3]), "attention_mask": torch.ones(4, dtype=torch.long),
@@ -35,13 +35,33 @@ def test_trainer_callback_logs_mean_probability(judge, tiny_model, tmp_path):
         seen_models.append(m)
         return [invented_text(STYLE_A, 40, step)]
 
-    cb = JudgeCallback(judge, generate, every=2, label="alice")
+    class Logger(TrainerCallback):  # stands for TensorBoard, W&B, ...: sees what on_log is given
+        seen: list = []
+
+        def on_log(self, args, state, control, logs=None, **kwargs):
+            self.seen.append(dict(logs))
+
     args = TrainingArguments(output_dir=str(tmp_path), max_steps=4, per_device_train_batch_size=4, report_to=[],
                              use_cpu=True, logging_steps=100, save_strategy="no", disable_tqdm=True)
-    trainer = Trainer(model=model, args=args, train_dataset=data, callbacks=[cb])
+    logger = Logger()
+    trainer = Trainer(model=model, args=args, train_dataset=data, callbacks=[logger])
+    cb = JudgeCallback.attach(trainer, judge, generate, every=2, label="alice")
     trainer.train()
     assert [r["step"] for r in cb.history] == [2, 4]
     assert seen_models[0] is not None  # the generator gets the model being trained
     logged = [r for r in trainer.state.log_history if "judge/mean_p_alice" in r]
     assert [r["step"] for r in logged] == [2, 4]
     assert all(r["judge/mean_p_alice"] > 0.5 for r in logged)  # style-A samples look like 'alice'
+    seen = [r for r in logger.seen if "judge/mean_p_alice" in r]
+    assert [r["judge/mean_p_alice"] for r in seen] == [r["judge/mean_p_alice"] for r in logged]
+
+
+def test_trainer_callback_without_its_trainer_fails_before_training(judge, tiny_model, tmp_path):
+    from transformers import BertForSequenceClassification, Trainer, TrainingArguments
+
+    model = BertForSequenceClassification.from_pretrained(tiny_model, num_labels=2)
+    args = TrainingArguments(output_dir=str(tmp_path), max_steps=1, report_to=[], use_cpu=True, save_strategy="no")
+    data = [{"input_ids": torch.tensor([2, 11, 3]), "attention_mask": torch.ones(3, dtype=torch.long), "labels": torch.tensor(0)}]
+    trainer = Trainer(model=model, args=args, train_dataset=data, callbacks=[JudgeCallback(judge, lambda m, s: ["x"])])
+    with pytest.raises(ValueError, match="attach"):
+        trainer.train()

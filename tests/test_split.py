@@ -1,9 +1,18 @@
 import numpy as np
 import pytest
 
+from whowrote.augment import NameSwap
 from whowrote.errors import WhowroteError
-from whowrote.split import (BalancedSampler, LabelStream, assign_blocks, disjoint_windows, fold_parts,
-                            kfold_blocks, make_blocks, unseen_parts)
+from whowrote.split import (
+    BalancedSampler,
+    LabelStream,
+    assign_blocks,
+    disjoint_windows,
+    fold_parts,
+    kfold_blocks,
+    make_blocks,
+    unseen_parts,
+)
 
 
 def unique_stream(label: str, n: int, offset: int, block_len: int, width: int) -> LabelStream:
@@ -124,8 +133,8 @@ def test_name_swap_replaces_placeholders_with_names_of_any_label_and_keeps_width
     other = LabelStream("b", np.full(1000, 6, dtype=np.int64), make_blocks([1000], 100, 20), [1000])
     names = [[100], [200, 201]]  # a one-token name and a two-token one
     blocks = [np.arange(len(stream.blocks)), np.arange(len(other.blocks))]
-    sampler = BalancedSampler([stream, other], blocks, 20, 30, seed=0, cls_id=1, sep_id=2, mask_id=mask,
-                              names=names, swap=0.5)
+    sampler = BalancedSampler([stream, other], blocks, 20, 30, seed=0, cls_id=1, sep_id=2,
+                              augment=[NameSwap(mask, names, 0.5)])
     ids, _ = sampler.draw()
     assert ids.shape == (60, 22)
     a = ids[:30, 1:-1]
@@ -133,7 +142,7 @@ def test_name_swap_replaces_placeholders_with_names_of_any_label_and_keeps_width
     rows, cols = np.nonzero(a[:, :-1] == 200)
     assert np.all(a[rows, cols + 1] == 201)  # a two-token name stays whole
     assert not np.isin(ids[30:, 1:-1], [100, 200, mask]).any()  # label b had no placeholders to swap
-    off = BalancedSampler([stream, other], blocks, 20, 30, seed=0, cls_id=1, sep_id=2, mask_id=mask, names=names, swap=0.0)
+    off = BalancedSampler([stream, other], blocks, 20, 30, seed=0, cls_id=1, sep_id=2, augment=[NameSwap(mask, names, 0.0)])
     assert not np.isin(off.draw()[0], [100, 200]).any()
 
 

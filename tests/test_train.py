@@ -6,7 +6,6 @@ import signal
 
 import numpy as np
 import pytest
-import torch
 
 from whowrote.errors import EXIT_DIVERGED, EXIT_INTERRUPTED, WhowroteError
 from whowrote.train import train
@@ -106,8 +105,8 @@ def test_second_ctrl_c_keeps_last_periodic_checkpoint_and_resume_still_matches(t
 
 
 def test_nan_loss_stops_with_a_clear_message(tiny_config, monkeypatch):
-    from transformers.modeling_outputs import SequenceClassifierOutput
     from transformers import BertForSequenceClassification
+    from transformers.modeling_outputs import SequenceClassifierOutput
 
     original = BertForSequenceClassification.forward
 

@@ -1,6 +1,9 @@
 """Find, fetch and clean the books: Project Gutenberg ebooks by number, or plain-text files.
 
-A source is an ebook number ("12") or a path to a .txt file. Numbers are looked up in:
+A source is an ebook number ("12") or a path to a .txt file, optionally with "@HEADING":
+the text then starts at the first line that begins with HEADING, so front matter by other
+hands (Vol. 1 of Poe's Raven Edition opens with Lowell's and Willis's memoirs) can be left
+out: "2147@THE UNPARALLELED ADVENTURES". Numbers are looked up in:
   1. the data folder (`--data-dir` or $WHOWROTE_DATA): pg<ID>.txt, <ID>-0.txt or <ID>.txt
   2. the user cache ($WHOWROTE_CACHE, default ~/.cache/whowrote/books)
   3. Project Gutenberg (unless $WHOWROTE_OFFLINE is set), downloaded with a timeout and retries, written atomically to the
@@ -17,7 +20,6 @@ import csv
 import hashlib
 import os
 import re
-import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -26,6 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import WhowroteError
+from .files import atomic_write, cache_root
 
 GUTENBERG_URLS = (
     "https://www.gutenberg.org/cache/epub/{id}/pg{id}.txt",
@@ -59,7 +62,7 @@ def sha256_bytes(data: bytes) -> str:
 
 
 def cache_dir() -> Path:
-    return Path(os.environ.get("WHOWROTE_CACHE", Path.home() / ".cache" / "whowrote")) / "books"
+    return cache_root() / "books"
 
 
 def _candidates(folder: Path, ebook: str) -> list[Path]:
@@ -94,33 +97,36 @@ def _missing_message(ebook: str, searched: list[Path]) -> str:
 
 
 def fetch(ebook: str, searched: list[Path] | None = None, retries: int = 3, timeout: float = 20.0) -> Path:
-    """Download ebook `ebook` into the cache, atomically, and record its sha256."""
+    """Download ebook `ebook` into the cache, atomically, and record its sha256. Only the
+    download is retried; a cache that cannot be written (disk full, permissions) is its
+    own error at once."""
     target_dir = cache_dir()
+    data = _download(ebook, searched or [target_dir], retries, timeout)
+    try:
+        return _write_cache(target_dir, ebook, data)
+    except OSError as exc:
+        raise WhowroteError(f"Gutenberg ebook #{ebook} was downloaded but could not be written to the cache "
+                            f"{target_dir}: {exc.strerror or exc} (free some space, or set WHOWROTE_CACHE)") from None
+
+
+def _download(ebook: str, searched: list[Path], retries: int, timeout: float) -> bytes:
     last_error: Exception | None = None
     for attempt in range(retries):
         for url in GUTENBERG_URLS:
             try:
                 req = urllib.request.Request(url.format(id=ebook), headers={"User-Agent": "whowrote"})
                 with urllib.request.urlopen(req, timeout=timeout) as resp:
-                    data = resp.read()
-                return _write_cache(target_dir, ebook, data)
-            except (urllib.error.URLError, OSError, TimeoutError) as exc:
+                    return resp.read()
+            except (urllib.error.URLError, OSError, TimeoutError) as exc:  # the network's errors only
                 last_error = exc
-                if isinstance(exc, urllib.error.HTTPError) and exc.code == 404:
-                    continue
         time.sleep(min(2**attempt, 5) if attempt + 1 < retries else 0)
-    msg = _missing_message(ebook, searched or [target_dir])
-    raise WhowroteError(f"{msg} [last error: {last_error}]")
+    raise WhowroteError(f"{_missing_message(ebook, searched)} [last error: {last_error}]")
 
 
 def _write_cache(folder: Path, ebook: str, data: bytes) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     final = folder / f"pg{ebook}.txt"
-    # Write then rename: an interrupted download never leaves a half file that looks whole.
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".pg{ebook}.", suffix=".part")
-    with os.fdopen(fd, "wb") as fh:
-        fh.write(data)
-    os.replace(tmp, final)
+    atomic_write(final, data)  # an interrupted download never leaves a half file that looks whole
     with open(folder / "MANIFEST.tsv", "a", encoding="utf-8") as fh:
         fh.write(f"{ebook}\t{final.name}\t{sha256_bytes(data)}\n")
     return final
@@ -190,10 +196,30 @@ def decode(data: bytes, name: str) -> str:
     raise AssertionError("unreachable: latin-1 decodes every byte")
 
 
+def split_source(source: str) -> tuple[str, str | None]:
+    """"2147@THE GOLD-BUG" -> ("2147", "THE GOLD-BUG"); "12" -> ("12", None)."""
+    base, sep, heading = source.partition("@")
+    return base.strip(), (heading.strip() or None) if sep else None
+
+
+def ebook_id(source: str) -> str:
+    return split_source(source)[0]
+
+
+def _from_heading(text: str, heading: str, path: Path) -> str:
+    match = re.search(r"^[ \t]*" + re.escape(heading), text, re.MULTILINE)
+    if not match:
+        raise WhowroteError(f"{path} has no line starting with '{heading}' (the @HEADING of its source)")
+    return text[match.start():]
+
+
 def load(source: str, data_dir: str | None = None, download: bool = True) -> Book:
-    path = locate(source, data_dir, download)
+    base, heading = split_source(source)
+    path = locate(base, data_dir, download)
     data, raw = read_text(path)
     text, had_markers = clean(raw)
+    if heading:
+        text = _from_heading(text, heading, path)
     if not had_markers:
         warnings.warn(f"{path} has no Project Gutenberg START/END markers; using the whole file", stacklevel=2)
     if not text.strip():

@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from .runfolder import atomic_write
+from .files import atomic_write
 
 PROJECT = "whowrote"
 
@@ -87,6 +87,7 @@ def write_card(run_dir: str | Path) -> Path:
     sources = "\n".join(f"- `{b['label']}` ({b.get('role', 'train')}): #{b['source']} {b.get('author', '')} "
                         f"{b.get('title', '')} ({b.get('tokens', '?')} tokens, sha256 {b['sha256'][:12]}...)" for b in books)
     names = (meta.get("normalise") or {}).get("names", "keep")
+    masked = ", names masked" if names == "mask" else ""
     body = f"""
 # {run_dir.name}: who wrote it? {', '.join(authors)}{' or neither' if background else ''}
 
@@ -121,7 +122,7 @@ before, {cal.get('test_after', {}).get('ece', float('nan')):.4f} after (15 bins)
 {_validity_table(validity)}
 ## Training
 {report.get('steps')} steps of {config.get('per_class')} windows per label, lr {config.get('lr')}, seed {config.get('seed')},
-{report.get('train_seconds') or 0:.0f} s. Books (Gutenberg header and licence removed, typography normalised{', names masked' if names == 'mask' else ''}):
+{report.get('train_seconds') or 0:.0f} s. Books (Gutenberg header and licence removed, typography normalised{masked}):
 {sources}
 
 {chr(10).join(f'![{p.stem}](plots/{p.name})' for p in plots)}

@@ -16,14 +16,15 @@ import sys
 import warnings
 from dataclasses import fields
 
-from .config import PRESETS, Config, parse_sources, resolve
+from .config import DEFAULT_PRESET, PRESETS, Config, parse_sources, resolve
 from .errors import EXIT_BAD_INPUT, EXIT_INTERRUPTED, EXIT_OK, WhowroteError
+from .smooth import EDGES
 
 _CONFIG_FLAGS = [f.name for f in fields(Config) if f.name not in ("sources", "heldout", "preset")]
 
 
 def _add_config_flags(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--preset", default="cpu", help=f"named settings: {', '.join(PRESETS)} (default cpu)")
+    p.add_argument("--preset", help=f"named settings: {', '.join(PRESETS)} (default {DEFAULT_PRESET})")
     p.add_argument("--config", metavar="TOML", help="a TOML file of settings, applied over the preset")
     p.add_argument("--source", action="append", metavar="LABEL=ID[,ID]",
                    help="replace the books: one per label, e.g. --source alice=12 --source edgar=2147,2148")
@@ -53,7 +54,14 @@ def cmd_train(args) -> int:
     from .train import train
 
     if args.resume:
-        run_dir = train(run_dir=args.resume, resume=True, progress=not args.quiet)
+        given = [f"--{n.replace('_', '-')}" for n in _CONFIG_FLAGS if getattr(args, n) is not None and n != "steps"]
+        given += [flag for flag, v in (("--source", args.source), ("--heldout", args.heldout), ("--config", args.config),
+                                       ("--name", args.name)) if v]
+        if given or args.preset:
+            raise WhowroteError(f"--resume continues a run with the settings it was started with; only --steps "
+                                f"may be given (to extend it), not {', '.join(given) or '--preset'}")
+        steps = int(args.steps) if args.steps is not None else None
+        run_dir = train(run_dir=args.resume, resume=True, progress=not args.quiet, steps=steps)
     else:
         run_dir = train(config_from_args(args), name=args.name, progress=not args.quiet)
     return _print_report(run_dir)
@@ -148,24 +156,22 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("plot", help="loss and accuracy vs step, raw and smoothed, into RUN/plots/")
     p.add_argument("run")
     p.add_argument("--k", type=int, default=3, help="moving-mean width, odd (default 3, as in the study)")
-    p.add_argument("--edge", default="shrink", choices=["shrink", "valid", "zero", "reflect"], help="edge treatment")
+    p.add_argument("--edge", default="shrink", choices=EDGES, help="edge treatment")
     p.set_defaults(func=cmd_plot)
 
     p = sub.add_parser("data", help="list, fetch or verify the books")
     p.add_argument("action", choices=["list", "fetch", "verify"])
     p.add_argument("ids", nargs="*", help="ebook numbers or paths (default: the preset's books)")
-    p.add_argument("--preset", default="cpu")
+    p.add_argument("--preset", help=f"whose books (default {DEFAULT_PRESET})")
     p.add_argument("--data-dir", help="folder of pg<ID>.txt files (or set WHOWROTE_DATA)")
     p.add_argument("--offline", action="store_true", help="never download")
     p.add_argument("--model", help="tokenizer for the token counts (default: the preset's model)")
     p.set_defaults(func=cmd_data)
 
-    for extra in ("judge_cli", "compare_cli"):
-        try:
-            module = __import__(f"whowrote.{extra}", fromlist=["register"])
-        except ImportError:
-            continue
-        module.register(sub)
+    from . import compare_cli, judge_cli  # a broken subcommand must fail loudly, not vanish
+
+    judge_cli.register(sub)
+    compare_cli.register(sub)
     return parser
 
 

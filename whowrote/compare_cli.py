@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from .errors import EXIT_OK, WhowroteError
+from .files import readme_section, update_readme_section
 
 METRICS = ("balanced_accuracy", "accuracy", "macro_f1", "ece")
 
@@ -28,7 +29,7 @@ METRICS = ("balanced_accuracy", "accuracy", "macro_f1", "ece")
 def register(sub) -> None:
     p = sub.add_parser("compare", help="classical stylometry baselines vs whowrote on identical passages")
     p.add_argument("--run", help="a run folder whose config (books, model, seed, lr) is the base (default: --preset)")
-    p.add_argument("--preset", default="cpu")
+    p.add_argument("--preset", help="settings to compare with (default: the CLI's default preset)")
     p.add_argument("--data-dir", help="folder of pg<ID>.txt files")
     p.add_argument("--model", help="override the encoder (a hub name or local folder)")
     p.add_argument("--lengths", type=int, nargs="+", default=[16, 32, 64, 128, 256], help="passage lengths in tokens")
@@ -118,11 +119,9 @@ def markdown(summary: list[dict], meta: dict) -> str:
 
 
 def plot(summary: list[dict], path: Path) -> None:
-    import matplotlib
+    from .files import pyplot
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = pyplot()
     fig, ax = plt.subplots(figsize=(7, 4.2), dpi=150)
     for m in dict.fromkeys(r["method"] for r in summary):
         rs = sorted((r for r in summary if r["method"] == m), key=lambda r: r["length"])
@@ -141,35 +140,12 @@ def plot(summary: list[dict], path: Path) -> None:
     plt.close(fig)
 
 
-README_MARKERS = ("<!-- compare:start -->", "<!-- compare:end -->")
-
-
-def check_readme(readme: Path) -> str:
-    """The README's text, if it can take the table; checked before hours of training, not after."""
-    start, end = README_MARKERS
-    try:
-        text = readme.read_text()
-    except OSError as exc:
-        raise WhowroteError(f"--readme {readme}: {exc.strerror}") from None
-    if start not in text or end not in text:
-        raise WhowroteError(f"{readme} has no {start} ... {end} markers")
-    return text
-
-
-def update_readme(readme: Path, md: str, image: str) -> None:
-    text = check_readme(readme)
-    start, end = README_MARKERS
-    head, rest = text.split(start, 1)
-    tail = rest.split(end, 1)[1]
-    readme.write_text(f"{head}{start}\n{md}\n![accuracy vs length]({image})\n{end}{tail}")
-
-
 def run(args) -> int:
     import torch
 
+    from .compare import run_protocol
     from .config import load_run_config, resolve
     from .model import load_tokenizer
-    from .compare import run_protocol
 
     base = load_run_config(args.run) if args.run else resolve(args.preset)
     if args.data_dir:
@@ -179,7 +155,7 @@ def run(args) -> int:
     if args.folds < 2 or args.seeds < 1 or any(L < 4 for L in args.lengths):
         raise WhowroteError("compare: need --folds >= 2, --seeds >= 1 and lengths >= 4")
     if args.readme:
-        check_readme(Path(args.readme))
+        readme_section(args.readme, "compare")
     out = Path(args.out)
     try:
         out.mkdir(parents=True, exist_ok=True)
@@ -204,6 +180,6 @@ def run(args) -> int:
         readme = Path(args.readme)
         # relpath, not relative_to: the output folder need not lie under the README's folder
         image = Path(os.path.relpath(out / "accuracy_vs_length.png", readme.resolve().parent)).as_posix()
-        update_readme(readme, md, image)
+        update_readme_section(readme, "compare", f"{md}\n![accuracy vs length]({image})")
     print(md)
     return EXIT_OK

@@ -22,10 +22,19 @@ import numpy as np
 from . import books as books_mod
 from .config import Config
 from .normalise import DEFAULT_PLACEHOLDER, Spec, normalise
-from .split import (PARTS, LabelStream, assign_blocks, build_stream, disjoint_windows, disjoint_windows_by_work,
-                    fold_parts, kfold_blocks, with_special_tokens)
+from .split import (
+    PARTS,
+    LabelStream,
+    assign_blocks,
+    build_stream,
+    disjoint_starts,
+    disjoint_windows,
+    disjoint_windows_by_work,
+    fold_parts,
+    kfold_blocks,
+    with_special_tokens,
+)
 from .split import unseen_parts as unseen_parts_of
-
 
 # Names every label meets alike in training (with the character names of each label's
 # books), so a name that escapes the masking carries no author.
@@ -47,6 +56,9 @@ class Prepared:
     swap_names: list[list[int]] = field(default_factory=list)  # token ids of the names for name swap
     mask_id: int | None = None
     top_names: dict[str, list[str]] = field(default_factory=dict)  # label -> its books' most frequent names
+    texts: list[list[str]] = field(default_factory=list)  # per label, per training book: the normalised text
+    tokenizer: object = None
+    _offsets: dict = field(default_factory=dict, repr=False)
 
     @property
     def width(self) -> int:
@@ -63,6 +75,31 @@ class Prepared:
             labels += [label_id] * len(w)
         ids = with_special_tokens(np.concatenate(rows), self.cls_id, self.sep_id)
         return ids, np.array(labels, np.int64)
+
+    def window_texts(self, part: str, limit_per_class: int | None = None) -> list[str]:
+        """The text each window of `windows(part, limit_per_class)` spans, as normalised but
+        not tokenised (case, punctuation and spacing kept; names masked): what a classical
+        method should see of the same passage."""
+        out = []
+        for label_id, (stream, parts) in enumerate(zip(self.streams, self.parts)):
+            starts, _ = disjoint_starts(stream, parts[part], self.width, limit_per_class)
+            book_starts = np.concatenate([[0], np.cumsum(stream.book_tokens)])
+            for s in starts:
+                book = int(np.searchsorted(book_starts, s, side="right") - 1)
+                offsets = self._book_offsets(label_id, book)
+                local = s - book_starts[book]
+                out.append(self.texts[label_id][book][offsets[local][0]:offsets[local + self.width - 1][1]])
+        return out
+
+    def _book_offsets(self, label_id: int, book: int) -> list[tuple[int, int]]:
+        key = (label_id, book)
+        if key not in self._offsets:
+            enc = self.tokenizer(self.texts[label_id][book], add_special_tokens=False, return_offsets_mapping=True,
+                                 verbose=False)
+            if len(enc["input_ids"]) != self.streams[label_id].book_tokens[book]:
+                raise AssertionError("the tokenizer split a book differently from its cached tokens")
+            self._offsets[key] = enc["offset_mapping"]
+        return self._offsets[key]
 
     def unseen_windows(self, part: str, limit_per_work: int | None = None):
         """Disjoint windows of the held-out works' `part` ("calib" or "test"):
@@ -118,7 +155,7 @@ def load_books(config: Config, tokenizer, download: bool = True, heldout: bool =
         names[label] = []
         texts[label] = [normalise(b.text, spec, track=False, names_found=names[label]).text for b in items]
         for book in items:
-            known = books_mod.manifest(book.path.parent).get(book.source, {})
+            known = books_mod.manifest(book.path.parent).get(books_mod.ebook_id(book.source), {})
             records.append({
                 "label": label, "source": book.source, "role": "heldout" if heldout else "train", "path": str(book.path),
                 "author": known.get("author", ""), "title": known.get("title", ""),
@@ -171,4 +208,5 @@ def prepare(config: Config, tokenizer, download: bool = True) -> Prepared:
     mask_id = tokenizer.mask_token_id if config.names == "mask" else None
     top = top_names(names)
     return Prepared(config, list(texts), streams, parts, records, tokenizer.cls_token_id, tokenizer.sep_token_id,
-                    unseen, unseen_parts, swap_name_ids(top, tokenizer) if mask_id is not None else [], mask_id, top)
+                    unseen, unseen_parts, swap_name_ids(top, tokenizer) if mask_id is not None else [], mask_id, top,
+                    list(texts.values()), tokenizer)

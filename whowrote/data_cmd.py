@@ -16,7 +16,7 @@ def _sources(args) -> list[tuple[str, str]]:
     if args.ids:
         return [("-", s) for s in args.ids]
     config = resolve(args.preset)
-    return [(label, s) for label, srcs in config.sources.items() for s in srcs]
+    return [(label, s) for table in (config.sources, config.heldout) for label, srcs in table.items() for s in srcs]
 
 
 def run(args) -> int:

@@ -18,9 +18,10 @@ from pathlib import Path
 import numpy as np
 
 from .config import Config, load_run_config
+from .files import write_json
 from .metrics import calibration_report, classification_metrics, ece, predict_logits, softmax
 from .openset import NEITHER, OpenSet, decide, fit_threshold, rates, split_probs
-from .runfolder import REPORT_FORMAT, check_run_dir, update_model_meta, write_json
+from .runfolder import REPORT_FORMAT, check_run_dir, update_model_meta
 
 HELDOUT_WINDOWS_PER_WORK = 150  # evenly spaced disjoint windows per held-out work and half
 

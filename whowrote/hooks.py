@@ -3,13 +3,16 @@
 `JudgeMonitor` works in any loop; `JudgeCallback` plugs it into a `transformers.Trainer`.
 You give a function that returns a list of generated texts (it receives the model being
 trained and the step); every `every` steps the judge scores them and the mean/std of
-P(label) is logged (into `trainer.state.log_history` and the Trainer's loggers).
+P(label) is logged with `trainer.log`, so it reaches `state.log_history` and every logger
+the Trainer reports to (TensorBoard, W&B, ...). A callback is not handed its Trainer, so
+attach it with `JudgeCallback.attach(trainer, ...)`.
 
     from whowrote import Judge
     from whowrote.hooks import JudgeCallback
-    cb = JudgeCallback(Judge.load("runs/x"), generate=lambda model, step: sample(model, 8),
-                       every=100, label="alice")
-    Trainer(..., callbacks=[cb])
+    trainer = Trainer(...)
+    JudgeCallback.attach(trainer, Judge.load("runs/x"), generate=lambda model, step: sample(model, 8),
+                         every=100, label="alice")
+    trainer.train()
 """
 
 from __future__ import annotations
@@ -54,18 +57,31 @@ class JudgeMonitor:
 
 
 class JudgeCallback(TrainerCallback):
-    """A `transformers.TrainerCallback` around JudgeMonitor; logs through the Trainer."""
+    """A `transformers.TrainerCallback` around JudgeMonitor; logs through `trainer.log`."""
 
-    def __init__(self, judge: Judge, generate: Callable, every: int = 100, label: str | None = None):
+    def __init__(self, judge: Judge, generate: Callable, every: int = 100, label: str | None = None, trainer=None):
         self.monitor = JudgeMonitor(judge, generate, every, label)
+        self.trainer = trainer
+
+    @classmethod
+    def attach(cls, trainer, judge: Judge, generate: Callable, every: int = 100, label: str | None = None) -> "JudgeCallback":
+        """Create the callback, add it to `trainer` and log through it."""
+        callback = cls(judge, generate, every, label, trainer=trainer)
+        trainer.add_callback(callback)
+        return callback
 
     @property
     def history(self) -> list[dict]:
         return self.monitor.history
 
+    def on_train_begin(self, args, state, control, **kwargs):
+        if self.trainer is None:  # fail before the first step, not at step `every`
+            raise ValueError("JudgeCallback logs through its Trainer: use JudgeCallback.attach(trainer, ...) "
+                             "or JudgeCallback(..., trainer=trainer)")
+        return control
+
     def on_step_end(self, args, state, control, model=None, **kwargs):
         row = self.monitor(state.global_step, model)
         if row is not None:
-            logs = {k: v for k, v in row.items() if k != "step"}
-            state.log_history.append({**logs, "step": state.global_step})
+            self.trainer.log({k: v for k, v in row.items() if k != "step"})
         return control

@@ -2,8 +2,8 @@
 
 A positional argument is: `-` (standard input), an existing file, an existing folder (its
 .txt files, sorted, recursively), or else literal text. An argument that looks like a path
-(no spaces, with a "/" or ending in .txt/.md/.jsonl) but does not exist is a missing file,
-not text. `--jsonl F` reads one {"id": ..., "text": ..., other fields kept} per line.
+(no spaces, and ending in .txt/.md/.jsonl/..., or starting with / ./ ../ ~) but does not
+exist is a missing file, not text; "and/or" is text. `--jsonl F` reads one {"id": ..., "text": ..., other fields kept} per line.
 Files are read in chunks, so a 1 GB file is never held in memory whole.
 
     whowrote judge --model runs/x chapter.txt poems/ "Once upon a midnight dreary"
@@ -65,7 +65,7 @@ def _existing(arg: str) -> str | None:
 
 
 def _looks_like_path(arg: str) -> bool:
-    return bool(_PATHLIKE.match(arg)) and ("/" in arg or arg.lower().endswith(_PATH_SUFFIXES))
+    return bool(_PATHLIKE.match(arg)) and (arg.lower().endswith(_PATH_SUFFIXES) or arg.startswith(("/", "./", "../", "~")))
 
 
 def file_record(path: Path, rid: str | None = None) -> Record:

@@ -207,7 +207,7 @@ class Judge:
                         if len(pending) >= FLUSH_WINDOWS * 4:  # a huge text: score as we read
                             flush()
                 except (UnicodeDecodeError, OSError) as exc:
-                    tally.error = _read_error(record, exc)
+                    tally.error = read_error(record, exc)
                     pending[:] = [p for p in pending if p[0] is not tally]
                 if not tally.error and tally.windows == 0:
                     tally.error = "empty text (nothing but whitespace)"
@@ -295,7 +295,8 @@ def _fast_bf16(device: torch.device) -> bool:
     return bool(probe and probe()) or bool(getattr(torch.cpu, "_is_avx512_bf16_supported", lambda: False)())
 
 
-def _read_error(record: Record, exc: Exception) -> str:
+def read_error(record: Record, exc: Exception) -> str:
+    """The message for a record whose text could not be read."""
     if isinstance(exc, UnicodeDecodeError):
         return f"{record.id}: not UTF-8 text (byte {exc.start}); convert it to UTF-8"
     return f"{record.id}: {getattr(exc, 'strerror', None) or exc}"

@@ -59,14 +59,14 @@ MAX_EXPLAIN_CHARS = 1_000_000
 
 def _materialise(record):
     """Read a record's chunks into memory (for --explain), turning read errors into record errors."""
-    from .judge import Record, _read_error
+    from .judge import Record, read_error
 
     if record.error:
         return record
     try:
         text = "".join(record.chunks)
     except (UnicodeDecodeError, OSError) as exc:
-        return Record(record.id, extra=record.extra, error=_read_error(record, exc))
+        return Record(record.id, extra=record.extra, error=read_error(record, exc))
     if len(text) > MAX_EXPLAIN_CHARS:
         return Record(record.id, extra=record.extra, error=f"{record.id}: too long to explain (over 1M characters); drop --explain")
     return Record(record.id, [text], record.extra)

@@ -16,8 +16,8 @@ from pathlib import Path
 import numpy as np
 
 from .errors import WhowroteError
+from .files import atomic_write, pyplot, save_figure
 from .judge import Score
-from .runfolder import atomic_write, save_figure
 
 REPORT_FORMAT = "whowrote.judge-report/1"
 MAX_GROUPS = 50
@@ -84,11 +84,7 @@ def _markdown(report: dict) -> str:
 
 
 def write(scores: list[Score], labels: list[str], out_dir: str | Path, group_by: list[str] | None = None) -> dict:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = pyplot()
     out_dir = Path(out_dir)
     try:
         out_dir.mkdir(parents=True, exist_ok=True)

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from .errors import WhowroteError
-from .runfolder import save_figure
+from .files import pyplot, save_figure
 from .smooth import edge_width, smooth
 
 LOSS_COLOR, ACC_COLOR = "tab:red", "tab:blue"
@@ -39,11 +39,7 @@ def read_metrics(run_dir: str | Path) -> tuple[list[dict], list[dict]]:
 
 
 def plot_run(run_dir: str | Path, k: int = 3, edge: str = "shrink", title: str | None = None) -> list[Path]:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = pyplot()
     run_dir = Path(run_dir)
     train, val = read_metrics(run_dir)
     if not train:

@@ -22,13 +22,13 @@ from __future__ import annotations
 import json
 import os
 import platform
-import tempfile
 import time
 from importlib import metadata
 from pathlib import Path
 
-from .config import Config, load_run_config
+from .config import Config
 from .errors import WhowroteError
+from .files import atomic_write, save_figure, write_json  # noqa: F401  (re-exported for run-folder writers)
 
 RUN_FORMAT = "whowrote.run/1"
 MODEL_FORMAT = "whowrote.model/1"
@@ -44,37 +44,6 @@ def versions() -> dict[str, str]:
         except metadata.PackageNotFoundError:
             out[name] = "not installed"
     return out
-
-
-def atomic_write(path: str | Path, text: str | bytes) -> None:
-    """Write a file so that a crash leaves the old file or the new one, never half of one:
-    into a temporary file beside it, flushed to disk, then renamed over it. Every file the
-    tool rewrites goes through here."""
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(text.encode("utf-8") if isinstance(text, str) else text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, 0o644)  # mkstemp makes 0600; these files are meant to be shared
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def save_figure(fig, path: str | Path) -> None:
-    """A matplotlib figure, written atomically (format from the suffix)."""
-    import io
-
-    buf = io.BytesIO()
-    fig.savefig(buf, format=Path(path).suffix.lstrip("."))
-    atomic_write(path, buf.getvalue())
-
-
-def write_json(path: Path, data: dict) -> None:
-    atomic_write(path, json.dumps(data, indent=2) + "\n")
 
 
 def create_run_dir(config: Config, name: str | None = None) -> Path:
@@ -96,6 +65,17 @@ def check_run_dir(run_dir: str | Path) -> Path:
     if not run_dir.is_dir() or not (run_dir / "config.json").is_file():
         raise WhowroteError(f"{run_dir} is not a whowrote run folder (no config.json)")
     return run_dir
+
+
+def has_checkpoint(run_dir: Path) -> bool:
+    return any((Path(run_dir) / name / "trainer_state_0.json").is_file() for name in ("checkpoint", "checkpoint.old"))
+
+
+def update_config(run_dir: Path, **fields) -> None:
+    """Change settings recorded in config.json (`--resume RUN --steps N` extends a run)."""
+    data = json.loads((Path(run_dir) / "config.json").read_text())
+    data["config"].update(fields)
+    write_json(Path(run_dir) / "config.json", data)
 
 
 def write_config(run_dir: Path, config: Config, books: list[dict], split: dict, device: str,

@@ -11,20 +11,20 @@ window never crosses a block, so no evaluation passage shares a token with a tra
 from __future__ import annotations
 
 import hashlib
-import os
-import tempfile
+import io
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
 from .errors import WhowroteError
+from .files import atomic_write, cache_root
 
 PARTS = ("train", "val", "test")
 
 
 def token_cache_dir() -> Path:
-    return Path(os.environ.get("WHOWROTE_CACHE", Path.home() / ".cache" / "whowrote")) / "tokens"
+    return cache_root() / "tokens"
 
 
 def tokenizer_fingerprint(tokenizer) -> str:
@@ -46,10 +46,9 @@ def tokenize_cached(text: str, tokenizer) -> np.ndarray:
     ids = np.asarray(tokenizer(text, add_special_tokens=False, verbose=False)["input_ids"], dtype=np.int32)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".npy")
-        with os.fdopen(fd, "wb") as fh:
-            np.save(fh, ids)
-        os.replace(tmp, path)
+        buf = io.BytesIO()
+        np.save(buf, ids)
+        atomic_write(path, buf.getvalue())
     except OSError:
         pass  # the cache is an optimisation; a read-only home must not stop a run
     return ids
@@ -158,27 +157,33 @@ def disjoint_windows(stream: LabelStream, block_ids, width: int, limit: int | No
     return disjoint_windows_by_work(stream, block_ids, width, limit)[0]
 
 
-def disjoint_windows_by_work(stream: LabelStream, block_ids, width: int, limit: int | None = None,
-                             per_work: bool = False) -> tuple[np.ndarray, np.ndarray]:
-    """(windows [n, width], work index of each). `limit` caps the total, or with
-    `per_work` each work's count, keeping evenly spaced windows so a capped set still
-    spans the book."""
+def disjoint_starts(stream: LabelStream, block_ids, width: int, limit: int | None = None,
+                    per_work: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """(start token of each non-overlapping window of `width` inside the blocks, its work).
+    `limit` caps the total, or with `per_work` each work's count, keeping evenly spaced
+    windows so a capped set still spans the book."""
     works = stream.block_works
-    rows, row_works = [], []
+    starts, row_works = [], []
     for b in block_ids:
         start, end = stream.blocks[b]
-        starts = range(start, end - width + 1, width)
-        rows += [stream.tokens[s : s + width] for s in starts]
-        row_works += [int(works[b])] * len(starts)
-    row_works = np.array(row_works, dtype=int)
-    keep = np.arange(len(rows))
+        here = range(start, end - width + 1, width)
+        starts += here
+        row_works += [int(works[b])] * len(here)
+    starts, row_works = np.array(starts, dtype=np.int64), np.array(row_works, dtype=int)
     if limit is not None:
-        groups = [np.flatnonzero(row_works == w) for w in np.unique(row_works)] if per_work else [keep]
-        keep = np.concatenate([g[np.linspace(0, len(g) - 1, limit).round().astype(int)] if len(g) > limit else g
-                               for g in groups]) if groups else keep
-        keep = np.unique(keep)
-    out = np.stack([rows[i] for i in keep]) if len(keep) else np.zeros((0, width), np.int32)
-    return out, row_works[keep] if len(keep) else np.zeros(0, int)
+        groups = [np.flatnonzero(row_works == w) for w in np.unique(row_works)] if per_work else [np.arange(len(starts))]
+        keep = np.unique(np.concatenate([g[np.linspace(0, len(g) - 1, limit).round().astype(int)] if len(g) > limit else g
+                                         for g in groups])) if len(starts) else np.zeros(0, int)
+        starts, row_works = starts[keep], row_works[keep]
+    return starts, row_works
+
+
+def disjoint_windows_by_work(stream: LabelStream, block_ids, width: int, limit: int | None = None,
+                             per_work: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """(windows [n, width], work index of each); see disjoint_starts."""
+    starts, works = disjoint_starts(stream, block_ids, width, limit, per_work)
+    rows = [stream.tokens[s : s + width] for s in starts]
+    return (np.stack(rows) if rows else np.zeros((0, width), np.int32)), works
 
 
 def with_special_tokens(windows: np.ndarray, cls_id: int, sep_id: int) -> np.ndarray:
@@ -196,19 +201,15 @@ class BalancedSampler:
     uniformly within that work's training blocks: an author is learnt from all their
     works, not mostly from the longest. Otherwise the start is uniform over all the label's
     training tokens. Either way every label fills its share of the batch, whatever the sizes.
-
-    Name swap: each name placeholder (`mask_id`) is replaced, with probability `swap`, by a
-    name drawn from `names` (token-id lists of the character names of every label, and
-    neutral ones), so a name the masking misses cannot become a cue: in training every
-    label meets every name alike.
+    `augment`: functions (window, rng) -> window applied in turn (whowrote.augment), drawing
+    from this sampler's generator so a resumed run repeats them.
     """
 
     def __init__(self, streams: list[LabelStream], train_blocks: list[np.ndarray], width: int,
-                 per_class: int, seed: int, cls_id: int, sep_id: int, by_work: bool = False,
-                 mask_id: int | None = None, names: list[list[int]] | None = None, swap: float = 0.0):
+                 per_class: int, seed: int, cls_id: int, sep_id: int, by_work: bool = False, augment=()):
         self.streams, self.width, self.per_class = streams, width, per_class
         self.cls_id, self.sep_id = cls_id, sep_id
-        self.mask_id, self.names, self.swap = mask_id, names or [], swap
+        self.augment = list(augment)
         self.rng = np.random.default_rng(seed)
         self.pools = []  # per label: per work (or one pool): (block starts, cumulative start counts)
         for stream, blocks in zip(streams, train_blocks):
@@ -229,20 +230,6 @@ class BalancedSampler:
         block = int(np.searchsorted(cum, k, side="right"))
         return int(starts[block] + k - (cum[block - 1] if block else 0))
 
-    def _swap_names(self, row: np.ndarray) -> np.ndarray:
-        where = np.flatnonzero(row == self.mask_id)
-        if not len(where) or not self.names:
-            return row
-        swap = where[self.rng.random(len(where)) < self.swap]
-        if not len(swap):
-            return row
-        out, pos = [], 0
-        for i in swap:
-            out += [row[pos:i], np.asarray(self.names[int(self.rng.integers(len(self.names)))], row.dtype)]
-            pos = i + 1
-        out.append(row[pos:])
-        return np.concatenate(out)[: self.width]  # a longer name pushes the window's tail out
-
     def draw(self) -> tuple[np.ndarray, np.ndarray]:
         rows, labels = [], []
         for label_id, stream in enumerate(self.streams):
@@ -250,7 +237,9 @@ class BalancedSampler:
             for w in self.rng.integers(0, len(pools), size=self.per_class):
                 s = self._start(pools[w])
                 row = stream.tokens[s : s + self.width]
-                rows.append(self._swap_names(row) if self.swap and self.mask_id is not None else row)
+                for fn in self.augment:
+                    row = fn(row, self.rng)
+                rows.append(row)
             labels += [label_id] * self.per_class
         return with_special_tokens(np.stack(rows), self.cls_id, self.sep_id), np.array(labels, np.int64)
 

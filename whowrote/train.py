@@ -12,6 +12,7 @@ every `checkpoint_every` steps and on Ctrl-C; `--resume RUN` continues bit for b
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import shutil
@@ -19,7 +20,6 @@ import signal
 import time
 from pathlib import Path
 
-import numpy as np
 import torch
 
 from . import runfolder
@@ -63,10 +63,22 @@ def _mixed_precision(config: Config) -> str:
     return "bf16" if torch.cuda.is_available() and torch.cuda.is_bf16_supported() else "no"
 
 
+def _augmenters(config: Config, prep, tokenizer) -> list:
+    """What training varies so the model cannot learn it: names, typing slips."""
+    from .augment import NameSwap, Typos
+
+    out = []
+    if prep.mask_id is not None and config.name_swap > 0:
+        out.append(NameSwap(prep.mask_id, prep.swap_names, config.name_swap))
+    if config.typos > 0:
+        out.append(Typos(tokenizer, config.typos))
+    return out
+
+
 def _optimizer(model, config: Config):
     # No weight decay on biases and LayerNorm weights, as BERT was pretrained.
     decay, no_decay = [], []
-    for name, p in model.named_parameters():
+    for p in model.parameters():
         if p.requires_grad:  # with LoRA, only adapters and the head
             (no_decay if p.ndim < 2 else decay).append(p)
     groups = [{"params": decay, "weight_decay": config.weight_decay}, {"params": no_decay, "weight_decay": 0.0}]
@@ -89,10 +101,20 @@ def _save_checkpoint(accelerator, run_dir: Path, step: int, sampler: BalancedSam
     accelerator.wait_for_everyone()
 
 
+def _checkpoint_dir(run_dir: Path) -> Path:
+    ckpt = Path(run_dir) / "checkpoint"
+    if not ckpt.is_dir() and (Path(run_dir) / "checkpoint.old").is_dir():
+        ckpt = Path(run_dir) / "checkpoint.old"  # a crash between the two renames of a swap
+    return ckpt
+
+
+def checkpoint_step(run_dir: Path) -> int:
+    state = _checkpoint_dir(run_dir) / "trainer_state_0.json"
+    return int(json.loads(state.read_text())["step"]) if state.is_file() else 0
+
+
 def _load_checkpoint(accelerator, run_dir: Path, sampler: BalancedSampler) -> tuple[int, float]:
-    ckpt = run_dir / "checkpoint"
-    if not ckpt.is_dir() and (run_dir / "checkpoint.old").is_dir():
-        ckpt = run_dir / "checkpoint.old"  # a crash between the two renames of a swap
+    ckpt = _checkpoint_dir(run_dir)
     state_path = ckpt / f"trainer_state_{accelerator.process_index}.json"
     if not state_path.is_file():
         raise WhowroteError(f"{run_dir} has no checkpoint to resume from")
@@ -113,12 +135,14 @@ def _truncate_metrics(path: Path, step: int) -> None:
                 keep.append(line)
         except (ValueError, KeyError):
             continue
-    path.write_text("".join(row + "\n" for row in keep))
+    runfolder.atomic_write(path, "".join(row + "\n" for row in keep))
 
 
 def train(config: Config | None = None, run_dir: str | Path | None = None, name: str | None = None,
-          resume: bool = False, progress: bool = True, finalize: bool = True, validity: bool = True) -> Path:
-    """Train; return the run folder. Pass `run_dir` with `resume=True` to continue a run.
+          resume: bool = False, progress: bool = True, finalize: bool = True, validity: bool = True,
+          steps: int | None = None) -> Path:
+    """Train; return the run folder. Pass `run_dir` with `resume=True` to continue a run,
+    and `steps` to extend it to that many steps (the schedule stretches to the new end).
     `finalize=False` saves model/ but skips the held-out evaluation, report and plots
     (for callers such as `compare` that score the model on windows of their own);
     `validity=False` skips the validity probes (which need held-out works)."""
@@ -130,6 +154,14 @@ def train(config: Config | None = None, run_dir: str | Path | None = None, name:
     if resume:
         run_dir = runfolder.check_run_dir(run_dir)
         config = load_run_config(run_dir)
+        if not runfolder.has_checkpoint(run_dir):
+            raise WhowroteError(f"{run_dir} has no checkpoint to resume from"
+                                + (" (it finished: its model is in model/)" if (Path(run_dir) / "model").is_dir() else ""))
+        if steps is not None:
+            if steps <= checkpoint_step(run_dir):
+                raise WhowroteError(f"--steps {steps}: the run is already at step {checkpoint_step(run_dir)}")
+            config = dataclasses.replace(config, steps=steps)
+            runfolder.update_config(run_dir, steps=steps)
     accelerator = Accelerator(mixed_precision=_mixed_precision(config))
     set_seed(config.seed)  # before the head is created: its initial weights come from the seed
     model, tokenizer = load(config.model, config.labels)
@@ -148,8 +180,7 @@ def train(config: Config | None = None, run_dir: str | Path | None = None, name:
 
     sampler = BalancedSampler(prep.streams, [p["train"] for p in prep.parts], prep.width, config.per_class,
                               seed=config.seed * 7919 + accelerator.process_index, cls_id=prep.cls_id, sep_id=prep.sep_id,
-                              by_work=config.sample_by == "work", mask_id=prep.mask_id, names=prep.swap_names,
-                              swap=config.name_swap)
+                              by_work=config.sample_by == "work", augment=_augmenters(config, prep, tokenizer))
     val_ids, val_y = prep.windows("val", config.eval_windows_per_class)
     optimizer = _optimizer(model, config)
     scheduler = get_scheduler(config.schedule, optimizer, num_warmup_steps=round(config.warmup_frac * config.steps),

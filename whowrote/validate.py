@@ -29,8 +29,9 @@ from . import probes
 from .config import load_run_config
 from .data import NEUTRAL_NAMES
 from .errors import WhowroteError
+from .files import write_json
 from .openset import NEITHER
-from .runfolder import check_run_dir, write_json
+from .runfolder import check_run_dir
 
 VALIDITY_FORMAT = "whowrote.validity/1"
 GOALS = {"names -> other author": "<= 0.02, |shift| <= 0.05", "typos 5%": "<= 0.05", "lower-case": "<= 0.05",
@@ -115,13 +116,9 @@ def seed_agreement(run_dir: Path, config, passages: list[dict], base_labels: lis
 
 
 def plot_validity(validity: dict, report: dict, path: Path) -> None:
-    import matplotlib
+    from .files import pyplot, save_figure
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    from .runfolder import save_figure
-
+    plt = pyplot()
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 4), dpi=150)
     names = list(validity["probes"])
     ax1.barh(names, [validity["probes"][n]["changed"] for n in names], color="tab:purple")
