@@ -67,3 +67,11 @@ def test_parse_sources():
 
 def test_labels_follow_source_order():
     assert Config().labels == ["alice", "edgar"]
+
+
+def test_new_books_drop_the_presets_held_out_works_and_background():
+    c = resolve("authors", sources={"a": ["1"], "b": ["2"]})
+    assert c.heldout == {} and c.background == "" and c.open_set == "none"
+    c = resolve("cpu", sources={"a": ["1"], "b": ["2"]}, heldout={"a": ["3"]})
+    assert c.heldout == {"a": ["3"]}
+    assert resolve("authors").heldout["edgar"] == ["2149"]

@@ -1,5 +1,6 @@
-"""Classical stylometry baselines on scikit-learn, with one interface: fit(texts, y) and
-predict_proba(texts) -> [n, n_labels].
+"""Classical stylometry baselines on scikit-learn, with one interface: fit(texts, y),
+scores(texts) -> log-scores [n, n_labels] (what `compare` calibrates, as it does BERT's
+logits), predict_proba(texts) = softmax(scores).
 
 - CharNgrams: TF-IDF of word-bounded character 2-5-grams (`char_wb`), logistic regression.
 - WordNgrams: TF-IDF of word uni- and bi-grams, logistic regression.
@@ -9,8 +10,10 @@ predict_proba(texts) -> [n, n_labels].
   z-scored with the training mean and standard deviation, z_i = (f_i - mu_i) / sigma_i; an
   author's centroid is the mean z of their training passages; the distance is
       Delta(p, a) = (1/n) * sum_i |z_i(p) - z_i(a)|
-  and the nearest centroid wins. Probabilities: softmax(-Delta / tau), tau fitted on
-  validation passages by the same code as the BERT temperature (wider bounds).
+  and the nearest centroid wins; scores = -Delta. Every label weighs the same in the word
+  list, mu and sigma (each passage weighted 1 / its label's count), as the logistic
+  regressions weigh classes "balanced" and BERT draws balanced batches: with Poe's many
+  passages unweighted, mu sits on Poe and short passages all fall to him.
 
     python -c "from whowrote.baselines import BASELINES; print(list(BASELINES))"
 """
@@ -22,9 +25,7 @@ from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 
-from .metrics import fit_temperature, softmax
-
-TAU_BOUNDS = (1e-3, 100.0)  # Delta distances are not logits: tau may need to go far below T_MIN
+from .metrics import softmax
 
 
 class _TfidfLogReg:
@@ -37,12 +38,15 @@ class _TfidfLogReg:
             LogisticRegression(C=C, max_iter=2000, class_weight="balanced", random_state=seed),
         )
 
-    def fit(self, texts: list[str], y: np.ndarray, val_texts=None, val_y=None):
+    def fit(self, texts: list[str], y: np.ndarray):
         self.model.fit(texts, y)
         return self
 
+    def scores(self, texts: list[str]) -> np.ndarray:
+        return self.model.predict_log_proba(texts)
+
     def predict_proba(self, texts: list[str]) -> np.ndarray:
-        return self.model.predict_proba(texts)
+        return softmax(self.scores(texts))
 
 
 class CharNgrams(_TfidfLogReg):
@@ -60,27 +64,29 @@ class BurrowsDelta:
 
     def __init__(self, n_words: int = 150, seed: int = 0):
         self.n_words = n_words
-        self.tau = 1.0
 
     def _freqs(self, texts: list[str]) -> np.ndarray:
         counts = self.vectorizer.transform(texts).toarray().astype(float)
         totals = np.array([max(1, len(t.split())) for t in texts], dtype=float)[:, None]
         return counts / totals
 
-    def fit(self, texts: list[str], y: np.ndarray, val_texts=None, val_y=None):
+    def fit(self, texts: list[str], y: np.ndarray):
+        y = np.asarray(y)
+        self.classes = np.unique(y)
+        weight = 1.0 / np.array([np.sum(y == c) for c in y], dtype=float)  # every label weighs the same
+        weight /= weight.sum()
         counter = CountVectorizer(lowercase=True, token_pattern=r"(?u)\b\w+\b")
-        totals = np.asarray(counter.fit_transform(texts).sum(axis=0)).ravel()
+        counts = counter.fit_transform(texts)
+        totals = np.asarray(counts.multiply(weight[:, None]).sum(axis=0)).ravel()
         vocab = np.array(counter.get_feature_names_out())
         mfw = vocab[np.argsort(-totals, kind="stable")[: self.n_words]]
         self.vectorizer = CountVectorizer(lowercase=True, token_pattern=r"(?u)\b\w+\b", vocabulary=list(mfw))
         f = self._freqs(texts)
-        self.mu, self.sigma = f.mean(axis=0), f.std(axis=0)
+        self.mu = weight @ f
+        self.sigma = np.sqrt(weight @ (f - self.mu) ** 2)
         self.sigma[self.sigma == 0] = 1.0
         z = (f - self.mu) / self.sigma
-        self.classes = np.unique(y)
         self.centroids = np.stack([z[y == c].mean(axis=0) for c in self.classes])
-        if val_texts is not None and len(val_texts):
-            self.tau = fit_temperature(-self.delta(val_texts), np.asarray(val_y), bounds=TAU_BOUNDS)
         return self
 
     def delta(self, texts: list[str]) -> np.ndarray:
@@ -88,8 +94,11 @@ class BurrowsDelta:
         z = (self._freqs(texts) - self.mu) / self.sigma
         return np.abs(z[:, None, :] - self.centroids[None, :, :]).mean(axis=2)
 
+    def scores(self, texts: list[str]) -> np.ndarray:
+        return -self.delta(texts)
+
     def predict_proba(self, texts: list[str]) -> np.ndarray:
-        return softmax(-self.delta(texts), self.tau)
+        return softmax(self.scores(texts))
 
 
 BASELINES = {"char": CharNgrams, "word": WordNgrams, "delta": BurrowsDelta}

@@ -46,9 +46,11 @@ def _validity_table(validity: dict) -> str:
     probes = validity.get("probes") or {}
     if not probes:
         return "No validity report yet: `whowrote validate RUN` writes one.\n"
-    lines = ["| probe | passages | labels changed | mean shift of P(own label) | goal |", "|---|---|---|---|---|"]
+    lines = ["| probe | passages | labels changed | mean shift of P(own label) | accuracy before → after | goal |",
+             "|---|---|---|---|---|---|"]
     for name, row in probes.items():
-        lines.append(f"| {name} | {row['passages']} | {row['changed']:.3f} | {row['mean_shift']:+.3f} | {row.get('goal', '')} |")
+        lines.append(f"| {name} | {row['passages']} | {row['changed']:.3f} | {row['mean_shift']:+.3f} | "
+                     f"{row['accuracy_before']:.3f} → {row['accuracy_after']:.3f} | {row.get('goal', '')} |")
     seeds = validity.get("seeds")
     if seeds:
         lines += ["", f"Stability: {seeds['runs']} seeds agree on {seeds['agreement']:.3f} of "
@@ -65,6 +67,28 @@ def _unseen_table(report: dict) -> str:
     for w, r in unseen["per_work"].items():
         lines.append(f"| {r.get('work', w)} (#{w}) | {r['label']} | {r['passages']} | {r['own_label']:.3f} | {r['neither']:.3f} |")
     return "\n".join(lines) + f"\n\nOverall accuracy {unseen['accuracy']:.4f}, ECE {unseen['ece']:.4f} on {unseen['passages']} passages.\n"
+
+
+def summary_markdown(run_dir: str | Path) -> str:
+    """The validity evidence of a run as markdown: works and authors never trained on, the
+    probes, the open set; for the model card and, via `whowrote validate --readme`, a README."""
+    run_dir = Path(run_dir)
+    report, validity = _read(run_dir / "report.json"), _read(run_dir / "validity.json")
+    cfg = _read(run_dir / "config.json")
+    env = cfg.get("device", "?")
+    open_set = report.get("open_set", {})
+    lines = [f"Run `{run_dir.name}` ({report.get('steps')} steps, {report.get('train_seconds') or 0:.0f} s of training on {env}); "
+             f"passages of {report.get('seq_len')} tokens.", "", _unseen_table(report)]
+    per_label = (report.get("unseen") or {}).get("per_label", {})
+    if "neither" in per_label:
+        authors = [lab for lab in per_label if lab != "neither"]
+        lines += [f"Open set: \"neither\" when P({open_set.get('background')}) >= {open_set.get('threshold', 1):.4f} "
+                  f"(fitted so that at most {open_set.get('max_flagged', 0):.0%} of each author's calibration passages are flagged). "
+                  f"Authors never seen flagged: {per_label['neither']['neither']:.3f} (goal >= 0.90); "
+                  + ", ".join(f"{a}'s unseen passages flagged: {per_label[a]['neither']:.3f}" for a in authors) + " (goal <= 0.05).", ""]
+    lines += ["Validity probes (the same held-out works; labels changed against the unaltered passages):", "",
+              _validity_table(validity)]
+    return "\n".join(lines)
 
 
 def write_card(run_dir: str | Path) -> Path:

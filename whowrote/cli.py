@@ -39,12 +39,6 @@ def config_from_args(args) -> Config:
     overrides = {name: getattr(args, name, None) for name in _CONFIG_FLAGS}
     if getattr(args, "source", None):
         overrides["sources"] = parse_sources(args.source)
-        # New books: the preset's held-out works and background label belong to its own books.
-        overrides["heldout"] = {}
-        if overrides.get("background") is None:
-            overrides["background"] = ""
-        if overrides.get("open_set") is None:
-            overrides["open_set"] = "none"
     if getattr(args, "heldout", None):
         overrides["heldout"] = parse_sources(args.heldout, "--heldout")
     return resolve(args.preset, args.config, **overrides)
@@ -99,7 +93,8 @@ def cmd_evaluate(args) -> int:
 def cmd_validate(args) -> int:
     from .validate import validate
 
-    v = validate(args.run, seeds=args.seeds, per_work=args.per_work, data_dir=args.data_dir, progress=not args.quiet)
+    v = validate(args.run, seeds=args.seeds, per_work=args.per_work, data_dir=args.data_dir, progress=not args.quiet,
+                 readme=args.readme)
     print(f"validity ({v['passages']} held-out passages, {v['seconds']:.0f} s) -> {args.run}/validity.json")
     for name, row in v["probes"].items():
         print(f"  {name:<24} labels changed {row['changed']:.3f}  mean shift {row['mean_shift']:+.3f}  "
@@ -149,6 +144,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("run")
     p.add_argument("--seeds", type=int, default=1, help="train N-1 more seeds and measure agreement (default 1: off)")
     p.add_argument("--per-work", type=int, default=60, help="passages per held-out work (default 60)")
+    p.add_argument("--readme", help="also write the validity tables into this README between validity markers")
     p.add_argument("--data-dir", help="folder of pg<ID>.txt files (default: the run's)")
     p.add_argument("--quiet", action="store_true")
     p.set_defaults(func=cmd_validate)

@@ -1,17 +1,22 @@
-"""`whowrote compare`: run the protocol of whowrote/compare.py and write its report.
+"""`whowrote compare`: run the protocols of whowrote/compare.py and write their report.
 
-Writes into --out (default compare/): results_folds.csv (one row per seed, fold, length,
-method), results.csv (method x length: mean and std across folds and seeds, test windows
-per label, wall time), results.md (tables + whether the goal is met), accuracy_vs_length.png
-/.svg (error bars: std across folds and seeds). `--readme README.md` also puts results.md
-between the README's `<!-- compare:start -->` and `<!-- compare:end -->` markers.
+Writes into --out (default compare/): results_folds.csv (one row per protocol, seed, fold,
+length, method), results.csv (protocol x method x length: mean and std across folds and
+seeds, passages, seconds), results.md (tables, what each method sees, and the verdict),
+accuracy_vs_length.png/.svg, meta.json. `--readme README.md` also puts results.md between
+the README's `<!-- compare:start -->` and `<!-- compare:end -->` markers.
 
-    whowrote compare --run runs/X --lengths 16 32 64 128 256 --folds 5 --seeds 3 --ensemble
+The verdict per length uses paired differences: for each (seed, fold), the best whowrote
+method's balanced accuracy minus the best baseline's on the same passages; "met" when the
+95% t-interval of their mean lies above zero.
+
+    whowrote compare --protocol both --lengths 16 32 64 128 256 --folds 5 --seeds 3 --ensemble
 """
 
 from __future__ import annotations
 
 import csv
+import io
 import json
 import os
 import time
@@ -21,9 +26,10 @@ from pathlib import Path
 import numpy as np
 
 from .errors import EXIT_OK, WhowroteError
-from .files import readme_section, update_readme_section
+from .files import atomic_write, pyplot, readme_section, save_figure, update_readme_section
 
 METRICS = ("balanced_accuracy", "accuracy", "macro_f1", "ece")
+OURS = ("whowrote", "ensemble")
 
 
 def register(sub) -> None:
@@ -32,8 +38,10 @@ def register(sub) -> None:
     p.add_argument("--preset", help="settings to compare with (default: the CLI's default preset)")
     p.add_argument("--data-dir", help="folder of pg<ID>.txt files")
     p.add_argument("--model", help="override the encoder (a hub name or local folder)")
+    p.add_argument("--protocol", default="both", choices=["blocks", "works", "both"],
+                   help="blocks: blocked k-fold in the training works; works: leave works out (default both)")
     p.add_argument("--lengths", type=int, nargs="+", default=[16, 32, 64, 128, 256], help="passage lengths in tokens")
-    p.add_argument("--folds", type=int, default=5)
+    p.add_argument("--folds", type=int, default=5, help="folds of the blocks protocol (works: one per work)")
     p.add_argument("--seeds", type=int, default=3)
     p.add_argument("--methods", nargs="+", default=["char", "word", "delta"], choices=["char", "word", "delta"])
     p.add_argument("--no-bert", action="store_true", help="baselines only")
@@ -50,14 +58,14 @@ def register(sub) -> None:
 def aggregate(rows: list[dict]) -> list[dict]:
     groups = defaultdict(list)
     for r in rows:
-        groups[(r["method"], r["length"])].append(r)
+        groups[(r["protocol"], r["method"], r["length"])].append(r)
     out = []
-    for (method, length), items in sorted(groups.items(), key=lambda kv: (kv[0][1], kv[0][0])):
-        row = {"method": method, "length": length, "runs": len(items)}
+    for (protocol, method, length), items in sorted(groups.items(), key=lambda kv: (kv[0][0], kv[0][2], kv[0][1])):
+        row = {"protocol": protocol, "method": method, "length": length, "runs": len(items)}
         for m in METRICS:
             v = np.array([i[m] for i in items])
             row[f"{m}_mean"], row[f"{m}_std"] = float(v.mean()), float(v.std(ddof=1)) if len(v) > 1 else 0.0
-        for k in [k for k in items[0] if k.startswith("test_")]:
+        for k in [k for k in items[0] if k.startswith(("test_", "train_"))]:
             row[f"{k}_per_fold"] = float(np.mean([i[k] for i in items]))
         row["fit_s_total"] = float(sum(i["fit_s"] for i in items))
         row["predict_s_total"] = float(sum(i["predict_s"] for i in items))
@@ -66,77 +74,104 @@ def aggregate(rows: list[dict]) -> list[dict]:
 
 
 def _write_csv(path: Path, rows: list[dict]) -> None:
-    keys = list(dict.fromkeys(k for r in rows for k in r))
-    with open(path, "w", newline="") as fh:
-        w = csv.DictWriter(fh, fieldnames=keys)
-        w.writeheader()
-        w.writerows(rows)
+    buf = io.StringIO()
+    w = csv.DictWriter(buf, fieldnames=list(dict.fromkeys(k for r in rows for k in r)))
+    w.writeheader()
+    w.writerows(rows)
+    atomic_write(path, buf.getvalue())
 
 
-def verdict(summary: list[dict]) -> dict[int, str]:
-    """Per length: does whowrote's best beat the best baseline by more than the spread?"""
+def paired_difference(a: list[float], b: list[float]) -> tuple[float, float, float]:
+    """Mean of a - b over paired runs and its 95% t-interval (lo, hi); one pair: no interval."""
+    from scipy import stats
+
+    d = np.asarray(a, float) - np.asarray(b, float)
+    if len(d) < 2:
+        return float(d.mean()), float("nan"), float("nan")
+    half = stats.t.ppf(0.975, len(d) - 1) * d.std(ddof=1) / np.sqrt(len(d))
+    return float(d.mean()), float(d.mean() - half), float(d.mean() + half)
+
+
+def verdict(rows: list[dict], summary: list[dict], key: str = "balanced_accuracy") -> dict[tuple[str, int], str]:
+    """Per protocol and length: is the best whowrote method better than the best baseline,
+    paired on the same (seed, fold)?"""
     out = {}
-    for L in sorted({r["length"] for r in summary}):
-        at = [r for r in summary if r["length"] == L]
-        ours = [r for r in at if r["method"].startswith(("whowrote", "ensemble"))]
-        theirs = [r for r in at if r not in ours]
+    for protocol, L in sorted({(r["protocol"], r["length"]) for r in summary}):
+        at = [r for r in summary if r["protocol"] == protocol and r["length"] == L]
+        ours = [r for r in at if r["method"].startswith(OURS)]
+        theirs = [r for r in at if not r["method"].startswith(OURS)]
         if not ours or not theirs:
             continue
-        key = "balanced_accuracy"
         a, b = max(ours, key=lambda r: r[f"{key}_mean"]), max(theirs, key=lambda r: r[f"{key}_mean"])
-        gap, spread = a[f"{key}_mean"] - b[f"{key}_mean"], max(a[f"{key}_std"], b[f"{key}_std"])
-        met = gap > spread
-        out[L] = (f"{'met' if met else 'NOT met'}: best whowrote ({a['method']}) {a[f'{key}_mean']:.4f} vs best "
-                  f"baseline ({b['method']}) {b[f'{key}_mean']:.4f}, gap {gap:+.4f}, spread {spread:.4f}")
+
+        here = [r for r in rows if r["protocol"] == protocol and r["length"] == L]
+        ra, rb = ({(r["seed"], r["fold"]): r[key] for r in here if r["method"] == m["method"]} for m in (a, b))
+        pairs = sorted(set(ra) & set(rb))
+        mean, lo, hi = paired_difference([ra[p] for p in pairs], [rb[p] for p in pairs])
+        met = lo > 0
+        interval = "no interval from one pair" if np.isnan(lo) else f"95% CI [{lo:+.4f}, {hi:+.4f}]"
+        out[(protocol, L)] = (f"{'met' if met else 'NOT met'}: {a['method']} {a[f'{key}_mean']:.4f} vs {b['method']} "
+                              f"{b[f'{key}_mean']:.4f}; paired difference {mean:+.4f} over {len(pairs)} runs, {interval}")
     return out
 
 
-def markdown(summary: list[dict], meta: dict) -> str:
-    lengths = sorted({r["length"] for r in summary})
-    methods = list(dict.fromkeys(r["method"] for r in summary))
-    cell = {(r["method"], r["length"]): r for r in summary}
-    lines = [f"Passages of {', '.join(map(str, lengths))} tokens; blocked {meta['folds']}-fold CV x {meta['seeds']} seed(s); "
-             f"BERT: {meta['bert_steps']} training steps per run; {meta['created']}, {meta['device']}.", ""]
-    for metric, title in (("balanced_accuracy", "Balanced accuracy"), ("accuracy", "Accuracy"),
-                          ("macro_f1", "Macro-F1"), ("ece", "ECE (15 bins)")):
-        lines += [f"**{title}** (mean ± std across folds and seeds)", "",
-                  "| method | " + " | ".join(f"{L}" for L in lengths) + " | wall time (s) |",
-                  "|---|" + "---|" * (len(lengths) + 1)]
-        for m in methods:
-            vals = [cell.get((m, L)) for L in lengths]
-            txt = [f"{v[metric + '_mean']:.4f} ± {v[metric + '_std']:.4f}" if v else "-" for v in vals]
-            wall = sum(v["fit_s_total"] + v["predict_s_total"] for v in vals if v)
-            lines.append(f"| {m} | " + " | ".join(txt) + f" | {wall:.0f} |")
-        lines.append("")
-    counts = [r for r in summary if r["method"] == methods[0]]
-    lines += ["Test windows per fold (mean, per label; disjoint, capped evenly through the book): " + "; ".join(
-        f"{r['length']}: " + ", ".join(f"{k[5:-9]} {v:.0f}" for k, v in r.items() if k.startswith("test_")) for r in counts), ""]
-    v = verdict(summary)
+def caption(meta: dict) -> str:
+    return (f"Passages of {', '.join(map(str, meta['lengths']))} tokens; {meta['seeds']} seed(s); {meta['created']}, "
+            f"{meta['device']}. Protocols: `blocks` = blocked {meta['folds']}-fold cross-validation inside the training "
+            f"works; `works` = each fold holds out one work per author and tests on all of it. Every method gets the "
+            f"same passages: the classical methods their text (typography unified, names masked, case kept), BERT their "
+            f"token ids. Training: classical methods up to {meta['max_train_windows']} disjoint passages per label, "
+            f"class-balanced (LR class_weight=balanced, Delta with labels weighted equally); BERT {meta['bert_steps']} "
+            f"balanced batches of random overlapping windows. Every method is calibrated by one temperature on its "
+            f"log-scores, fitted on the same validation passages.")
+
+
+def markdown(rows: list[dict], summary: list[dict], meta: dict) -> str:
+    lines = [caption(meta), ""]
+    for protocol in dict.fromkeys(r["protocol"] for r in summary):
+        part = [r for r in summary if r["protocol"] == protocol]
+        lengths = sorted({r["length"] for r in part})
+        methods = list(dict.fromkeys(r["method"] for r in part))
+        cell = {(r["method"], r["length"]): r for r in part}
+        for metric, title in (("balanced_accuracy", "Balanced accuracy"), ("ece", "ECE (15 bins, after calibration)")):
+            lines += [f"**{title}, protocol `{protocol}`** (mean ± std across folds and seeds)", "",
+                      "| method | " + " | ".join(f"{L}" for L in lengths) + " | wall time (s) |",
+                      "|---|" + "---|" * (len(lengths) + 1)]
+            for m in methods:
+                vals = [cell.get((m, L)) for L in lengths]
+                txt = [f"{v[metric + '_mean']:.4f} ± {v[metric + '_std']:.4f}" if v else "-" for v in vals]
+                wall = sum(v["fit_s_total"] + v["predict_s_total"] for v in vals if v)
+                lines.append(f"| {m} | " + " | ".join(txt) + f" | {wall:.0f} |")
+            lines.append("")
+        counts = [r for r in part if r["method"] == methods[0]]
+        lines += ["Test passages per fold (mean, per label): " + "; ".join(
+            f"{r['length']}: " + ", ".join(f"{k[5:-9]} {v:.0f}" for k, v in r.items() if k.startswith("test_")) for r in counts), ""]
+    v = verdict(rows, summary)
     if v:
-        lines += ["**Goal** — whowrote's best model beats the best baseline at every length by more than the "
-                  "fold-to-fold spread:", ""] + [f"- {L} tokens: {t}" for L, t in v.items()] + [""]
+        lines += ["**Goal**: whowrote's best model beats the best baseline, paired on the same folds and seeds:", ""]
+        lines += [f"- `{p}`, {L} tokens: {t}" for (p, L), t in v.items()] + [""]
     return "\n".join(lines)
 
 
 def plot(summary: list[dict], path: Path) -> None:
-    from .files import pyplot
-
     plt = pyplot()
-    fig, ax = plt.subplots(figsize=(7, 4.2), dpi=150)
-    for m in dict.fromkeys(r["method"] for r in summary):
-        rs = sorted((r for r in summary if r["method"] == m), key=lambda r: r["length"])
-        ax.errorbar([r["length"] for r in rs], [r["balanced_accuracy_mean"] for r in rs],
-                    yerr=[r["balanced_accuracy_std"] for r in rs],
-                    marker="o", capsize=3, label=m)
-    ax.set_xscale("log", base=2)
-    ax.set_xlabel("passage length (tokens)")
-    ax.set_ylabel("held-out balanced accuracy")
-    ax.set_title("Who wrote it: accuracy vs passage length")
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=7)
+    protocols = list(dict.fromkeys(r["protocol"] for r in summary))
+    fig, axes = plt.subplots(1, len(protocols), figsize=(6.5 * len(protocols), 4.2), dpi=150, squeeze=False)
+    for ax, protocol in zip(axes[0], protocols):
+        part = [r for r in summary if r["protocol"] == protocol]
+        for m in dict.fromkeys(r["method"] for r in part):
+            rs = sorted((r for r in part if r["method"] == m), key=lambda r: r["length"])
+            ax.errorbar([r["length"] for r in rs], [r["balanced_accuracy_mean"] for r in rs],
+                        yerr=[r["balanced_accuracy_std"] for r in rs], marker="o", capsize=3, label=m)
+        ax.set_xscale("log", base=2)
+        ax.set_xlabel("passage length (tokens)")
+        ax.set_ylabel("held-out balanced accuracy")
+        ax.set_title({"blocks": "In-book blocks", "works": "Works never trained on"}.get(protocol, protocol))
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=7)
     fig.tight_layout()
     for ext in ("png", "svg"):
-        fig.savefig(path.with_suffix(f".{ext}"))
+        save_figure(fig, path.with_suffix(f".{ext}"))
     plt.close(fig)
 
 
@@ -152,8 +187,8 @@ def run(args) -> int:
         base.data_dir = args.data_dir
     if args.model:
         base.model = args.model
-    if args.folds < 2 or args.seeds < 1 or any(L < 4 for L in args.lengths):
-        raise WhowroteError("compare: need --folds >= 2, --seeds >= 1 and lengths >= 4")
+    if args.folds < 2 or args.seeds < 1 or any(L < 4 for L in args.lengths) or args.bert_steps < 1:
+        raise WhowroteError("compare: need --folds >= 2, --seeds >= 1, --bert-steps >= 1 and lengths >= 4")
     if args.readme:
         readme_section(args.readme, "compare")
     out = Path(args.out)
@@ -162,19 +197,23 @@ def run(args) -> int:
     except OSError as exc:
         raise WhowroteError(f"cannot write to {out}: {exc.strerror}") from None
     t0 = time.time()
-    rows = run_protocol(base, load_tokenizer(base.model), args.lengths, args.folds, args.seeds, args.methods,
-                        bert=not args.no_bert, bert_steps=args.bert_steps, ensemble=args.ensemble,
-                        max_train_windows=args.max_train_windows, max_test_windows=args.max_test_windows,
-                        progress=not args.quiet)
+    tokenizer = load_tokenizer(base.model)
+    rows = []
+    for protocol in (["blocks", "works"] if args.protocol == "both" else [args.protocol]):
+        rows += run_protocol(base, tokenizer, args.lengths, args.folds, args.seeds, args.methods, protocol=protocol,
+                             bert=not args.no_bert, bert_steps=args.bert_steps,
+                             ensemble_with="char" if args.ensemble else None, max_train_windows=args.max_train_windows,
+                             max_test_windows=args.max_test_windows, progress=not args.quiet)
     summary = aggregate(rows)
     meta = {"folds": args.folds, "seeds": args.seeds, "bert_steps": args.bert_steps, "lengths": args.lengths,
-            "created": time.strftime("%Y-%m-%d"), "wall_seconds": round(time.time() - t0, 1),
-            "device": torch.cuda.get_device_name(0) if torch.cuda.is_available() else "CPU", "model": base.model}
+            "protocol": args.protocol, "max_train_windows": args.max_train_windows, "created": time.strftime("%Y-%m-%d"),
+            "wall_seconds": round(time.time() - t0, 1), "model": base.model,
+            "device": torch.cuda.get_device_name(0) if torch.cuda.is_available() else "CPU"}
     _write_csv(out / "results_folds.csv", rows)
     _write_csv(out / "results.csv", summary)
-    md = markdown(summary, meta)
-    (out / "results.md").write_text(md)
-    (out / "meta.json").write_text(json.dumps(meta, indent=2) + "\n")
+    md = markdown(rows, summary, meta)
+    atomic_write(out / "results.md", md)
+    atomic_write(out / "meta.json", json.dumps(meta, indent=2) + "\n")
     plot(summary, out / "accuracy_vs_length.png")
     if args.readme:
         readme = Path(args.readme)

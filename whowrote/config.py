@@ -278,7 +278,13 @@ def resolve(preset: str | None = None, toml_path: str | None = None, **overrides
             raise WhowroteError(f"config file not found: {toml_path}") from None
         except tomllib.TOMLDecodeError as exc:
             raise WhowroteError(f"config file {toml_path} is not valid TOML: {exc}") from None
-    values.update({k: v for k, v in overrides.items() if v is not None})
+    given = {k: v for k, v in overrides.items() if v is not None}
+    if "sources" in given or (toml_path and "sources" in values and "sources" not in PRESETS[preset]):
+        # New books: the preset's held-out works and background label belong to its own books.
+        for name, empty in (("heldout", {}), ("background", ""), ("open_set", "none")):
+            if name not in given:
+                values[name] = empty
+    values.update(given)
     unknown = sorted(set(values) - known)
     if unknown:
         raise WhowroteError(f"config: unknown setting(s) {', '.join(unknown)}")

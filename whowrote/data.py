@@ -57,6 +57,7 @@ class Prepared:
     mask_id: int | None = None
     top_names: dict[str, list[str]] = field(default_factory=dict)  # label -> its books' most frequent names
     texts: list[list[str]] = field(default_factory=list)  # per label, per training book: the normalised text
+    unseen_texts: list[list[str] | None] = field(default_factory=list)  # per label, per held-out book
     tokenizer: object = None
     _offsets: dict = field(default_factory=dict, repr=False)
 
@@ -81,22 +82,33 @@ class Prepared:
         not tokenised (case, punctuation and spacing kept; names masked): what a classical
         method should see of the same passage."""
         out = []
-        for label_id, (stream, parts) in enumerate(zip(self.streams, self.parts)):
-            starts, _ = disjoint_starts(stream, parts[part], self.width, limit_per_class)
-            book_starts = np.concatenate([[0], np.cumsum(stream.book_tokens)])
-            for s in starts:
-                book = int(np.searchsorted(book_starts, s, side="right") - 1)
-                offsets = self._book_offsets(label_id, book)
-                local = s - book_starts[book]
-                out.append(self.texts[label_id][book][offsets[local][0]:offsets[local + self.width - 1][1]])
+        for stream, parts, texts in zip(self.streams, self.parts, self.texts):
+            out += self._spans(stream, texts, disjoint_starts(stream, parts[part], self.width, limit_per_class)[0])
         return out
 
-    def _book_offsets(self, label_id: int, book: int) -> list[tuple[int, int]]:
-        key = (label_id, book)
+    def unseen_window_texts(self, part: str, limit_per_work: int | None = None) -> list[str]:
+        """The text of each window of `unseen_windows(part, limit_per_work)`, as window_texts."""
+        out = []
+        for stream, parts, texts in zip(self.unseen, self.unseen_parts, self.unseen_texts):
+            if stream is not None:
+                out += self._spans(stream, texts, disjoint_starts(stream, parts[part], self.width, limit_per_work, True)[0])
+        return out
+
+    def _spans(self, stream: LabelStream, texts: list[str], starts: np.ndarray) -> list[str]:
+        book_starts = np.concatenate([[0], np.cumsum(stream.book_tokens)])
+        out = []
+        for s in starts:
+            book = int(np.searchsorted(book_starts, s, side="right") - 1)
+            offsets = self._book_offsets(texts[book], stream.book_tokens[book])
+            local = s - book_starts[book]
+            out.append(texts[book][offsets[local][0]:offsets[local + self.width - 1][1]])
+        return out
+
+    def _book_offsets(self, text: str, n_tokens: int) -> list[tuple[int, int]]:
+        key = hash(text)
         if key not in self._offsets:
-            enc = self.tokenizer(self.texts[label_id][book], add_special_tokens=False, return_offsets_mapping=True,
-                                 verbose=False)
-            if len(enc["input_ids"]) != self.streams[label_id].book_tokens[book]:
+            enc = self.tokenizer(text, add_special_tokens=False, return_offsets_mapping=True, verbose=False)
+            if len(enc["input_ids"]) != n_tokens:
                 raise AssertionError("the tokenizer split a book differently from its cached tokens")
             self._offsets[key] = enc["offset_mapping"]
         return self._offsets[key]
@@ -193,7 +205,7 @@ def prepare(config: Config, tokenizer, download: bool = True) -> Prepared:
             parts.append(fold_parts(folds, config.fold, config.val_frac, label_seed))
         else:
             parts.append(assign_blocks(len(stream.blocks), config.val_frac, config.test_frac, label_seed))
-    unseen, unseen_parts = [None] * len(texts), [None] * len(texts)
+    unseen, unseen_parts, unseen_texts = [None] * len(texts), [None] * len(texts), [None] * len(texts)
     if config.heldout:
         held_texts, held_records, _ = load_books(config, tokenizer, download, heldout=True)
         j = 0
@@ -203,10 +215,10 @@ def prepare(config: Config, tokenizer, download: bool = True) -> Prepared:
                 held_records[j]["tokens"] = int(n)
                 j += 1
             k = config.labels.index(label)
-            unseen[k], unseen_parts[k] = stream, unseen_parts_of(stream)
+            unseen[k], unseen_parts[k], unseen_texts[k] = stream, unseen_parts_of(stream), items
         records += held_records
     mask_id = tokenizer.mask_token_id if config.names == "mask" else None
     top = top_names(names)
     return Prepared(config, list(texts), streams, parts, records, tokenizer.cls_token_id, tokenizer.sep_token_id,
                     unseen, unseen_parts, swap_name_ids(top, tokenizer) if mask_id is not None else [], mask_id, top,
-                    list(texts.values()), tokenizer)
+                    list(texts.values()), unseen_texts, tokenizer)

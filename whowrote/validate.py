@@ -29,12 +29,13 @@ from . import probes
 from .config import load_run_config
 from .data import NEUTRAL_NAMES
 from .errors import WhowroteError
-from .files import write_json
+from .files import readme_section, update_readme_section, write_json
 from .openset import NEITHER
 from .runfolder import check_run_dir
 
 VALIDITY_FORMAT = "whowrote.validity/1"
-GOALS = {"names -> other author": "<= 0.02, |shift| <= 0.05", "typos 5%": "<= 0.05", "lower-case": "<= 0.05",
+GOALS = {"names -> other author": "changed <= 0.02, shift within ±0.05", "typos 5%": "changed <= 0.05",
+         "lower-case": "changed <= 0.05",
          "names -> neutral": "accuracy >= 0.95", "seeds": "agreement >= 0.95"}
 
 
@@ -141,8 +142,8 @@ def plot_validity(validity: dict, report: dict, path: Path) -> None:
 
 
 def validate(run_dir: str | Path, seeds: int = 1, per_work: int = 60, data_dir: str | None = None,
-             progress: bool = True) -> dict:
-    from .card import write_card
+             progress: bool = True, readme: str | None = None) -> dict:
+    from .card import summary_markdown, write_card
     from .judge import Judge
 
     run_dir = check_run_dir(run_dir)
@@ -152,8 +153,10 @@ def validate(run_dir: str | Path, seeds: int = 1, per_work: int = 60, data_dir: 
     if not any(config.heldout.get(lab) for lab in config.author_labels):
         raise WhowroteError(f"validate: {run_dir} held out no works of its authors, so there is nothing it never "
                             f"saw to probe; train with --heldout LABEL=ID (the authors and cpu presets do)")
-    if seeds < 1:
-        raise WhowroteError("validate: --seeds must be at least 1")
+    if seeds < 1 or per_work < 1:
+        raise WhowroteError("validate: --seeds and --per-work must be at least 1")
+    if readme:
+        readme_section(readme, "validity")  # checked before minutes of work
     t0 = time.perf_counter()
     judge = Judge.load(run_dir)
     passages = held_out_passages(judge, config, per_work)
@@ -169,4 +172,6 @@ def validate(run_dir: str | Path, seeds: int = 1, per_work: int = 60, data_dir: 
     (run_dir / "plots").mkdir(exist_ok=True)
     plot_validity(validity, report, run_dir / "plots" / "validity.png")
     write_card(run_dir)
+    if readme:
+        update_readme_section(readme, "validity", summary_markdown(run_dir))
     return validity
