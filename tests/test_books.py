@@ -90,3 +90,12 @@ def test_binary_file_is_refused(tmp_path):
     f.write_bytes(b"\x00\x01\x02binary")
     with pytest.raises(WhowroteError, match="binary"):
         books.load(str(f))
+
+
+def test_a_source_can_name_the_part_of_the_book_by_its_author(tmp_path):
+    (tmp_path / "pg77.txt").write_text(gutenberg_file("Memoir by a friend.\n\nTHE TALE\n\nThe tale itself.\n\nNOTES\n\nBy the editor."))
+    assert books.load("77@THE TALE", str(tmp_path)).text == "THE TALE\n\nThe tale itself.\n\nNOTES\n\nBy the editor."
+    assert books.load("77@THE TALE..NOTES", str(tmp_path)).text == "THE TALE\n\nThe tale itself."
+    assert books.load("77@..NOTES", str(tmp_path)).text == "Memoir by a friend.\n\nTHE TALE\n\nThe tale itself."
+    with pytest.raises(WhowroteError, match="no line starting with 'APPENDIX'"):
+        books.load("77@APPENDIX", str(tmp_path))

@@ -74,4 +74,4 @@ def test_new_books_drop_the_presets_held_out_works_and_background():
     assert c.heldout == {} and c.background == "" and c.open_set == "none"
     c = resolve("cpu", sources={"a": ["1"], "b": ["2"]}, heldout={"a": ["3"]})
     assert c.heldout == {"a": ["3"]}
-    assert resolve("authors").heldout["edgar"] == ["2149"]
+    assert resolve("authors").heldout["edgar"] == ["2150"]

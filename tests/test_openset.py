@@ -31,7 +31,7 @@ def test_split_and_decide_renormalise_authors_and_flag_neither():
 
 @pytest.mark.parametrize("kwargs,match", [
     ({"open_set": "energy"}, "unknown open_set method"),
-    ({"heldout": {"alice": ["38065"], "edgar": ["2149"], "neither": ["41"]}}, "too small to fit a threshold"),
+    ({"heldout": {"alice": ["38065"], "edgar": ["2150"], "neither": ["41"]}}, "too small to fit a threshold"),
     ({"heldout": {"alice": ["12"]}}, "work 12 is both trained on as 'alice' and held out"),
     ({"heldout": {"neither": ["2148", "41"]}}, "work 2148 is both trained on as 'edgar' and held out"),
     ({"heldout": {"carroll": ["1"]}}, "not a label"),

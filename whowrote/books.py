@@ -1,9 +1,11 @@
 """Find, fetch and clean the books: Project Gutenberg ebooks by number, or plain-text files.
 
-A source is an ebook number ("12") or a path to a .txt file, optionally with "@HEADING":
-the text then starts at the first line that begins with HEADING, so front matter by other
-hands (Vol. 1 of Poe's Raven Edition opens with Lowell's and Willis's memoirs) can be left
-out: "2147@THE UNPARALLELED ADVENTURES". Numbers are looked up in:
+A source is an ebook number ("12") or a path to a .txt file, optionally with "@FROM..UNTIL":
+the text then starts at the first line that begins with FROM and stops before the next
+line that begins with UNTIL (either may be left empty), so matter by other hands can be
+left out: "2147@THE UNPARALLELED ADVENTURES" (Vol. 1 of Poe's Raven Edition opens with
+Lowell's and Willis's memoirs), "2148@..NOTES TO THIS VOLUME" (Griswold's endnotes).
+Numbers are looked up in:
   1. the data folder (`--data-dir` or $WHOWROTE_DATA): pg<ID>.txt, <ID>-0.txt or <ID>.txt
   2. the user cache ($WHOWROTE_CACHE, default ~/.cache/whowrote/books)
   3. Project Gutenberg (unless $WHOWROTE_OFFLINE is set), downloaded with a timeout and retries, written atomically to the
@@ -198,28 +200,36 @@ def decode(data: bytes, name: str) -> str:
 
 def split_source(source: str) -> tuple[str, str | None]:
     """"2147@THE GOLD-BUG" -> ("2147", "THE GOLD-BUG"); "12" -> ("12", None)."""
-    base, sep, heading = source.partition("@")
-    return base.strip(), (heading.strip() or None) if sep else None
+    base, sep, part = source.partition("@")
+    return base.strip(), (part.strip() or None) if sep else None
 
 
 def ebook_id(source: str) -> str:
     return split_source(source)[0]
 
 
-def _from_heading(text: str, heading: str, path: Path) -> str:
-    match = re.search(r"^[ \t]*" + re.escape(heading), text, re.MULTILINE)
+def _line_starting(text: str, heading: str, path: Path, start: int = 0) -> int:
+    match = re.compile(r"^[ \t]*" + re.escape(heading), re.MULTILINE).search(text, start)
     if not match:
-        raise WhowroteError(f"{path} has no line starting with '{heading}' (the @HEADING of its source)")
-    return text[match.start():]
+        raise WhowroteError(f"{path} has no line starting with '{heading}' (named by its source's @FROM..UNTIL)")
+    return match.start()
+
+
+def _part(text: str, part: str, path: Path) -> str:
+    """The text from the line starting with FROM to the line starting with UNTIL ("FROM..UNTIL")."""
+    first, _, until = part.partition("..")
+    start = _line_starting(text, first.strip(), path) if first.strip() else 0
+    end = _line_starting(text, until.strip(), path, start + 1) if until.strip() else len(text)
+    return text[start:end].strip()
 
 
 def load(source: str, data_dir: str | None = None, download: bool = True) -> Book:
-    base, heading = split_source(source)
+    base, part = split_source(source)
     path = locate(base, data_dir, download)
     data, raw = read_text(path)
     text, had_markers = clean(raw)
-    if heading:
-        text = _from_heading(text, heading, path)
+    if part:
+        text = _part(text, part, path)
     if not had_markers:
         warnings.warn(f"{path} has no Project Gutenberg START/END markers; using the whole file", stacklevel=2)
     if not text.strip():

@@ -47,6 +47,8 @@ def config_from_args(args) -> Config:
 def cmd_train(args) -> int:
     from .train import train
 
+    if os.environ.get("LOCAL_RANK", "0") != "0" or os.environ.get("RANK", "0") != "0":
+        args.quiet = True  # under `accelerate launch`, only the main process talks
     if args.resume:
         given = [f"--{n.replace('_', '-')}" for n in _CONFIG_FLAGS if getattr(args, n) is not None and n != "steps"]
         given += [flag for flag, v in (("--source", args.source), ("--heldout", args.heldout), ("--config", args.config),
@@ -58,6 +60,8 @@ def cmd_train(args) -> int:
         run_dir = train(run_dir=args.resume, resume=True, progress=not args.quiet, steps=steps)
     else:
         run_dir = train(config_from_args(args), name=args.name, progress=not args.quiet)
+    if os.environ.get("RANK", "0") != "0":
+        return EXIT_OK
     return _print_report(run_dir)
 
 

@@ -26,6 +26,7 @@ POE_RAVEN_EDITION = ["2147", "2148", "2149", "2150", "2151"]
 # Vol. 1 opens with an appreciation, Lowell's "Life of Poe" and Willis's "Death of Poe": other
 # authors' prose, which must not be learnt as Poe's. His own text starts with Hans Pfaall.
 POE_VOLUME_1 = "2147@THE UNPARALLELED ADVENTURES OF ONE HANS PFAALL"
+POE_VOLUME_2 = "2148@..NOTES TO THIS VOLUME"  # its endnotes are partly Griswold's
 CARROLL_WORKS = ["12", "651", "4763", "38065"]  # Looking-Glass, Phantasmagoria, Game of Logic, Letter-Writing
 # Other authors of the period (../shared/corpora): the "neither" class and the open-set probes.
 BACKGROUND_AUTHORS = {
@@ -185,12 +186,12 @@ STUDY_TEXT = {"names": "keep", "name_swap": 0.0, "typos": 0.0, "sample_by": "tok
 # Presets only list what differs from the defaults above.
 PRESETS: dict[str, dict[str, Any]] = {
     # The study's two labels on a 2-core CPU (bundled MiniLM, 180 steps of 8+8 passages of 128
-    # tokens; at equal compute, more and smaller steps beat 90 steps of 16+16), made honest: Poe's own words only, and works it never trains on
-    # (Carroll's Letter-Writing and Game of Logic, Poe's vol. 3) to fit the temperature on and
-    # to probe names, typos and casing with.
+    # tokens; at equal compute, more and smaller steps beat 90 steps of 16+16), made honest:
+    # Poe's own words only, and works it never trains on (Carroll's Letter-Writing and Game
+    # of Logic, Poe's vol. 4) to fit the temperature on and to probe names, typos and casing with.
     "cpu": {
-        "sources": {"alice": ["12"], "edgar": [POE_VOLUME_1, "2148", "2150", "2151"]},
-        "heldout": {"alice": ["38065", "4763"], "edgar": ["2149"]},
+        "sources": {"alice": ["12"], "edgar": [POE_VOLUME_1, POE_VOLUME_2, "2149", "2151"]},
+        "heldout": {"alice": ["38065", "4763"], "edgar": ["2150"]},
     },
     # The study: bert-base-uncased, 150 iterations of 32 Alice + 32 Edgar windows of 256
     # tokens, a very small learning rate (the write-up gives no number; 1e-5 is small
@@ -210,19 +211,20 @@ PRESETS: dict[str, dict[str, Any]] = {
     # a larger learning rate as adapters start from zero.
     "lora": {"lora_r": 8, "lr": 5e-4},
     # The authors, not one book, and "neither" for anyone else: Carroll (Looking-Glass and
-    # two more works) and Poe (four Raven Edition volumes, his own words only) against nine other authors of the
-    # period. Held out, never trained on: a Carroll work, a Poe volume and six authors;
-    # the temperature and the "neither" threshold are fitted on half of them (Letter-Writing's
-    # odd blocks, Poe vol. 3's, Irving, Baum, Jerome) and every validity number is measured
-    # on the other half (the rest of those blocks, Stevenson, Grahame, James).
+    # two more works) and Poe (four Raven Edition volumes, his own words only, Pym included)
+    # against nine other authors of the period. Held out, never trained on: a Carroll work,
+    # a Poe volume of tales and six authors; the temperature and the "neither" threshold are
+    # fitted on half of them (Letter-Writing's and Poe vol. 4's even blocks, Irving, Baum,
+    # Jerome) and every validity number is measured on the other half (the odd blocks,
+    # Stevenson, Grahame, James). 400 steps: validation accuracy still rises at 300.
     "authors": {
         "sources": {
             "alice": ["12", "651", "4763"],
-            "edgar": [POE_VOLUME_1, "2148", "2150", "2151"],
+            "edgar": [POE_VOLUME_1, POE_VOLUME_2, "2149", "2151"],
             "neither": ["98", "2701", "236", "1260", "550", "829", "708", "25564", "10007"],
         },
-        "heldout": {"alice": ["38065"], "edgar": ["2149"], "neither": ["41", "43", "55", "289", "308", "209"]},
-        "background": "neither", "open_set": "background",
+        "heldout": {"alice": ["38065"], "edgar": ["2150"], "neither": ["41", "43", "55", "289", "308", "209"]},
+        "background": "neither", "open_set": "background", "steps": 400,
     },
     # A smoke test: seconds on a CPU, proves the pipeline, not the model.
     "tiny": {"seq_len": 64, "per_class": 4, "steps": 6, "eval_every": 3,

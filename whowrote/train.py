@@ -230,7 +230,11 @@ def train(config: Config | None = None, run_dir: str | Path | None = None, name:
                 scheduler.step()
                 optimizer.zero_grad(set_to_none=True)
                 correct = (out.logits.argmax(-1) == labels_t).float().mean()
-                loss, acc = (float(v) for v in accelerator.reduce(torch.stack([out.loss.detach().float(), correct]), "mean"))
+                # One collective a step: loss and accuracy averaged over the processes, and the
+                # Ctrl-C flag, so that every process stops (and checkpoints) at the same step.
+                asked = torch.tensor(float(stop.requested), device=accelerator.device)
+                loss, acc, stop_all = (float(v) for v in accelerator.reduce(
+                    torch.stack([out.loss.detach().float(), correct, asked]), "mean"))
                 if not math.isfinite(loss):
                     raise WhowroteError(
                         f"training stopped: the loss became {loss} at step {step}; lower --lr "
@@ -244,7 +248,7 @@ def train(config: Config | None = None, run_dir: str | Path | None = None, name:
                     _save_checkpoint(accelerator, run_dir, step, sampler, train_seconds)
                 bar.update(1)
                 bar.set_postfix(loss=f"{loss:.3f}", acc=f"{acc:.2f}", **({"val_acc": f"{last_val['accuracy']:.3f}"} if last_val else {}))
-                if stop.requested and step < config.steps:
+                if stop_all > 0 and step < config.steps:
                     # Ctrl-C: the step just finished is complete, so checkpoint exactly here.
                     bar.close()
                     _save_checkpoint(accelerator, run_dir, step, sampler, train_seconds)
@@ -273,5 +277,6 @@ def train(config: Config | None = None, run_dir: str | Path | None = None, name:
 
                 validate(run_dir, progress=progress)
         shutil.rmtree(run_dir / "checkpoint", ignore_errors=True)  # the model/ folder supersedes it
+    accelerator.wait_for_everyone()  # no process returns before the run folder is complete
     return run_dir
 
