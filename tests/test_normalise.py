@@ -41,8 +41,13 @@ def test_apostrophes_next_to_words_stay_apostrophes(text, expected):
     ("I saw Mr. Dupin and C. Auguste Dupin today.", "I saw Mr. [MASK] and [MASK] today."),
     # a sentence start is a name only when it is no lower-case dictionary word
     ("Alice went in. The door shut. Over it went.", "[MASK] went in. The door shut. Over it went."),
-    # function words, "I", ALL-CAPS headings are never names
-    ("And I said No Cakes are Nice. THE RAVEN", "And I said No [MASK] are [MASK]. THE RAVEN"),
+    # function words, "I", ALL-CAPS headings are never names; nor is a capitalised common
+    # word standing alone (emphasis: the uncased model sees "cakes" as in a lower-cased copy)
+    ("And I said No Cakes are Sold. THE RAVEN", "And I said No Cakes are Sold. THE RAVEN"),
+    # inflections of dictionary words opening a sentence are words, not names
+    ("Things went on. Having looked, she began.", "Things went on. Having looked, she began."),
+    # mid-sentence: a dictionary proper noun or a title is a name
+    ("She saw Kitty and the Prefect.", "She saw [MASK] and the [MASK]."),
     # a line of verse starts with a capital: not a name by itself
     ("Once upon a midnight dreary,\nOver many a quaint volume", "Once upon a midnight dreary,\nOver many a quaint volume"),
     # opening quote starts a sentence; after a closing quote what came before decides

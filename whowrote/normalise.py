@@ -6,13 +6,14 @@
 2. Proper names (`names="mask"`): every proper name becomes one placeholder (the
    tokenizer's mask token), Stamatatos (2017)-style text distortion, so "Alice" or "the
    Queen" in a Poe tale, or "Dupin" in a Carroll pastiche, cannot move the verdict. A
-   capitalised word is a name when it stands mid-sentence (not after . ! ? : or an
-   opening quote; not "I", a title such as "Mr", a function word, or an ALL-CAPS
-   heading), or when it
-   starts a sentence or a line and is not a lower-case English word (Webster's 2nd via
-   the `english-words` package). Adjacent names ("Humpty Dumpty", "C. Auguste Dupin")
-   become one placeholder. The rule looks no further than the sentence, so a passage is
-   masked alike on its own or inside its book.
+   capitalised word (not "I", "Mr", a function word or an ALL-CAPS heading) is a name
+   when it is no English word (Webster's 2nd via `english-words`, inflections included),
+   or when, mid-sentence, it is a proper noun of that dictionary ("Kitty") or a title
+   ("the Queen"). A run of capitalised words holding a name is masked whole ("Humpty
+   Dumpty", "the Red Queen", "C. Auguste Dupin"). A capitalised common word on its own
+   ("a golden Rule") is the author's emphasis, not a name: it stays the word, which is
+   all the uncased model would see in a lower-cased copy. The rule looks no further than
+   the sentence, so a passage is masked alike alone or inside its book.
 
 `normalise(text, spec, track=True)` also returns, for every output character, the span
 of input characters it came from, so the judge reports offsets into the text it was given.
@@ -182,15 +183,50 @@ yes oh ah alas well let""".split())
 _ABBREVIATIONS = frozenset("Mr Mrs Ms Dr St Mme Mlle Messrs Jr Sr vs etc No Vol Capt Col Gen Rev Prof".split())
 
 
+# Titles that stand for a character when capitalised ("the Queen", "the Prefect").
+_TITLES = frozenset("""queen king knight duchess duke prince princess lady lord baron baroness count countess
+emperor empress captain colonel general major admiral sergeant lieutenant doctor professor judge bishop
+prefect marquis marchioness governor president chancellor abbot abbess""".split())
+# Irregular forms Webster's 2nd (lemmas only) lacks; regular inflections are undone below.
+_IRREGULAR = frozenset("""began begun sang sung rang rung drank drunk swam swum knew known grew grown threw thrown
+drew drawn flew flown wrote written rode ridden spoke spoken broke broken chose chosen froze frozen stole stolen
+woke woken wore worn tore torn bore borne swore sworn fell fallen felt kept slept wept left meant dealt lent sent
+spent bent built caught taught brought bought fought sought held stood understood told sold found wound bound
+hung stuck struck dug shot lit led fed fled met sat spat got gotten forgot forgotten gave given forgave ate eaten
+lay laid paid heard made did done seen took taken shook hid hidden bit bitten slid arose arisen became ran
+children men women feet teeth mice geese lives wives knives leaves selves themselves ourselves yourselves""".split())
+
+
 @lru_cache(maxsize=1)
-def common_words() -> frozenset[str]:
-    """Lower-case English words (Webster's 2nd, via the `english-words` package): a
-    capitalised word at a sentence start is a name only if it is not one of these."""
+def _dictionary() -> tuple[frozenset[str], frozenset[str]]:
+    """(lower-case English words, capitalised ones: proper nouns) from Webster's 2nd (the
+    `english-words` package); without it, only mid-sentence capitals are names."""
     try:
         from english_words import get_english_words_set
-    except ImportError:  # a dependency; without it, only mid-sentence names are masked
-        return frozenset()
-    return frozenset(w for w in get_english_words_set(["web2"], lower=False, alpha=True) if w.islower())
+    except ImportError:
+        return frozenset(), frozenset()
+    words = get_english_words_set(["web2"], lower=False, alpha=True)
+    return frozenset(w for w in words if w.islower()), frozenset(w for w in words if w[:1].isupper())
+
+
+def _lemmas(w: str):
+    """The word, and what it may be an inflection of (walked -> walk, things -> thing, ...)."""
+    yield w
+    for suffix, repl in (("'s", ""), ("ies", "y"), ("es", ""), ("s", ""), ("ied", "y"), ("ed", ""), ("ed", "e"),
+                         ("ing", ""), ("ing", "e"), ("er", ""), ("er", "e"), ("est", ""), ("est", "e"), ("ily", "y"),
+                         ("ly", ""), ("iness", "y"), ("ness", "")):
+        if w.endswith(suffix) and len(w) > len(suffix) + 1:
+            stem = w[: -len(suffix)] + repl
+            yield stem
+            if not repl and len(stem) > 2 and stem[-1] == stem[-2]:  # stopped -> stop, running -> run
+                yield stem[:-1]
+
+
+def is_english_word(word: str) -> bool:
+    """A lower-case English word, or an inflection of one ("things", "began")."""
+    lower, _ = _dictionary()
+    w = word.lower()
+    return w in _IRREGULAR or any(x in lower for x in _lemmas(w))
 
 
 def _sentence_start(text: str, pos: int) -> bool:
@@ -213,22 +249,31 @@ def _sentence_start(text: str, pos: int) -> bool:
     return False
 
 
+def _is_name(word: str, opens_sentence: bool) -> bool:
+    """A capitalised word is a name if it is no English word; mid-sentence also if the
+    dictionary lists it as a proper noun ("Kitty", "Tom") or it is a title ("the Queen").
+    A capitalised dictionary word mid-sentence ("a golden Rule", "the Red Death") is the
+    author's emphasis, not a name: the uncased model sees it as the word, exactly as it
+    would in a lower-cased copy of the text."""
+    if not is_english_word(word):
+        return True
+    return not opens_sentence and (word in _dictionary()[1] or word.lower() in _TITLES)
+
+
 def proper_names(text: str) -> list[tuple[int, int]]:
     """[start, end) of every proper name in `text`, adjacent names merged. Context-free
     beyond the sentence: a passage is masked the same alone or inside its book."""
-    common = common_words()
-    spans: list[tuple[int, int]] = []
+    runs: list[list] = []  # [start, end, holds a name] of adjacent capitalised words
     for m in _CAPITALISED.finditer(text):
         word = m.group()
         if word in _NOT_NAMES or word.lower() in _FUNCTION_WORDS or (len(word) > 1 and word.isupper()):
             continue  # "I", titles, function words, and ALL-CAPS headings or emphasis
-        if _sentence_start(text, m.start()) and word.lower() in common:
-            continue  # "The", "Over", "Kitty" opening a sentence or a line of verse
-        if spans and _joins(text[spans[-1][1]:m.start()], text[spans[-1][0]:spans[-1][1]]):
-            spans[-1] = (spans[-1][0], m.end())
+        name = _is_name(word, _sentence_start(text, m.start()))
+        if runs and _joins(text[runs[-1][1]:m.start()], text[runs[-1][0]:runs[-1][1]]):
+            runs[-1][1], runs[-1][2] = m.end(), runs[-1][2] or name
         else:
-            spans.append((m.start(), m.end()))
-    return spans
+            runs.append([m.start(), m.end(), name])
+    return [(s, e) for s, e, name in runs if name]
 
 
 def _joins(gap: str, previous: str) -> bool:

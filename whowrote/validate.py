@@ -173,5 +173,23 @@ def validate(run_dir: str | Path, seeds: int = 1, per_work: int = 60, data_dir: 
     plot_validity(validity, report, run_dir / "plots" / "validity.png")
     write_card(run_dir)
     if readme:
-        update_readme_section(readme, "validity", summary_markdown(run_dir))
+        update_readme_section(readme, "validity", readme_figures(run_dir, Path(readme)) + summary_markdown(run_dir))
     return validity
+
+
+def readme_figures(run_dir: Path, readme: Path) -> str:
+    """Copy the run's figures and report beside the README (docs/run/) and link them."""
+    import shutil
+
+    docs = readme.resolve().parent / "docs" / "run"
+    docs.mkdir(parents=True, exist_ok=True)
+    links = []
+    for src, title in ((run_dir / "plots" / "training_k3_shrink.png", "loss and accuracy per step, raw and smoothed (k=3)"),
+                       (run_dir / "plots" / "validity.png", "validity probes and works never trained on")):
+        if src.is_file():
+            shutil.copyfile(src, docs / src.name)
+            links.append(f"![{title}](docs/run/{src.name})")
+    for name in ("report.json", "validity.json"):
+        if (run_dir / name).is_file():
+            shutil.copyfile(run_dir / name, docs / name)
+    return "\n".join(links) + "\n\n" + "Numbers: [report.json](docs/run/report.json), [validity.json](docs/run/validity.json).\n\n"
