@@ -97,6 +97,7 @@ def open_set_run(tmp_path_factory, open_set_books, tiny_model):
     config = resolve("authors", model=str(tiny_model), data_dir=str(open_set_books),
                      sources={"alice": ["91001"], "edgar": ["91002"], "neither": ["91005", "91006"]},
                      heldout={"alice": ["91003"], "edgar": ["91004"], "neither": ["91007", "91008"]},
+                     background="neither", open_set="background",
                      seq_len=32, block_len=128, per_class=8, steps=40, lr=3e-3, warmup_frac=0.0, eval_every=20,
                      eval_windows_per_class=16, checkpoint_every=0, output_dir=str(tmp_path_factory.mktemp("runs")))
     return train(config, name="open", progress=False)

@@ -33,8 +33,14 @@ def test_judges_invented_styles_and_flags_short_text(judge):
     assert (a.label, b.label) == ("alice", "edgar")
     assert a.windows > 1 and not a.flags
     assert short.windows == 1 and short.flags == ["short"] and short.tokens == 2
-    for s in (a, b, short):
-        assert sum(s.probs.values()) == pytest.approx(1.0)
+    # one window: the probabilities are the temperature-scaled softmax of the model's logits
+    import torch
+
+    tok = judge.tokenizer
+    ids = torch.tensor([[tok.cls_token_id, *tok("the kitten", add_special_tokens=False)["input_ids"], tok.sep_token_id]])
+    with torch.no_grad():
+        p = torch.softmax(judge.model(input_ids=ids).logits[0] / judge.temperature, -1)
+    assert [short.probs[l] for l in judge.labels] == pytest.approx(p.tolist(), rel=1e-4)
 
 
 def test_windows_cover_the_text_with_offsets_and_end_aligned(judge):
@@ -190,3 +196,42 @@ def test_cli_explain_lists_words_each_way(trained):
     proc = run_judge("--model", str(trained), "--explain", "--top", "3", A_TEXT[:200])
     assert proc.returncode == 0, proc.stderr
     assert "  for alice: " in proc.stdout
+
+
+def test_explanations_match_captum_layer_integrated_gradients(judge):
+    """The same integrated gradients as Captum's, on the word embeddings, same baseline,
+    same midpoint rule and number of steps."""
+    import torch
+    from captum.attr import LayerIntegratedGradients
+
+    from whowrote.explain import _log_odds, token_attributions
+
+    text = A_TEXT[:120]
+    _, ours, _ = token_attributions(judge, text, "alice", steps=32)
+    ids, _ = judge.encode([text])[0]
+    tok = judge.tokenizer
+    input_ids = torch.tensor([[tok.cls_token_id, *ids, tok.sep_token_id]])
+    baseline = torch.full_like(input_ids, tok.mask_token_id)
+    baseline[0, 0], baseline[0, -1] = tok.cls_token_id, tok.sep_token_id
+    embed = judge.model.get_input_embeddings()
+
+    def log_odds(input_ids):
+        return _log_odds(judge.model, embed(input_ids), judge.labels.index("alice"), judge.temperature)
+
+    lig = LayerIntegratedGradients(log_odds, embed)
+    theirs = lig.attribute(input_ids, baselines=baseline, n_steps=32, method="riemann_middle").sum(-1)[0, 1:-1]
+    assert [s for _, _, s in ours] == pytest.approx(theirs.detach().tolist(), rel=1e-3, abs=1e-5)
+
+
+def test_explanations_add_up_for_a_text_of_many_windows(judge):
+    """A token in several windows gets the sum of its contributions over the windows, over
+    the number of windows: the total is the mean over windows of the log-odds difference."""
+    from whowrote.explain import explain, token_attributions
+
+    text = (A_TEXT + " " + B_TEXT)[:1500]
+    _, tokens, odds = token_attributions(judge, text, "alice", steps=64)
+    assert len(odds) >= 4  # several overlapping windows
+    mean_diff = float(np.mean([o - b for o, b in odds]))
+    assert sum(s for _, _, s in tokens) == pytest.approx(mean_diff, rel=0.05, abs=0.05)
+    out = explain(judge, text, "alice")
+    assert out["sum_of_scores"] == pytest.approx(out["log_odds"] - out["baseline_log_odds"], rel=0.1, abs=0.1)

@@ -60,8 +60,16 @@ def test_cpu_preset_reaches_99_percent_on_held_out_blocks(cpu_run):
 def test_saved_model_loads_offline_in_a_plain_pipeline(cpu_run):
     from transformers import pipeline
 
-    clf = pipeline("text-classification", model=str(cpu_run / "model"))
-    assert {o["label"] for o in clf(["Alice said to the Red Queen.", "The raven sat upon the bust."])} <= {"alice", "edgar"}
+    from whowrote import Judge
+    from whowrote.normalise import normalise
+
+    clf = pipeline("text-classification", model=str(cpu_run / "model"), top_k=None)
+    judge = Judge.load(cpu_run)
+    judge.temperature = 1.0  # pipeline knows no temperature; the logits are the same
+    texts = ["Alice said to the Red Queen that she could not help it.", "Once upon a midnight dreary, the raven sat upon the bust."]
+    for text in texts:  # pipeline on the normalised text = the judge on the text as given
+        scores = {o["label"]: o["score"] for o in clf(normalise(text, judge.normalise).text)}
+        assert scores == pytest.approx(judge.score([text])[0].probs, rel=1e-4)
 
 
 def test_judge_attributes_held_out_passages(cpu_run):

@@ -24,7 +24,17 @@ def test_tiny_model_learns_two_invented_styles(trained):
     assert report["test"]["balanced_accuracy"] >= 0.95
     assert report["steps"] == 30 and report["train_seconds"] > 0
     assert set(report["test"]["windows_per_label"]) == {"alice", "edgar"}
-    assert report["calibration"]["temperature"] > 0
+    # the temperature is the NLL-optimal one on the validation windows, and the judge's
+    from whowrote.config import load_run_config
+    from whowrote.data import prepare
+    from whowrote.metrics import fit_temperature, predict_logits
+    from whowrote.model import load_classifier
+
+    model, tok = load_classifier(trained / "model")
+    val_ids, val_y = prepare(load_run_config(trained), tok).windows("val")
+    t = fit_temperature(predict_logits(model, val_ids), val_y)
+    assert report["calibration"]["temperature"] == pytest.approx(t, rel=1e-6)
+    assert json.loads((trained / "model" / "whowrote.json").read_text())["temperature"] == pytest.approx(t, rel=1e-6)
 
 
 def test_run_folder_layout_and_pipeline_loads_model(trained):

@@ -16,7 +16,7 @@ import sys
 import warnings
 from dataclasses import fields
 
-from .config import DEFAULT_PRESET, PRESETS, Config, parse_sources, resolve
+from .config import DEFAULT_PRESET, PRESETS, Config, field_help, parse_sources, resolve
 from .errors import EXIT_BAD_INPUT, EXIT_INTERRUPTED, EXIT_OK, WhowroteError
 from .smooth import EDGES
 
@@ -30,9 +30,13 @@ def _add_config_flags(p: argparse.ArgumentParser) -> None:
                    help="replace the books: one per label, e.g. --source alice=12 --source edgar=2147,2148")
     p.add_argument("--heldout", action="append", metavar="LABEL=ID[,ID]",
                    help="replace the held-out works (never trained on; calibration and unseen-work numbers)")
-    group = p.add_argument_group("settings (override the preset; see whowrote/config.py)")
-    for name in _CONFIG_FLAGS:
-        group.add_argument("--" + name.replace("_", "-"), dest=name, default=None, metavar=name.upper())
+    group = p.add_argument_group("settings (override the preset; defaults are the `cpu` study's, presets change some)")
+    defaults, helps = Config(), field_help()
+    for f in fields(Config):
+        if f.name in _CONFIG_FLAGS:
+            kind = type(getattr(defaults, f.name)).__name__.replace("NoneType", "str")
+            group.add_argument("--" + f.name.replace("_", "-"), dest=f.name, default=None, metavar=kind.upper(),
+                               help=f"{helps[f.name]} (default {getattr(defaults, f.name)!r})".replace("%", "%%"))
 
 
 def config_from_args(args) -> Config:
@@ -108,6 +112,27 @@ def cmd_validate(args) -> int:
     return EXIT_OK
 
 
+def cmd_serve(args) -> int:
+    import torch
+    import uvicorn
+
+    from .judge import Judge, model_folder
+    from .serve import create_app, port_free
+
+    if args.max_bytes < 1 or args.timeout <= 0:
+        raise WhowroteError("serve: --max-bytes and --timeout must be positive")
+    judge = Judge.load(args.model)  # a bad model folder fails here, before any port is taken
+    if not port_free(args.host, args.port):
+        raise WhowroteError(f"serve: port {args.port} on {args.host} is in use; pick another with --port")
+    torch.set_num_threads(os.cpu_count() or 1)
+    folder = model_folder(args.model)
+    run_dir = folder.parent if folder.name == "model" else None
+    app = create_app(judge, run_dir, max_bytes=args.max_bytes, timeout_s=args.timeout)
+    print(f"whowrote: serving {folder} on http://{args.host}:{args.port}/ (API docs at /docs)", file=sys.stderr)
+    uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
+    return EXIT_OK
+
+
 def cmd_plot(args) -> int:
     from .plot import plot_run
     from .runfolder import check_run_dir
@@ -152,6 +177,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--data-dir", help="folder of pg<ID>.txt files (default: the run's)")
     p.add_argument("--quiet", action="store_true")
     p.set_defaults(func=cmd_validate)
+
+    p = sub.add_parser("serve", help="the judge over HTTP, with a web page: score, explain, rolling attribution")
+    p.add_argument("--model", required=True, help="a run folder or a model folder")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8000)
+    p.add_argument("--max-bytes", type=int, default=1_000_000, help="largest request body accepted (413 above)")
+    p.add_argument("--timeout", type=float, default=60.0, help="seconds before a request gets 504")
+    p.set_defaults(func=cmd_serve)
 
     p = sub.add_parser("plot", help="loss and accuracy vs step, raw and smoothed, into RUN/plots/")
     p.add_argument("run")

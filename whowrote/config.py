@@ -232,6 +232,24 @@ PRESETS: dict[str, dict[str, Any]] = {
 }
 
 
+def field_help() -> dict[str, str]:
+    """Each Config field's comment (the text after `#` on its line): the one description
+    of a setting, shown by `whowrote train --help`."""
+    import inspect
+    import io
+    import tokenize
+
+    out, name = {}, None
+    for tok in tokenize.generate_tokens(io.StringIO(inspect.getsource(Config)).readline):
+        if tok.type == tokenize.NAME and tok.start[1] == 4 and name is None:
+            name = tok.string  # a field line starts with its name, indented once
+        elif tok.type == tokenize.COMMENT and name:
+            out[name] = tok.string.lstrip("# ").strip()
+        if tok.type in (tokenize.NEWLINE, tokenize.NL):
+            name = None
+    return {f.name: out.get(f.name, "") for f in fields(Config)}
+
+
 def _coerce(name: str, value: Any) -> Any:
     """Convert a CLI/TOML value to the type of the dataclass field `name`."""
     default = getattr(Config(), name)

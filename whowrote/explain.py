@@ -79,13 +79,18 @@ def word_attributions(judge, text: str, label: str | None = None):
     return label, words, odds
 
 
-def explain(judge, text: str, label: str | None = None, top_k: int = 10) -> dict:
-    """The words that pushed most towards `label` (default: the predicted one) and against it."""
+def explain(judge, text: str, label: str | None = None, top_k: int = 10, all_words: bool = False) -> dict:
+    """The words that pushed most towards `label` (default: the predicted one) and against
+    it; with `all_words`, every word with its offsets too (for highlighting)."""
     label, words, odds = word_attributions(judge, text, label)
     ranked = sorted(words, key=lambda w: w["score"], reverse=True)
     keep = lambda ws: [{"word": w["word"], "score": round(w["score"], 4), "start_char": w["start_char"]} for w in ws]
-    return {"label": label, "for": keep([w for w in ranked if w["score"] > 0][:top_k]),
-            "against": keep([w for w in ranked[::-1] if w["score"] < 0][:top_k]),
-            "log_odds": float(np.mean([o for o, _ in odds])),
-            "baseline_log_odds": float(np.mean([b for _, b in odds])),
-            "sum_of_scores": float(np.sum([w["score"] for w in words]))}
+    out = {"label": label, "for": keep([w for w in ranked if w["score"] > 0][:top_k]),
+           "against": keep([w for w in ranked[::-1] if w["score"] < 0][:top_k]),
+           "log_odds": float(np.mean([o for o, _ in odds])),
+           "baseline_log_odds": float(np.mean([b for _, b in odds])),
+           "sum_of_scores": float(np.sum([w["score"] for w in words]))}
+    if all_words:
+        out["words"] = [{"word": w["word"], "start_char": w["start_char"], "end_char": w["end_char"],
+                         "score": round(w["score"], 5)} for w in words]
+    return out

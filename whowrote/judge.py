@@ -263,6 +263,12 @@ class Judge:
                      float(p_neither[0]) if self.open_set.background else None,
                      tally.windows, tally.tokens, flags, tally.details, rec.extra)
 
+    def rolling(self, text: str, **settings):
+        """P(label) along the text, smoothed, with headings and change points (whowrote.rolling)."""
+        from .rolling import rolling
+
+        return rolling(self, text, **settings)
+
     def score(self, texts: str | list[str], ids: list[str] | None = None, details: bool = False) -> list[Score]:
         """Score strings; returns one Score per text, in order."""
         if isinstance(texts, str):

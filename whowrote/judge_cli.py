@@ -17,6 +17,7 @@ import json
 import sys
 
 from .errors import EXIT_BAD_INPUT, EXIT_OK, EXIT_PARTIAL, WhowroteError
+from .smooth import EDGES
 
 
 def register(sub) -> None:
@@ -37,6 +38,13 @@ def register(sub) -> None:
     p.add_argument("--precision", default="auto", choices=["auto", "fp32", "bf16"],
                    help="auto: bf16 on CUDA or a CPU with AMX/AVX512-BF16, else fp32")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    g = p.add_argument_group("rolling attribution (who wrote which part of one long text)")
+    g.add_argument("--rolling", metavar="FILE", help="P(label) along FILE, smoothed, with headings and change points")
+    g.add_argument("--window", type=int, help="tokens per rolling window (default: the model's)")
+    g.add_argument("--smooth-k", type=int, default=3, help="moving-mean width, odd (default 3)")
+    g.add_argument("--edge", default="shrink", choices=EDGES, help="edge treatment of the moving mean")
+    g.add_argument("--min-segment", type=int, default=150, help="shortest span, in tokens, that counts as a change of hand")
+    g.add_argument("--out", default="rolling", help="folder for rolling.csv, rolling.json, rolling.png/.svg")
     p.set_defaults(func=run)
 
 
@@ -72,10 +80,53 @@ def _materialise(record):
     return Record(record.id, [text], record.extra)
 
 
+def run_rolling(args) -> int:
+    import os
+    from pathlib import Path
+
+    import torch
+
+    from .books import decode
+    from .files import write_json
+    from .judge import Judge
+
+    if args.inputs or args.jsonl:
+        raise WhowroteError("judge: --rolling takes one file; give no other inputs")
+    if args.smooth_k < 1 or args.smooth_k % 2 == 0:
+        raise WhowroteError(f"judge: --smooth-k must be an odd positive integer, got {args.smooth_k}")
+    path = Path(args.rolling)
+    if not path.is_file():
+        raise WhowroteError(f"{path}: no such file")
+    data = path.read_bytes()
+    if b"\x00" in data[:8192]:
+        raise WhowroteError(f"{path} is a binary file, not text")
+    out = Path(args.out)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise WhowroteError(f"cannot write to {out}: {exc.strerror}") from None
+    torch.set_num_threads(os.cpu_count() or 1)
+    judge = Judge.load(args.model, batch_size=args.batch_size, precision=args.precision)
+    r = judge.rolling(decode(data, str(path)), window=args.window, stride=args.stride, smooth_k=args.smooth_k,
+                      edge=args.edge, min_segment=args.min_segment)
+    write_json(out / "rolling.json", {**r.to_dict(), "source": str(path)})
+    r.write_csv(out / "rolling.csv")
+    for ext in ("png", "svg"):
+        r.plot(out / f"rolling.{ext}", title=f"{path.name}: who wrote which part")
+    print(f"{len(r.probs)} windows of {r.window} tokens every {r.stride}; {len(r.segments)} segment(s):")
+    for s in r.segments:
+        probs = "  ".join(f"P({l}) {p:.3f}" for l, p in s["mean_probs"].items())
+        print(f"  tokens {s['token_start']:>7}-{s['token_end']:<7} chars {s['char_start']:>8}-{s['char_end']:<8} {s['label']:<8} {probs}")
+    print(f"written to {out}/rolling.json, rolling.csv, rolling.png", file=sys.stderr)
+    return EXIT_OK
+
+
 def run(args) -> int:
     from .inputs import jsonl_source, records_from_args
     from .judge import Judge
 
+    if args.rolling:
+        return run_rolling(args)
     if not args.inputs and not args.jsonl:
         raise WhowroteError("judge: give some text, a file, a folder, - for stdin, or --jsonl FILE")
     if args.inputs.count("-") + args.jsonl.count("-") > 1:
