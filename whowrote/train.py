@@ -162,7 +162,9 @@ def train(config: Config | None = None, run_dir: str | Path | None = None, name:
                 raise WhowroteError(f"--steps {steps}: the run is already at step {checkpoint_step(run_dir)}")
             config = dataclasses.replace(config, steps=steps)
             runfolder.update_config(run_dir, steps=steps)
-    accelerator = Accelerator(mixed_precision=_mixed_precision(config))
+    # cpu=True without a GPU: under `accelerate launch --multi_gpu` the processes then form
+    # gloo ranks (DistributedType.MULTI_CPU) instead of each believing it is alone.
+    accelerator = Accelerator(mixed_precision=_mixed_precision(config), cpu=not torch.cuda.is_available())
     set_seed(config.seed)  # before the head is created: its initial weights come from the seed
     model, tokenizer = load(config.model, config.labels)
     freeze_lower(model, config.freeze_layers)
