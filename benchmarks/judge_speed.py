@@ -1,25 +1,36 @@
 """Judge throughput: whowrote's Judge against transformers.pipeline("text-classification"),
-on the same texts (held-out passages of the run's books) and the same model.
+on the same texts (held-out passages, as published) and the same model.
 
-    .venv/bin/python benchmarks/judge_speed.py runs/X --data-dir ../shared/corpora --n 256
+    .venv/bin/python benchmarks/judge_speed.py runs/X --n 256 [--precision fp32] [--readme README.md]
+    ATEN_CPU_CAPABILITY=avx2 ONEDNN_MAX_CPU_ISA=AVX2 MKL_ENABLE_INSTRUCTIONS=AVX2 .venv/bin/python benchmarks/judge_speed.py runs/X --precision fp32
 
-Prints passages per second for each, their ratio, and whether the labels agree. The
-pipeline is run as users usually run it (one text at a time) and with batch_size=32.
+Prints passages per second for each, their ratio, the model GFLOP/s achieved against the
+machine's fp32 matmul peak, and how far the two agree (identical labels, mean |dP|), with
+the machine. The pipeline gets the judge's normalised text (it knows no normalisation) and
+runs one text at a time and with batch_size=32. `--readme` adds a row to the README's
+bench-judge table (one row per machine and precision).
 """
 
 from __future__ import annotations
 
 import argparse
+import sys
 import time
+from pathlib import Path
 
+import numpy as np
 import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from machine import bert_flops_per_token, describe, matmul_gflops  # noqa: E402
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("run")
-    parser.add_argument("--data-dir", default=None)
     parser.add_argument("--n", type=int, default=256, help="passages to score")
+    parser.add_argument("--precision", default="auto", choices=["auto", "fp32", "bf16"])
+    parser.add_argument("--readme")
     args = parser.parse_args()
 
     from transformers import pipeline
@@ -27,43 +38,66 @@ def main() -> None:
 
     from whowrote import Judge
     from whowrote.config import load_run_config
-    from whowrote.data import prepare
+    from whowrote.files import readme_section, update_readme_section
     from whowrote.judge import model_folder
+    from whowrote.metrics import softmax
+    from whowrote.normalise import normalise
+    from whowrote.validate import held_out_passages
 
     logging.set_verbosity_error()
-    judge = Judge.load(args.run)
+    peak = matmul_gflops()
+    judge = Judge.load(args.run, precision=args.precision)
     config = load_run_config(args.run)
-    if args.data_dir:
-        config.data_dir = args.data_dir
-    prep = prepare(config, judge.tokenizer)
-    ids, _ = prep.windows("test", limit_per_class=args.n // len(prep.labels))
-    texts = [judge.tokenizer.decode(row[1:-1]) for row in ids]
-    # Vary the lengths, as real inputs do: every third passage cut to a third.
-    texts = [t if i % 3 else t[: len(t) // 3] for i, t in enumerate(texts)]
+    texts = [p["text"] for p in held_out_passages(judge, config, per_work=args.n)][: args.n]
+    tokens = sum(len(ids) + 2 for ids, _ in judge.encode(texts))
 
-    judge.score(texts)  # warm-up on the very texts: every batch shape seen once (GPU kernels, allocator)
+    judge.score(texts)  # warm-up on the very texts: every batch shape seen once
     t0 = time.perf_counter()
     ours = judge.score(texts)
     t_ours = time.perf_counter() - t0
 
     device = 0 if torch.cuda.is_available() else -1
-    clf = pipeline("text-classification", model=str(model_folder(args.run)), device=device)
+    clf = pipeline("text-classification", model=str(model_folder(args.run)), device=device, top_k=None)
+    plain = [normalise(t, judge.normalise).text for t in texts]
     kwargs = {"truncation": True, "max_length": judge.seq_len}
-    clf(texts, batch_size=32, **kwargs)  # warm-up, as for the judge
+    clf(plain, batch_size=32, **kwargs)  # warm-up, as for the judge
     t0 = time.perf_counter()
-    theirs = clf(texts, **kwargs)
+    clf(plain, **kwargs)
     t_pipe = time.perf_counter() - t0
     t0 = time.perf_counter()
-    clf(texts, batch_size=32, **kwargs)
+    theirs = clf(plain, batch_size=32, **kwargs)
     t_pipe32 = time.perf_counter() - t0
 
-    agree = sum(a.label == b["label"] for a, b in zip(ours, theirs))
+    # agreement on the same footing: the pipeline's softmax, temperature and open set applied as the judge does
+    from whowrote.openset import decide, split_probs
+
+    logits = np.log([[next(o["score"] for o in out if o["label"] == l) for l in judge.labels] for out in theirs])
+    probs = softmax(logits, judge.temperature)
+    labels = decide(probs, judge.labels, judge.open_set)
+    authors = split_probs(probs, judge.labels, judge.open_set.background)[0]
+    same = np.mean([a.label == b for a, b in zip(ours, labels)])
+    dp = np.mean([abs(a.probs[l] - p[i]) for a, p in zip(ours, authors) for i, l in enumerate(judge.author_labels)])
     n = len(texts)
-    print(f"device: {'cuda' if device == 0 else 'cpu'}, {n} passages of up to {judge.seq_len} tokens, torch threads {torch.get_num_threads()}")
-    print(f"whowrote Judge                 {n / t_ours:8.1f} passages/s")
-    print(f"pipeline (one at a time)       {n / t_pipe:8.1f} passages/s   ratio {t_pipe / t_ours:5.2f}x")
-    print(f"pipeline (batch_size=32)       {n / t_pipe32:8.1f} passages/s   ratio {t_pipe32 / t_ours:5.2f}x")
-    print(f"identical labels: {agree}/{n}")
+    gflops = bert_flops_per_token(judge.model.config, judge.seq_len) * tokens / t_ours / 1e9
+    machine = describe(peak)
+    print(f"machine: {machine}")
+    print(f"{n} passages of up to {judge.seq_len} tokens; judge precision: {'bf16' if judge.bf16 else 'fp32'}")
+    print(f"whowrote Judge                 {n / t_ours:8.1f} passages/s  ({gflops:.0f} GFLOP/s of model work, "
+          f"{gflops / peak:.0%} of the fp32 matmul peak)")
+    print(f"pipeline (one at a time)       {n / t_pipe:8.1f} passages/s   judge is {t_pipe / t_ours:5.2f}x")
+    print(f"pipeline (batch_size=32)       {n / t_pipe32:8.1f} passages/s   judge is {t_pipe32 / t_ours:5.2f}x")
+    print(f"agreement with the pipeline: labels {same:.4f}, mean |dP| {dp:.5f}")
+    if args.readme:
+        row = (f"| {machine} | {'bf16' if judge.bf16 else 'fp32'} | {n / t_ours:.1f} | {n / t_pipe32:.1f} | "
+               f"**{t_pipe32 / t_ours:.2f}x** | {gflops:.0f} ({gflops / peak:.0%} of peak) | {same:.4f} / {dp:.5f} |")
+        head = ("| machine | judge precision | judge passages/s | `pipeline` batch 32 passages/s | ratio | judge GFLOP/s "
+                "| same labels / mean abs dP |\n|---|---|---|---|---|---|---|")
+        old = readme_section(args.readme, "bench-judge").split("<!-- bench-judge:start -->")[1].split("<!-- bench-judge:end -->")[0]
+        precision = "bf16" if judge.bf16 else "fp32"
+        same_setup = f"| {machine.split(', fp32 matmul')[0]}"  # one row per machine and precision: a rerun replaces it
+        rows = [r for r in old.strip().splitlines() if r.startswith("| ") and not r.startswith("| machine")
+                and not (r.startswith(same_setup) and f"| {precision} |" in r)]
+        update_readme_section(args.readme, "bench-judge", "\n".join([head, *rows, row]))
 
 
 if __name__ == "__main__":

@@ -1,0 +1,125 @@
+"""Rolling attribution's change points on spliced documents: how well does it find where
+one author's hand gives way to the other's?
+
+Each document alternates segments of 150-2,000 tokens (uniform lengths) cut from the run's
+held-out works of two authors (text never trained on), as published. The judge's rolling
+attribution finds boundaries; a found boundary within ±`tolerance` tokens of a true one
+is a hit (each true boundary matched once). Prints precision, recall, F1 and the mean
+error of the hits, with the machine; `--readme` writes them into the README's bench-rolling
+section.
+
+    .venv/bin/python benchmarks/rolling_changepoints.py runs/authors-X --docs 20 --readme README.md
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from machine import describe  # noqa: E402
+
+
+def work_tokens(judge, config, label: str) -> list[tuple[str, list]]:
+    """(raw text, its token offsets) of each held-out work of `label`."""
+    from whowrote.books import load
+
+    out = []
+    for source in config.heldout.get(label, []):
+        text = load(source, config.data_dir).text
+        out.append((text, judge.encode([text])[0][1]))
+    return out
+
+
+def spliced_document(rng, works: dict[str, list], lo: int, hi: int, n_segments: int) -> tuple[str, list[int]]:
+    labels = list(works)
+    first = int(rng.integers(2))
+    parts, bounds, total = [], [], 0
+    for k in range(n_segments):
+        text, offsets = works[labels[(first + k) % 2]][int(rng.integers(len(works[labels[(first + k) % 2]])))]
+        length = int(rng.integers(lo, hi + 1))
+        length = min(length, len(offsets) - 1)
+        start = int(rng.integers(0, len(offsets) - length))
+        piece = text[offsets[start][0]: offsets[start + length - 1][1]]
+        parts.append(piece)
+        total += length
+        bounds.append(total)
+    return "\n\n".join(parts), bounds[:-1]
+
+
+def match(found: list[int], truth: list[int], tolerance: int) -> list[int]:
+    """Errors of the found boundaries that hit a true one (each true boundary once)."""
+    free, errors = list(truth), []
+    for f in sorted(found):
+        if not free:
+            break
+        j = int(np.argmin([abs(f - t) for t in free]))
+        if abs(f - free[j]) <= tolerance:
+            errors.append(abs(f - free.pop(j)))
+    return errors
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("run")
+    parser.add_argument("--data-dir")
+    parser.add_argument("--docs", type=int, default=20)
+    parser.add_argument("--segments", type=int, default=5, help="segments per document")
+    parser.add_argument("--min-len", type=int, default=150)
+    parser.add_argument("--max-len", type=int, default=2000)
+    parser.add_argument("--tolerance", type=int, default=64)
+    parser.add_argument("--stride", type=int, help="rolling stride (default: half a window)")
+    parser.add_argument("--readme")
+    parser.add_argument("--example", metavar="DIR", help="also save the first document and its rolling plot here")
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args()
+
+    from whowrote import Judge
+    from whowrote.config import load_run_config
+    from whowrote.files import update_readme_section
+
+    judge = Judge.load(args.run)
+    config = load_run_config(args.run)
+    if args.data_dir:
+        config.data_dir = args.data_dir
+    authors = [lab for lab in config.author_labels if config.heldout.get(lab)][:2]
+    if len(authors) < 2:
+        sys.exit("the run needs held-out works of two authors")
+    works = {lab: work_tokens(judge, config, lab) for lab in authors}
+    rng = np.random.default_rng(args.seed)
+    hits = n_found = n_true = 0
+    errors = []
+    t0 = time.perf_counter()
+    for _ in range(args.docs):
+        text, truth = spliced_document(rng, works, args.min_len, args.max_len, args.segments)
+        r = judge.rolling(text, stride=args.stride, min_segment=args.min_len)
+        found = [b["token"] for b in r.boundaries]
+        if args.example and n_true == 0:  # the first document, for the README
+            from whowrote.files import atomic_write
+
+            Path(args.example).mkdir(parents=True, exist_ok=True)
+            atomic_write(Path(args.example) / "spliced.txt", text)
+            r.plot(Path(args.example) / "rolling.png",
+                   title=f"A document spliced from held-out {' and '.join(authors)}: true boundaries at tokens {truth}")
+        e = match(found, truth, args.tolerance)
+        hits, n_found, n_true = hits + len(e), n_found + len(found), n_true + len(truth)
+        errors += e
+    seconds = time.perf_counter() - t0
+    precision, recall = hits / max(1, n_found), hits / max(1, n_true)
+    f1 = 2 * precision * recall / max(1e-9, precision + recall)
+    machine = describe()
+    line = (f"{args.docs} documents of {args.segments} segments ({args.min_len}-{args.max_len} tokens) from "
+            f"{', '.join(f'{a}: #{config.heldout[a][0]}' for a in authors)}: precision {precision:.3f}, recall "
+            f"{recall:.3f}, **F1 {f1:.3f}** within ±{args.tolerance} tokens (goal 0.90); mean error of the hits "
+            f"{np.mean(errors) if errors else float('nan'):.1f} tokens; {seconds:.0f} s. Machine: {machine}.")
+    print(line)
+    if args.readme:
+        update_readme_section(args.readme, "bench-rolling", line)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,113 @@
+"""`whowrote serve` under load: throughput and latency with 16 concurrent clients, against
+`Judge.score` called directly on the same passages (one call, all passages).
+
+Starts the server on localhost, sends each passage as its own POST /score from
+`--clients` threads, and prints passages per second for both, their ratio (goal >= 0.90),
+and the p50/p95 latency of a request, with the machine. `--readme` writes the figures into
+the README's bench-serve section.
+
+    .venv/bin/python benchmarks/serve_speed.py runs/authors-X --passages 256 --clients 16 --readme README.md
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from machine import describe  # noqa: E402
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def post(url: str, body: dict) -> dict:
+    req = urllib.request.Request(url, json.dumps(body).encode(), {"content-type": "application/json"})
+    with urllib.request.urlopen(req, timeout=300) as resp:
+        return json.loads(resp.read())
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("run")
+    parser.add_argument("--passages", type=int, default=256)
+    parser.add_argument("--clients", type=int, default=16)
+    parser.add_argument("--readme")
+    args = parser.parse_args()
+
+    import torch
+
+    from whowrote import Judge
+    from whowrote.config import load_run_config
+    from whowrote.files import update_readme_section
+    from whowrote.validate import held_out_passages
+
+    judge = Judge.load(args.run)
+    config = load_run_config(args.run)
+    texts = [p["text"] for p in held_out_passages(judge, config, per_work=args.passages)][: args.passages]
+    judge.score(texts[:64])  # warm-up
+    t0 = time.perf_counter()
+    direct = judge.score(texts)
+    t_direct = time.perf_counter() - t0
+
+    port = free_port()
+    server = subprocess.Popen([sys.executable, "-m", "whowrote", "serve", "--model", args.run, "--port", str(port)],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(240):
+            try:
+                urllib.request.urlopen(url + "/health", timeout=1)
+                break
+            except OSError:
+                time.sleep(0.5)
+        post(url + "/score", {"texts": texts[:64]})  # warm-up, as for the direct call
+        latencies, labels, lock, queue = [], {}, threading.Lock(), list(range(len(texts)))
+
+        def client():
+            while True:
+                with lock:
+                    if not queue:
+                        return
+                    i = queue.pop()
+                t = time.perf_counter()
+                labels[i] = post(url + "/score", {"text": texts[i]})["results"][0]["label"]
+                with lock:
+                    latencies.append(time.perf_counter() - t)
+        threads = [threading.Thread(target=client) for _ in range(args.clients)]
+        t0 = time.perf_counter()
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        t_server = time.perf_counter() - t0
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    same = sum(labels[i] == s.label for i, s in enumerate(direct))
+    n = len(texts)
+    ratio = t_direct / t_server
+    line = (f"{n} held-out passages of up to {judge.seq_len} tokens: `Judge.score` {n / t_direct:.1f} passages/s; "
+            f"`whowrote serve` with {args.clients} concurrent clients, one passage a request, {n / t_server:.1f} "
+            f"passages/s = **{ratio:.2f}x** the direct call (goal 0.90); request latency p50 "
+            f"{np.percentile(latencies, 50) * 1000:.0f} ms, p95 {np.percentile(latencies, 95) * 1000:.0f} ms; labels "
+            f"identical {same}/{n}. Machine: {describe()}, torch threads in the server {torch.get_num_threads()}.")
+    print(line)
+    if args.readme:
+        update_readme_section(args.readme, "bench-serve", line)
+
+
+if __name__ == "__main__":
+    main()
