@@ -26,7 +26,7 @@ from machine import describe  # noqa: E402
 
 def work_tokens(judge, config, label: str) -> list[tuple[str, list]]:
     """(raw text, its token offsets) of each held-out work of `label`."""
-    from whowrote.books import load
+    from whowrote.text.books import load
 
     out = []
     for source in config.heldout.get(label, []):

@@ -51,8 +51,8 @@ def main() -> None:
 
     from whowrote import Judge
     from whowrote.config import load_run_config
+    from whowrote.evaluation.validate import held_out_passages
     from whowrote.files import update_readme_section
-    from whowrote.validate import held_out_passages
 
     judge = Judge.load(args.run)
     config = load_run_config(args.run)

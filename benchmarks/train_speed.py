@@ -22,7 +22,7 @@ import torch
 
 def whowrote_seconds_per_step(data_dir: str, steps: int, per_class: int, seq_len: int, out: Path) -> float:
     from whowrote.config import resolve
-    from whowrote.train import train
+    from whowrote.training.train import train
 
     config = resolve("cpu", data_dir=data_dir, steps=steps, per_class=per_class, seq_len=seq_len,
                      eval_every=0, checkpoint_every=0, output_dir=str(out))
@@ -35,9 +35,9 @@ def trainer_seconds_per_step(data_dir: str, steps: int, per_class: int, seq_len:
     from transformers import Trainer, TrainerCallback, TrainingArguments
 
     from whowrote.config import resolve
-    from whowrote.data import prepare
-    from whowrote.model import load
-    from whowrote.split import BalancedSampler
+    from whowrote.data.prepare import prepare
+    from whowrote.data.split import BalancedSampler
+    from whowrote.training.model import load
 
     config = resolve("cpu", data_dir=data_dir, seq_len=seq_len)
     torch.manual_seed(0)
@@ -102,7 +102,7 @@ def main() -> None:
             run = Path(args.run)
         else:
             from whowrote.config import resolve
-            from whowrote.train import train
+            from whowrote.training.train import train
 
             run = train(resolve("cpu", data_dir=args.data_dir, output_dir=str(tmp)), name="cpu", progress=False)
         step, secs, total = time_to_99(run)

@@ -5,7 +5,7 @@ import random
 
 import numpy as np
 
-from whowrote.augment import NameSwap, Typos, mistype
+from whowrote.data.augment import NameSwap, Typos, mistype
 
 
 def test_mistype_makes_one_slip():

@@ -4,8 +4,8 @@ import warnings
 import pytest
 
 from tests.conftest import gutenberg_file
-from whowrote import books
 from whowrote.errors import WhowroteError
+from whowrote.text import books
 
 
 def test_clean_strips_header_footer_licence_bom_and_crlf():

@@ -5,7 +5,7 @@ import torch
 
 from tests.conftest import STYLE_A, invented_text
 from whowrote import Judge
-from whowrote.hooks import JudgeCallback, JudgeMonitor
+from whowrote.judge.hooks import JudgeCallback, JudgeMonitor
 
 
 @pytest.fixture(scope="module")

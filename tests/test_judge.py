@@ -10,8 +10,8 @@ import pytest
 from tests.conftest import STYLE_A, STYLE_B, invented_text
 from whowrote import Judge
 from whowrote.errors import WhowroteError
-from whowrote.inputs import file_chunks, records_from_args, records_from_jsonl
-from whowrote.judge import Record
+from whowrote.judge.core import Record
+from whowrote.judge.inputs import file_chunks, records_from_args, records_from_jsonl
 
 A_TEXT = invented_text(STYLE_A, 400, 11)
 B_TEXT = invented_text(STYLE_B, 400, 12)
@@ -74,7 +74,7 @@ def test_temperature_is_applied(trained):
 
 
 def test_streamed_file_scores_like_the_whole_text(judge, tmp_path, monkeypatch):
-    import whowrote.inputs as inputs
+    import whowrote.judge.inputs as inputs
 
     f = tmp_path / "long.txt"
     f.write_text(A_TEXT * 3)
@@ -179,7 +179,7 @@ def test_unfinished_run_folder_says_how_to_finish_it(tmp_path):
 
 
 def test_explanations_point_at_the_style_words_and_add_up(judge):
-    from whowrote.explain import explain, token_attributions
+    from whowrote.judge.explain import explain, token_attributions
 
     text = A_TEXT[:160]
     out = explain(judge, text, top_k=5)
@@ -204,7 +204,7 @@ def test_explanations_match_captum_layer_integrated_gradients(judge):
     import torch
     from captum.attr import LayerIntegratedGradients
 
-    from whowrote.explain import _log_odds, token_attributions
+    from whowrote.judge.explain import _log_odds, token_attributions
 
     text = A_TEXT[:120]
     _, ours, _ = token_attributions(judge, text, "alice", steps=32)
@@ -226,7 +226,7 @@ def test_explanations_match_captum_layer_integrated_gradients(judge):
 def test_explanations_add_up_for_a_text_of_many_windows(judge):
     """A token in several windows gets the sum of its contributions over the windows, over
     the number of windows: the total is the mean over windows of the log-odds difference."""
-    from whowrote.explain import explain, token_attributions
+    from whowrote.judge.explain import explain, token_attributions
 
     text = (A_TEXT + " " + B_TEXT)[:1500]
     _, tokens, odds = token_attributions(judge, text, "alice", steps=64)

@@ -4,7 +4,7 @@ import re
 
 import pytest
 
-from whowrote.normalise import Spec, normalise, proper_names
+from whowrote.text.normalise import Spec, normalise, proper_names
 
 
 def masked(text: str) -> str:

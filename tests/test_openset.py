@@ -9,7 +9,7 @@ from tests.conftest import STYLE_A, STYLE_B, STYLE_C, STYLE_D, invented_text
 from whowrote import Judge
 from whowrote.config import resolve
 from whowrote.errors import WhowroteError
-from whowrote.openset import NEITHER, OpenSet, decide, fit_threshold, split_probs
+from whowrote.evaluation.openset import NEITHER, OpenSet, decide, fit_threshold, split_probs
 
 
 def test_threshold_keeps_each_author_under_its_flag_budget():

@@ -13,7 +13,7 @@ pytestmark = [needs_corpora(), pytest.mark.books]
 
 
 def test_real_books_clean_without_licence_or_markers():
-    from whowrote import books
+    from whowrote.text import books
 
     lg = books.load("12", str(SHARED_CORPORA))
     assert lg.had_markers and lg.text.startswith("THROUGH THE LOOKING-GLASS")
@@ -25,8 +25,8 @@ def test_real_books_clean_without_licence_or_markers():
 
 def test_real_split_copes_with_the_imbalance_and_never_leaks():
     from whowrote.config import resolve
-    from whowrote.data import prepare
-    from whowrote.model import load_tokenizer
+    from whowrote.data.prepare import prepare
+    from whowrote.training.model import load_tokenizer
 
     config = resolve("cpu", data_dir=str(SHARED_CORPORA))
     prep = prepare(config, load_tokenizer(config.model))
@@ -41,7 +41,7 @@ def test_real_split_copes_with_the_imbalance_and_never_leaks():
 @pytest.fixture(scope="module")
 def cpu_run(tmp_path_factory):
     from whowrote.config import resolve
-    from whowrote.train import train
+    from whowrote.training.train import train
 
     config = resolve("cpu", data_dir=str(SHARED_CORPORA), output_dir=str(tmp_path_factory.mktemp("runs")))
     return train(config, name="cpu", progress=False)
@@ -61,7 +61,7 @@ def test_saved_model_loads_offline_in_a_plain_pipeline(cpu_run):
     from transformers import pipeline
 
     from whowrote import Judge
-    from whowrote.normalise import normalise
+    from whowrote.text.normalise import normalise
 
     clf = pipeline("text-classification", model=str(cpu_run / "model"), top_k=None)
     judge = Judge.load(cpu_run)
@@ -75,7 +75,7 @@ def test_saved_model_loads_offline_in_a_plain_pipeline(cpu_run):
 def test_judge_attributes_held_out_passages(cpu_run):
     from whowrote import Judge
     from whowrote.config import load_run_config
-    from whowrote.data import prepare
+    from whowrote.data.prepare import prepare
 
     judge = Judge.load(cpu_run)
     prep = prepare(load_run_config(cpu_run), judge.tokenizer)

@@ -8,7 +8,7 @@ from fastapi.testclient import TestClient
 
 from tests.conftest import STYLE_A, STYLE_B, STYLE_C, STYLE_D, invented_text
 from whowrote import Judge
-from whowrote.serve import create_app, port_free
+from whowrote.serve.app import create_app, port_free
 
 A_TEXT = invented_text(STYLE_A, 120, 51)
 B_TEXT = invented_text(STYLE_B, 120, 52)

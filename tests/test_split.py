@@ -1,9 +1,8 @@
 import numpy as np
 import pytest
 
-from whowrote.augment import NameSwap
-from whowrote.errors import WhowroteError
-from whowrote.split import (
+from whowrote.data.augment import NameSwap
+from whowrote.data.split import (
     BalancedSampler,
     LabelStream,
     assign_blocks,
@@ -13,6 +12,7 @@ from whowrote.split import (
     make_blocks,
     unseen_parts,
 )
+from whowrote.errors import WhowroteError
 
 
 def unique_stream(label: str, n: int, offset: int, block_len: int, width: int) -> LabelStream:

@@ -5,14 +5,14 @@
 """
 
 from .config import Config, resolve
-from .smooth import smooth
+from .training.smooth import smooth
 
 __version__ = "0.1.0"
 
 
 def train(*args, **kwargs):
-    """See whowrote.train.train (imported lazily: torch is slow to import)."""
-    from .train import train as _train
+    """See whowrote.training.train.train (imported lazily: torch is slow to import)."""
+    from .training.train import train as _train
 
     return _train(*args, **kwargs)
 

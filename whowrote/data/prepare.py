@@ -1,0 +1,224 @@
+"""From a Config to ready arrays: books -> normalised text -> token streams -> no-leak split.
+
+Training works are cut into blocks split train/val/test (in-book numbers); held-out works
+(`config.heldout`) into "calib" (temperature, open-set threshold) and "test" (numbers on
+works never trained on).
+
+`prepare` is the one way the trainer, the evaluator, the judge's tests and the comparison
+get their data, so all of them see the same blocks and the same held-out windows.
+
+    python -c "from whowrote.data.prepare import prepare; from whowrote.config import resolve; \
+from whowrote.training.model import load_tokenizer; c = resolve('cpu', data_dir='../shared/corpora'); \
+print(prepare(c, load_tokenizer(c.model)).summary())"
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..config import Config
+from ..text import books as books_mod
+from ..text.normalise import DEFAULT_PLACEHOLDER, Spec, normalise
+from .split import (
+    PARTS,
+    LabelStream,
+    assign_blocks,
+    build_stream,
+    disjoint_starts,
+    disjoint_windows,
+    disjoint_windows_by_work,
+    fold_parts,
+    kfold_blocks,
+    with_special_tokens,
+)
+from .split import unseen_parts as unseen_parts_of
+
+# Names every label meets alike in training (with the character names of each label's
+# books), so a name that escapes the masking carries no author.
+NEUTRAL_NAMES = "John Mary Tom Anne James Lucy Henry Jane William Emma George Kate Charles Ellen Paris London".split()
+TOP_NAMES_PER_LABEL = 20
+
+
+@dataclass
+class Prepared:
+    config: Config
+    labels: list[str]
+    streams: list[LabelStream]
+    parts: list[dict[str, np.ndarray]]  # per label: part -> block indices
+    books: list[dict]  # one record per book: label, source, role, path, sha256, words, tokens
+    cls_id: int
+    sep_id: int
+    unseen: list[LabelStream | None] = field(default_factory=list)  # per label: its held-out works
+    unseen_parts: list[dict[str, np.ndarray] | None] = field(default_factory=list)  # "calib"/"test" -> blocks
+    swap_names: list[list[int]] = field(default_factory=list)  # token ids of the names for name swap
+    mask_id: int | None = None
+    top_names: dict[str, list[str]] = field(default_factory=dict)  # label -> its books' most frequent names
+    texts: list[list[str]] = field(default_factory=list)  # per label, per training book: the normalised text
+    unseen_texts: list[list[str] | None] = field(default_factory=list)  # per label, per held-out book
+    tokenizer: object = None
+    _offsets: dict = field(default_factory=dict, repr=False)
+
+    @property
+    def width(self) -> int:
+        """Content tokens per window: seq_len minus [CLS] and [SEP]."""
+        return self.config.seq_len - 2
+
+    def windows(self, part: str, limit_per_class: int | None = None, width: int | None = None):
+        """Disjoint windows of `part` for every label: (input_ids [n, seq_len], labels [n])."""
+        width = width or self.width
+        rows, labels = [], []
+        for label_id, (stream, parts) in enumerate(zip(self.streams, self.parts)):
+            w = disjoint_windows(stream, parts[part], width, limit_per_class)
+            rows.append(w)
+            labels += [label_id] * len(w)
+        ids = with_special_tokens(np.concatenate(rows), self.cls_id, self.sep_id)
+        return ids, np.array(labels, np.int64)
+
+    def window_texts(self, part: str, limit_per_class: int | None = None) -> list[str]:
+        """The text each window of `windows(part, limit_per_class)` spans, as normalised but
+        not tokenised (case, punctuation and spacing kept; names masked): what a classical
+        method should see of the same passage."""
+        out = []
+        for stream, parts, texts in zip(self.streams, self.parts, self.texts):
+            out += self._spans(stream, texts, disjoint_starts(stream, parts[part], self.width, limit_per_class)[0])
+        return out
+
+    def unseen_window_texts(self, part: str, limit_per_work: int | None = None) -> list[str]:
+        """The text of each window of `unseen_windows(part, limit_per_work)`, as window_texts."""
+        out = []
+        for stream, parts, texts in zip(self.unseen, self.unseen_parts, self.unseen_texts):
+            if stream is not None:
+                out += self._spans(stream, texts, disjoint_starts(stream, parts[part], self.width, limit_per_work, True)[0])
+        return out
+
+    def _spans(self, stream: LabelStream, texts: list[str], starts: np.ndarray) -> list[str]:
+        book_starts = np.concatenate([[0], np.cumsum(stream.book_tokens)])
+        out = []
+        for s in starts:
+            book = int(np.searchsorted(book_starts, s, side="right") - 1)
+            offsets = self._book_offsets(texts[book], stream.book_tokens[book])
+            local = s - book_starts[book]
+            out.append(texts[book][offsets[local][0]:offsets[local + self.width - 1][1]])
+        return out
+
+    def _book_offsets(self, text: str, n_tokens: int) -> list[tuple[int, int]]:
+        key = hash(text)
+        if key not in self._offsets:
+            enc = self.tokenizer(text, add_special_tokens=False, return_offsets_mapping=True, verbose=False)
+            if len(enc["input_ids"]) != n_tokens:
+                raise AssertionError("the tokenizer split a book differently from its cached tokens")
+            self._offsets[key] = enc["offset_mapping"]
+        return self._offsets[key]
+
+    def unseen_windows(self, part: str, limit_per_work: int | None = None):
+        """Disjoint windows of the held-out works' `part` ("calib" or "test"):
+        (input_ids [n, seq_len], labels [n], source of each window's work)."""
+        rows, labels, works = [], [], []
+        for label_id, (stream, parts) in enumerate(zip(self.unseen, self.unseen_parts)):
+            if stream is None:
+                continue
+            w, work_idx = disjoint_windows_by_work(stream, parts[part], self.width, limit_per_work, per_work=True)
+            sources = self.config.heldout[stream.label]
+            rows.append(w)
+            labels += [label_id] * len(w)
+            works += [sources[i] for i in work_idx]
+        if not rows:
+            return np.zeros((0, self.config.seq_len), np.int64), np.zeros(0, np.int64), []
+        return with_special_tokens(np.concatenate(rows), self.cls_id, self.sep_id), np.array(labels, np.int64), works
+    def summary(self) -> dict:
+        """Split sizes per label, for config.json and the model card."""
+        out = {}
+        for stream, parts in zip(self.streams, self.parts):
+            out[stream.label] = {
+                "tokens": int(len(stream.tokens)),
+                "blocks": {p: int(len(parts[p])) for p in PARTS},
+                "tokens_per_part": {
+                    p: int(sum(stream.blocks[b][1] - stream.blocks[b][0] for b in parts[p])) for p in PARTS
+                },
+                "disjoint_windows": {
+                    p: int(len(disjoint_windows(stream, parts[p], self.width))) for p in PARTS
+                },
+            }
+        for stream, parts in zip(self.unseen, self.unseen_parts):
+            if stream is not None:
+                out[stream.label]["heldout"] = {
+                    "works": self.config.heldout[stream.label], "tokens": int(len(stream.tokens)),
+                    "disjoint_windows": {p: int(len(disjoint_windows(stream, parts[p], self.width))) for p in parts},
+                }
+        return out
+
+
+def normalise_spec(config: Config, tokenizer) -> Spec:
+    """The normalisation for this config and tokenizer: names become its mask token."""
+    return Spec(names=config.names, placeholder=tokenizer.mask_token or tokenizer.unk_token or DEFAULT_PLACEHOLDER)
+
+
+def load_books(config: Config, tokenizer, download: bool = True, heldout: bool = False):
+    """Normalised texts per label (training works, or with `heldout` the held-out ones),
+    one provenance record per book, and the names masked in each label's books."""
+    sources = config.heldout if heldout else config.sources
+    loaded = books_mod.load_labels(sources, config.data_dir, download)
+    spec = normalise_spec(config, tokenizer)
+    texts, records, names = {}, [], {}
+    for label, items in loaded.items():
+        names[label] = []
+        texts[label] = [normalise(b.text, spec, track=False, names_found=names[label]).text for b in items]
+        for book in items:
+            known = books_mod.manifest(book.path.parent).get(books_mod.ebook_id(book.source), {})
+            records.append({
+                "label": label, "source": book.source, "role": "heldout" if heldout else "train", "path": str(book.path),
+                "author": known.get("author", ""), "title": known.get("title", ""),
+                "sha256": book.raw_sha256, "words": len(book.text.split()), "gutenberg_markers": book.had_markers,
+            })
+    return texts, records, names
+
+
+def top_names(names: dict[str, list[str]]) -> dict[str, list[str]]:
+    """Each label's most frequent character names (as masked in its training books)."""
+    return {label: [n for n, _ in Counter(found).most_common(TOP_NAMES_PER_LABEL)] for label, found in names.items()}
+
+
+def swap_name_ids(top: dict[str, list[str]], tokenizer) -> list[list[int]]:
+    """Token ids of each label's most frequent character names plus neutral ones."""
+    pool = list(dict.fromkeys(NEUTRAL_NAMES + [n for found in top.values() for n in found]))
+    ids = tokenizer(pool, add_special_tokens=False, verbose=False)["input_ids"]
+    return [i for i in ids if i]
+
+
+def prepare(config: Config, tokenizer, download: bool = True) -> Prepared:
+    texts, records, names = load_books(config, tokenizer, download)
+    streams, parts = [], []
+    i = 0
+    for label_id, (label, items) in enumerate(texts.items()):
+        stream = build_stream(label, items, tokenizer, config.block_len, config.seq_len - 2)
+        for n in stream.book_tokens:
+            records[i]["tokens"] = int(n)
+            i += 1
+        streams.append(stream)
+        # Each label gets its own stream of the seed, so adding a label leaves others' splits as they were.
+        label_seed = config.seed * 1000 + label_id
+        if config.folds:
+            folds = kfold_blocks(len(stream.blocks), config.folds, label_seed)
+            parts.append(fold_parts(folds, config.fold, config.val_frac, label_seed))
+        else:
+            parts.append(assign_blocks(len(stream.blocks), config.val_frac, config.test_frac, label_seed))
+    unseen, unseen_parts, unseen_texts = [None] * len(texts), [None] * len(texts), [None] * len(texts)
+    if config.heldout:
+        held_texts, held_records, _ = load_books(config, tokenizer, download, heldout=True)
+        j = 0
+        for label, items in held_texts.items():
+            stream = build_stream(label, items, tokenizer, config.block_len, config.seq_len - 2)
+            for n in stream.book_tokens:
+                held_records[j]["tokens"] = int(n)
+                j += 1
+            k = config.labels.index(label)
+            unseen[k], unseen_parts[k], unseen_texts[k] = stream, unseen_parts_of(stream), items
+        records += held_records
+    mask_id = tokenizer.mask_token_id if config.names == "mask" else None
+    top = top_names(names)
+    return Prepared(config, list(texts), streams, parts, records, tokenizer.cls_token_id, tokenizer.sep_token_id,
+                    unseen, unseen_parts, swap_name_ids(top, tokenizer) if mask_id is not None else [], mask_id, top,
+                    list(texts.values()), unseen_texts, tokenizer)

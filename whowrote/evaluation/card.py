@@ -1,0 +1,162 @@
+"""The model card (RUN/README.md): what the model is, its held-out and validity numbers.
+
+Built with `huggingface_hub.ModelCard`, so the YAML header carries a `model-index` with the
+evaluation results (in-book test, unseen works, open set, validity probes) and the hub
+renders them. It is rewritten from the run folder's files whenever they change (training,
+`whowrote evaluate`, `whowrote validate`), and only names plots that exist.
+
+    python -c "from whowrote.evaluation.card import write_card; write_card('runs/authors-20261127-120000')"
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from ..files import atomic_write
+
+PROJECT = "whowrote"
+
+
+def _read(path: Path) -> dict:
+    return json.loads(path.read_text()) if path.is_file() else {}
+
+
+def _results(report: dict, validity: dict) -> list:
+    from huggingface_hub import EvalResult
+
+    def result(name: str, metric: str, value, label: str):
+        return EvalResult(task_type="text-classification", task_name="authorship attribution",
+                          dataset_type="gutenberg", dataset_name=name, metric_type=metric,
+                          metric_value=round(float(value), 4), metric_name=label)
+
+    out = []
+    if report.get("test"):
+        out.append(result("in-book held-out blocks", "accuracy", report["test"]["accuracy"], "in-book test accuracy"))
+    unseen = report.get("unseen")
+    if unseen:
+        out.append(result("works never trained on", "accuracy", unseen["accuracy"], "unseen-work accuracy"))
+        out.append(result("works never trained on", "ece", unseen["ece"], "unseen-work ECE"))
+    for probe, row in (validity.get("probes") or {}).items():
+        out.append(result(f"validity probe: {probe}", "label_change_rate", row["changed"], f"labels changed: {probe}"))
+    return out
+
+
+def _validity_table(validity: dict) -> str:
+    probes = validity.get("probes") or {}
+    if not probes:
+        return "No validity report yet: `whowrote validate RUN` writes one.\n"
+    lines = ["| probe | passages | labels changed | mean shift of P(own label) | accuracy before → after | goal |",
+             "|---|---|---|---|---|---|"]
+    for name, row in probes.items():
+        lines.append(f"| {name} | {row['passages']} | {row['changed']:.3f} | {row['mean_shift']:+.3f} | "
+                     f"{row['accuracy_before']:.3f} → {row['accuracy_after']:.3f} | {row.get('goal', '')} |")
+    seeds = validity.get("seeds")
+    if seeds:
+        lines += ["", f"Stability: {seeds['runs']} seeds agree on {seeds['agreement']:.3f} of "
+                  f"{seeds['passages']} unseen-work passages (goal >= 0.95)."]
+    return "\n".join(lines) + "\n"
+
+
+def _unseen_table(report: dict) -> str:
+    unseen = report.get("unseen")
+    if not unseen:
+        return "This run held out no works: its numbers are in-book only.\n"
+    lines = ["| work never trained on | true label | passages | labelled its own label | flagged neither |",
+             "|---|---|---|---|---|"]
+    for w, r in unseen["per_work"].items():
+        lines.append(f"| {r.get('work', w)} (#{w}) | {r['label']} | {r['passages']} | {r['own_label']:.3f} | {r['neither']:.3f} |")
+    return "\n".join(lines) + f"\n\nOverall accuracy {unseen['accuracy']:.4f}, ECE {unseen['ece']:.4f} on {unseen['passages']} passages.\n"
+
+
+def summary_markdown(run_dir: str | Path) -> str:
+    """The validity evidence of a run as markdown: works and authors never trained on, the
+    probes, the open set; for the model card and, via `whowrote validate --readme`, a README."""
+    run_dir = Path(run_dir)
+    report, validity = _read(run_dir / "report.json"), _read(run_dir / "validity.json")
+    cfg = _read(run_dir / "config.json")
+    env = cfg.get("device", "?")
+    open_set = report.get("open_set", {})
+    lines = [f"Run `{run_dir.name}` ({report.get('steps')} steps, {report.get('train_seconds') or 0:.0f} s of training on {env}); "
+             f"passages of {report.get('seq_len')} tokens.", "", _unseen_table(report)]
+    per_label = (report.get("unseen") or {}).get("per_label", {})
+    if "neither" in per_label:
+        authors = [lab for lab in per_label if lab != "neither"]
+        lines += [f"Open set: \"neither\" when P({open_set.get('background')}) >= {open_set.get('threshold', 1):.4f} "
+                  f"(fitted so that at most {open_set.get('max_flagged', 0):.0%} of each author's calibration passages are flagged). "
+                  f"Authors never seen flagged: {per_label['neither']['neither']:.3f} (goal >= 0.90); "
+                  + ", ".join(f"{a}'s unseen passages flagged: {per_label[a]['neither']:.3f}" for a in authors) + " (goal <= 0.05).", ""]
+    lines += ["Validity probes (the same held-out works; labels changed against the unaltered passages):", "",
+              _validity_table(validity)]
+    return "\n".join(lines)
+
+
+def write_card(run_dir: str | Path) -> Path:
+    from huggingface_hub import ModelCard, ModelCardData
+
+    run_dir = Path(run_dir)
+    cfg = _read(run_dir / "config.json")
+    config, books = cfg.get("config", {}), cfg.get("books", [])
+    report, validity = _read(run_dir / "report.json"), _read(run_dir / "validity.json")
+    meta = _read(run_dir / "model" / "whowrote.json")
+    labels = report.get("labels") or list(config.get("sources", {}))
+    background = config.get("background") or ""
+    authors = [lab for lab in labels if lab != background]
+    plots = sorted((run_dir / "plots").glob("*.png")) if (run_dir / "plots").is_dir() else []
+    data = ModelCardData(library_name="transformers", pipeline_tag="text-classification", model_name=run_dir.name,
+                         tags=["authorship-attribution", "stylometry", PROJECT], eval_results=_results(report, validity))
+    t = report.get("test", {})
+    cal = report.get("calibration", {})
+    open_set = report.get("open_set", {})
+    sources = "\n".join(f"- `{b['label']}` ({b.get('role', 'train')}): #{b['source']} {b.get('author', '')} "
+                        f"{b.get('title', '')} ({b.get('tokens', '?')} tokens, sha256 {b['sha256'][:12]}...)" for b in books)
+    names = (meta.get("normalise") or {}).get("names", "keep")
+    masked = ", names masked" if names == "mask" else ""
+    body = f"""
+# {run_dir.name}: who wrote it? {', '.join(authors)}{' or neither' if background else ''}
+
+A `{config.get('model')}` encoder fine-tuned by {PROJECT} to tell who wrote a passage of
+{config.get('seq_len')} tokens. Labels: {', '.join(f'`{i}` = {n}' for i, n in enumerate(labels))}.
+{f'`{background}` was trained on other authors of the period and stands for "none of the authors".' if background else ''}
+
+```python
+from transformers import pipeline
+clf = pipeline("text-classification", model="{run_dir / 'model'}")  # raw logits' softmax
+```
+
+`whowrote judge --model {run_dir}` also applies what `pipeline` does not: the training
+text normalisation (typography{', proper names masked as ' + repr((meta.get('normalise') or {}).get('placeholder')) if names == 'mask' else ''}),
+the temperature T = {meta.get('temperature', 1.0):.3f} and the "neither" threshold
+({open_set.get('method', 'none')}{f", P({background}) >= {open_set.get('threshold', 1.0):.4f}" if open_set.get('method') == 'background' else ''}).
+
+## Works never trained on
+{_unseen_table(report)}
+## In-book held-out blocks (the study's measure)
+| metric | value |
+|---|---|
+| accuracy | {t.get('accuracy', float('nan')):.4f} |
+| balanced accuracy | {t.get('balanced_accuracy', float('nan')):.4f} |
+| windows | {t.get('windows', 0)} ({', '.join(f'{k}: {v}' for k, v in t.get('windows_per_label', {}).items())}) |
+
+## Calibration
+T fitted on {cal.get('fitted_on', '?')}; ECE on the test windows {cal.get('test_before', {}).get('ece', float('nan')):.4f}
+before, {cal.get('test_after', {}).get('ece', float('nan')):.4f} after (15 bins).
+
+## Validity: does it judge style?
+{_validity_table(validity)}
+## Training
+{report.get('steps')} steps of {config.get('per_class')} windows per label, lr {config.get('lr')}, seed {config.get('seed')},
+{report.get('train_seconds') or 0:.0f} s. Books (Gutenberg header and licence removed, typography normalised{masked}):
+{sources}
+
+{chr(10).join(f'![{p.stem}](plots/{p.name})' for p in plots)}
+
+## Limits
+{len(labels)} labels; passages cut at fixed token windows; numbers on works never trained on
+come from {len([b for b in books if b.get('role') == 'heldout'])} held-out work(s), so other works,
+editions and authors may score differently. Names are masked by a capitalisation rule
+(dictionary words opening a sentence are kept), so a name can slip through.
+"""
+    card = ModelCard.from_template(data, template_str="---\n{{ card_data }}\n---\n{{ body }}", body=body)
+    atomic_write(run_dir / "README.md", str(card))
+    return run_dir / "README.md"

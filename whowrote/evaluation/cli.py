@@ -1,0 +1,68 @@
+"""`whowrote evaluate` and `whowrote validate`: a run's held-out numbers and its validity probes.
+
+    whowrote evaluate runs/authors-20261127-120000
+    whowrote validate runs/authors-20261127-120000 --seeds 3 --readme README.md
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from ..errors import EXIT_OK
+
+
+def print_report(run_dir) -> int:
+    report = json.loads((run_dir / "report.json").read_text())
+    t, cal = report["test"], report["calibration"]
+    print(f"run folder: {run_dir}")
+    print(f"test accuracy {t['accuracy']:.4f} (balanced {t['balanced_accuracy']:.4f}) loss {t['loss']:.4f} "
+          f"on {t['windows']} held-out windows {t['windows_per_label']}")
+    print(f"calibration ({cal['fitted_on']}): T={cal['temperature']:.3f}  ECE {cal['test_before']['ece']:.4f} -> "
+          f"{cal['test_after']['ece']:.4f}  Brier {cal['test_before']['brier']:.4f} -> {cal['test_after']['brier']:.4f}")
+    unseen = report.get("unseen")
+    if unseen:
+        print(f"works never trained on: accuracy {unseen['accuracy']:.4f}, ECE {unseen['ece']:.4f} on {unseen['passages']} passages")
+        for w, r in unseen["per_work"].items():
+            print(f"  {r['label']:<8} #{w:<6} {r.get('work', '')[:48]:<48} own label {r['own_label']:.3f}  neither {r['neither']:.3f}")
+    if report.get("open_set", {}).get("method", "none") != "none":
+        print(f"open set: neither when P({report['open_set']['background']}) >= {report['open_set']['threshold']:.4f}")
+    return EXIT_OK
+
+
+def cmd_evaluate(args) -> int:
+    from .evaluate import evaluate_run
+
+    evaluate_run(args.run, data_dir=args.data_dir, progress=not args.quiet)
+    return print_report(Path(args.run))
+
+
+def cmd_validate(args) -> int:
+    from .validate import validate
+
+    v = validate(args.run, seeds=args.seeds, per_work=args.per_work, data_dir=args.data_dir, progress=not args.quiet,
+                 readme=args.readme)
+    print(f"validity ({v['passages']} held-out passages, {v['seconds']:.0f} s) -> {args.run}/validity.json")
+    for name, row in v["probes"].items():
+        print(f"  {name:<24} labels changed {row['changed']:.3f}  mean shift {row['mean_shift']:+.3f}  "
+              f"accuracy {row['accuracy_before']:.3f} -> {row['accuracy_after']:.3f}  (goal {row['goal'] or '-'})")
+    if "seeds" in v:
+        print(f"  {v['seeds']['runs']} seeds agree on {v['seeds']['agreement']:.3f} of {v['seeds']['passages']} passages")
+    return EXIT_OK
+
+
+def register(sub) -> None:
+    p = sub.add_parser("evaluate", help="score a run's model on its held-out windows; rewrite report.json")
+    p.add_argument("run")
+    p.add_argument("--data-dir", help="folder of pg<ID>.txt files (default: the run's)")
+    p.add_argument("--quiet", action="store_true")
+    p.set_defaults(func=cmd_evaluate)
+
+    p = sub.add_parser("validate", help="validity probes on the run's held-out works: names, typos, casing, seeds")
+    p.add_argument("run")
+    p.add_argument("--seeds", type=int, default=1, help="train N-1 more seeds and measure agreement (default 1: off)")
+    p.add_argument("--per-work", type=int, default=60, help="passages per held-out work (default 60)")
+    p.add_argument("--readme", help="also write the validity tables into this README between validity markers")
+    p.add_argument("--data-dir", help="folder of pg<ID>.txt files (default: the run's)")
+    p.add_argument("--quiet", action="store_true")
+    p.set_defaults(func=cmd_validate)

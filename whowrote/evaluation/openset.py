@@ -1,0 +1,87 @@
+"""Open set: say "neither" when a text is by none of the trained authors.
+
+Method `background` (outlier exposure, Hendrycks et al. 2019): the classifier has one more
+label, trained on many other authors of the period, and a text is flagged "neither" when
+its calibrated P(background) reaches a threshold tau. tau is fitted on passages never
+trained on: the authors' held-out works ("calibration" half) must see at most
+`max_flagged` of their passages flagged, each author separately, and tau is the lowest
+value that keeps that promise (so as many other authors as possible are flagged). The
+share of *held-out authors* flagged is then measured on authors that neither training nor
+the threshold ever saw.
+
+Whatever the method, the judge reports `probs` over the author labels only (renormalised:
+P(author | text, by one of them)), `p_neither` = P(background), and the decision.
+
+    python -c "from whowrote.evaluation.openset import fit_threshold; import numpy as np; \
+print(fit_threshold(np.array([.01, .2, .5]), np.array([0, 0, 1]), [0, 1], 0.34))"
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+NEITHER = "neither"  # the judge's answer for a text by none of the authors
+
+
+@dataclass
+class OpenSet:
+    """What the judge needs to decide: stored in model/whowrote.json as "open_set"."""
+
+    method: str = "none"  # none | background
+    background: str = ""  # the background label's name
+    threshold: float = 1.0  # flag when P(background) >= threshold
+
+    def to_dict(self) -> dict:
+        return {"method": self.method, "background": self.background, "threshold": self.threshold}
+
+    @classmethod
+    def from_dict(cls, d: dict | None) -> "OpenSet":
+        return cls(**d) if d else cls()
+
+
+def split_probs(probs: np.ndarray, labels: list[str], background: str) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """(author probabilities renormalised [n, A], P(background) [n], author labels) from
+    probabilities over every label [n, L]."""
+    if not background:
+        return probs, np.zeros(len(probs)), list(labels)
+    b = labels.index(background)
+    keep = [i for i in range(len(labels)) if i != b]
+    authors = probs[:, keep]
+    return authors / np.clip(authors.sum(axis=1, keepdims=True), 1e-300, None), probs[:, b], [labels[i] for i in keep]
+
+
+def decide(probs: np.ndarray, labels: list[str], open_set: OpenSet) -> list[str]:
+    """The judge's label for each row of probabilities over every label."""
+    authors, p_neither, names = split_probs(probs, labels, open_set.background)
+    out = [names[i] for i in authors.argmax(axis=1)]
+    if open_set.method == "background":
+        out = [NEITHER if p >= open_set.threshold else lab for lab, p in zip(out, p_neither)]
+    return out
+
+
+def fit_threshold(p_neither: np.ndarray, author_ids: np.ndarray, authors: list[int], max_flagged: float) -> float:
+    """The lowest tau at which every author has at most `max_flagged` of its calibration
+    passages (p_neither, with their label ids) at or above tau."""
+    tau = 0.0
+    for a in authors:
+        p = np.sort(p_neither[author_ids == a])[::-1]
+        if not len(p):
+            continue
+        allowed = int(np.floor(max_flagged * len(p)))  # passages that may be flagged
+        # just above the (allowed+1)-th highest P: that passage and all below stay unflagged
+        tau = max(tau, float(np.nextafter(p[allowed], 1.0)) if allowed < len(p) else 0.0)
+    return min(tau, 1.0)
+
+
+def rates(decisions: list[str], true_labels: list[str], groups: list[str]) -> dict[str, dict]:
+    """Per group (a work or an author): passages, share labelled its own label, share flagged."""
+    out: dict[str, dict] = {}
+    for g in dict.fromkeys(groups):
+        idx = [i for i, x in enumerate(groups) if x == g]
+        d = [decisions[i] for i in idx]
+        out[g] = {"label": true_labels[idx[0]], "passages": len(idx),
+                  "own_label": sum(x == true_labels[idx[0]] for x in d) / len(idx),
+                  "neither": sum(x == NEITHER for x in d) / len(idx)}
+    return out

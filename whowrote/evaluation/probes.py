@@ -1,0 +1,63 @@
+"""Text perturbations for the validity probes: what a generator or an adversary does to a
+passage that should not change who wrote it.
+
+- `swap_names`: every proper name becomes a character name of another author (the way
+  a generator "writes like Carroll" by naming Alice), or a neutral name;
+- `typos`: a share of the letters mistyped (substituted, dropped, doubled or swapped);
+- `lowercase`: the whole passage lower-cased (names can no longer be told by capitals);
+- `drop_words`: a share of the words left out, a crude paraphrase.
+
+Each is deterministic for a given seed.
+
+    python -c "from whowrote.evaluation.probes import typos; print(typos('The Queen had only one way', 0.1, 0))"
+"""
+
+from __future__ import annotations
+
+import random
+import re
+
+from ..text.normalise import Aligned, proper_names, typography
+
+_WORD = re.compile(r"\S+")
+
+
+def swap_names(text: str, names: list[str], seed: int) -> tuple[str, int]:
+    """(text with each proper name replaced by one of `names`, how many were replaced).
+    Names are found as the judge finds them, on the typography-normalised text."""
+    rng = random.Random(seed)
+    al = typography(Aligned.of(text, track=False))
+    spans = proper_names(al.text)
+    out = al.replace([(s, e, rng.choice(names)) for s, e in spans]).text
+    return out, len(spans)
+
+
+def typos(text: str, rate: float, seed: int) -> str:
+    """Mistype `rate` of the letters: each chosen letter is substituted, dropped, doubled
+    or swapped with the next character, with equal chances."""
+    rng = random.Random(seed)
+    chars = list(text)
+    letters = [i for i, c in enumerate(chars) if c.isalpha()]
+    for i in sorted(rng.sample(letters, round(rate * len(letters))), reverse=True):
+        kind = rng.randrange(4)
+        if kind == 0:
+            chars[i] = rng.choice("abcdefghijklmnopqrstuvwxyz")
+        elif kind == 1:
+            del chars[i]
+        elif kind == 2:
+            chars.insert(i, chars[i])
+        elif i + 1 < len(chars):
+            chars[i], chars[i + 1] = chars[i + 1], chars[i]
+    return "".join(chars)
+
+
+def lowercase(text: str) -> str:
+    return text.lower()
+
+
+def drop_words(text: str, rate: float, seed: int) -> str:
+    """Leave out `rate` of the words (whitespace-separated), keeping the rest in order."""
+    rng = random.Random(seed)
+    words = _WORD.findall(text)
+    keep = [w for w in words if rng.random() >= rate]
+    return " ".join(keep or words[:1])

@@ -1,0 +1,195 @@
+"""`whowrote validate RUN`: evidence that the judge judges style, on the run's own held-out works.
+
+Passages are disjoint windows of the run's seq_len from the works it never trained on, cut
+from their text as published (names and capitals intact) and scored by the real judge
+(normalisation, temperature, open set). Each probe alters the passages and counts the
+labels that change, and how far P(own label) moves:
+- names -> other author: every proper name of an author's passage becomes a character
+  name of another author (goal: <= 2% change, |mean shift| <= 0.05);
+- names -> neutral: the same with neutral names; accuracy must stay >= 95% of passages;
+- typos 5%, lower-casing (goal <= 5% each), word dropout 10% (reported);
+- seeds (`--seeds N`): N-1 more runs of the same config with other seeds; the share of
+  passages on which all N agree (goal >= 95%).
+The unseen-work accuracy, ECE and open-set rates per held-out author come from report.json.
+Writes RUN/validity.json ("whowrote.validity/1"), RUN/plots/validity.png/.svg, the card.
+
+    whowrote validate runs/authors-20261127-120000 --seeds 3
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+
+from ..config import load_run_config
+from ..data.prepare import NEUTRAL_NAMES
+from ..errors import WhowroteError
+from ..files import readme_section, update_readme_section, write_json
+from ..training.runfolder import check_run_dir
+from . import probes
+from .openset import NEITHER
+
+VALIDITY_FORMAT = "whowrote.validity/1"
+GOALS = {"names -> other author": "changed <= 0.02, shift within ±0.05", "typos 5%": "changed <= 0.05",
+         "lower-case": "changed <= 0.05",
+         "names -> neutral": "accuracy >= 0.95", "seeds": "agreement >= 0.95"}
+
+
+def held_out_passages(judge, config, per_work: int) -> list[dict]:
+    """Disjoint windows of each held-out work, as the raw text they span (evenly spaced, at
+    most `per_work`): {"text", "label" (its true answer), "work"}."""
+    from ..text.books import load
+
+    out = []
+    for label, sources in config.heldout.items():
+        truth = NEITHER if label == config.background else label
+        for source in sources:
+            text = load(source, config.data_dir).text
+            ids, offsets = judge.encode([text])[0]
+            c = judge.content
+            starts = list(range(0, len(ids) - c + 1, c))
+            if len(starts) > per_work:
+                starts = [starts[i] for i in np.linspace(0, len(starts) - 1, per_work).round().astype(int)]
+            out += [{"text": text[offsets[s][0]:offsets[s + c - 1][1]], "label": truth, "work": source} for s in starts]
+    return out
+
+
+def _judge_all(judge, texts: list[str]):
+    scores = judge.score(texts)
+    return [s.label for s in scores], scores
+
+
+def _probe(judge, passages, base_labels, base_scores, texts, name, author_only=False) -> dict:
+    labels, scores = _judge_all(judge, texts)
+    own = [p["label"] for p in passages]
+    changed = np.mean([a != b for a, b in zip(labels, base_labels)])
+
+    def p_own(s, truth):
+        return s.probs.get(truth, s.p_neither if s.p_neither is not None else 0.0)
+    shift = np.mean([p_own(s, t) - p_own(b, t) for s, b, t in zip(scores, base_scores, own)])
+    return {"passages": len(texts), "changed": float(changed), "mean_shift": float(shift),
+            "accuracy_before": float(np.mean([a == t for a, t in zip(base_labels, own)])),
+            "accuracy_after": float(np.mean([a == t for a, t in zip(labels, own)])),
+            "goal": GOALS.get(name, ""), "on": "author passages" if author_only else "all held-out passages"}
+
+
+def run_probes(judge, config, passages: list[dict], top_names: dict[str, list[str]], seed: int = 0) -> dict:
+    base_labels, base_scores = _judge_all(judge, [p["text"] for p in passages])
+    authors = [i for i, p in enumerate(passages) if p["label"] != NEITHER]
+    a_pass = [passages[i] for i in authors]
+    a_labels, a_scores = [base_labels[i] for i in authors], [base_scores[i] for i in authors]
+    out = {}
+    # each author's passages get the names of another author's books
+    others = {lab: [n for o, names in top_names.items() if o not in (lab, config.background) for n in names]
+              for lab in config.author_labels}
+    swapped = [probes.swap_names(p["text"], others[p["label"]] or NEUTRAL_NAMES, seed + i)[0] for i, p in enumerate(a_pass)]
+    out["names -> other author"] = _probe(judge, a_pass, a_labels, a_scores, swapped, "names -> other author", True)
+    neutral = [probes.swap_names(p["text"], NEUTRAL_NAMES, seed + i)[0] for i, p in enumerate(a_pass)]
+    out["names -> neutral"] = _probe(judge, a_pass, a_labels, a_scores, neutral, "names -> neutral", True)
+    texts = [p["text"] for p in passages]
+    out["typos 5%"] = _probe(judge, passages, base_labels, base_scores,
+                             [probes.typos(t, 0.05, seed + i) for i, t in enumerate(texts)], "typos 5%")
+    out["lower-case"] = _probe(judge, passages, base_labels, base_scores, [probes.lowercase(t) for t in texts], "lower-case")
+    out["word dropout 10%"] = _probe(judge, passages, base_labels, base_scores,
+                                     [probes.drop_words(t, 0.1, seed + i) for i, t in enumerate(texts)], "word dropout 10%")
+    return out
+
+
+def seed_agreement(run_dir: Path, config, passages: list[dict], base_labels: list[str], seeds: int, progress: bool) -> dict:
+    """Train seeds 1..N-1 of the same config (kept in RUN/seeds/) and compare labels."""
+    from ..judge.core import Judge
+    from ..training.train import train
+
+    labels = [base_labels]
+    for k in range(1, seeds):
+        folder = run_dir / "seeds" / f"seed{k}"
+        if not (folder / "model" / "whowrote.json").is_file():
+            cfg = dataclasses.replace(config, seed=config.seed + k, output_dir=str(run_dir / "seeds"))
+            train(cfg, name=f"seed{k}", progress=progress, validity=False)
+        judge = Judge.load(folder)
+        labels.append([s.label for s in judge.score([p["text"] for p in passages])])
+    agree = np.mean([len(set(col)) == 1 for col in zip(*labels)])
+    return {"runs": seeds, "passages": len(passages), "agreement": float(agree), "goal": GOALS["seeds"]}
+
+
+def plot_validity(validity: dict, report: dict, path: Path) -> None:
+    from ..files import pyplot, save_figure
+
+    plt = pyplot()
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 4), dpi=150)
+    names = list(validity["probes"])
+    ax1.barh(names, [validity["probes"][n]["changed"] for n in names], color="tab:purple")
+    ax1.axvline(0.05, color="grey", ls="--", lw=1, label="goal 5% (names: 2%)")
+    ax1.set_xlabel("share of labels changed")
+    ax1.set_title("Sensitivity to what should not matter")
+    ax1.legend(fontsize=7)
+    works = (report.get("unseen") or {}).get("per_work", {})
+    rows = [(f"{r.get('work', w)[:28]} ({r['label']})", r["own_label"]) for w, r in works.items()]
+    ax2.barh([r[0] for r in rows], [r[1] for r in rows], color="tab:green")
+    ax2.set_xlim(0, 1)
+    ax2.axvline(0.9, color="grey", ls="--", lw=1)
+    ax2.set_xlabel("share answered right (own author, or neither)")
+    ax2.set_title("Works and authors never trained on")
+    ax2.tick_params(axis="y", labelsize=7)
+    fig.tight_layout()
+    for ext in ("png", "svg"):
+        save_figure(fig, path.with_suffix(f".{ext}"))
+    plt.close(fig)
+
+
+def validate(run_dir: str | Path, seeds: int = 1, per_work: int = 60, data_dir: str | None = None,
+             progress: bool = True, readme: str | None = None) -> dict:
+    from ..judge.core import Judge
+    from .card import summary_markdown, write_card
+
+    run_dir = check_run_dir(run_dir)
+    config = load_run_config(run_dir)
+    if data_dir:
+        config.data_dir = data_dir
+    if not any(config.heldout.get(lab) for lab in config.author_labels):
+        raise WhowroteError(f"validate: {run_dir} held out no works of its authors, so there is nothing it never "
+                            f"saw to probe; train with --heldout LABEL=ID (the authors and cpu presets do)")
+    if seeds < 1 or per_work < 1:
+        raise WhowroteError("validate: --seeds and --per-work must be at least 1")
+    if readme:
+        readme_section(readme, "validity")  # checked before minutes of work
+    t0 = time.perf_counter()
+    judge = Judge.load(run_dir)
+    passages = held_out_passages(judge, config, per_work)
+    names = json.loads((run_dir / "config.json").read_text()).get("top_names") or {}
+    validity = {"format": VALIDITY_FORMAT, "run": run_dir.name, "passages": len(passages),
+                "passages_per_work": per_work, "probes": run_probes(judge, config, passages, names)}
+    if seeds > 1:
+        base = [s.label for s in judge.score([p["text"] for p in passages])]
+        validity["seeds"] = seed_agreement(run_dir, config, passages, base, seeds, progress)
+    validity["seconds"] = round(time.perf_counter() - t0, 1)
+    write_json(run_dir / "validity.json", validity)
+    report = json.loads((run_dir / "report.json").read_text()) if (run_dir / "report.json").is_file() else {}
+    (run_dir / "plots").mkdir(exist_ok=True)
+    plot_validity(validity, report, run_dir / "plots" / "validity.png")
+    write_card(run_dir)
+    if readme:
+        update_readme_section(readme, "validity", readme_figures(run_dir, Path(readme)) + summary_markdown(run_dir))
+    return validity
+
+
+def readme_figures(run_dir: Path, readme: Path) -> str:
+    """Copy the run's figures and report beside the README (docs/run/) and link them."""
+    import shutil
+
+    docs = readme.resolve().parent / "docs" / "run"
+    docs.mkdir(parents=True, exist_ok=True)
+    links = []
+    for src, title in ((run_dir / "plots" / "training_k3_shrink.png", "loss and accuracy per step, raw and smoothed (k=3)"),
+                       (run_dir / "plots" / "validity.png", "validity probes and works never trained on")):
+        if src.is_file():
+            shutil.copyfile(src, docs / src.name)
+            links.append(f"![{title}](docs/run/{src.name})")
+    for name in ("report.json", "validity.json"):
+        if (run_dir / name).is_file():
+            shutil.copyfile(run_dir / name, docs / name)
+    return "\n".join(links) + "\n\n" + "Numbers: [report.json](docs/run/report.json), [validity.json](docs/run/validity.json).\n\n"

@@ -1,0 +1,8 @@
+"""The judge: score any text with a trained run (core.py), read its inputs (inputs.py),
+explain a verdict (explain.py), follow attribution along a text (rolling.py), report on a
+batch (report.py), and call it from a training loop (hooks.py). `whowrote judge` lives in
+cli.py."""
+
+from .core import Judge, Record, Score, model_folder
+
+__all__ = ["Judge", "Record", "Score", "model_folder"]

@@ -1,0 +1,232 @@
+"""Rolling attribution: who wrote which part of a long text, and where the hand changes.
+
+Like stylo's rolling.classify, but with the judge's windows: P(author) (and P(neither))
+for windows of `window` tokens every `stride` tokens along the text (default: the model's
+window, half-window stride), smoothed with whowrote.training.smooth (width k, edge mode explicit, as
+in the training plot). The text's own section headings (CHAPTER ..., title lines in
+capitals) are marked. Change points: each window gets the label of its smoothed
+probabilities; runs shorter than `min_segment` tokens are merged into a neighbour; each
+boundary is then refined by scoring windows every `refine_stride` tokens around it and
+taking where the two labels' log-odds cross (the window there holds half of each hand).
+
+    whowrote judge --model runs/X --rolling book.txt --out rolling/
+    python -c "from whowrote import Judge; r = Judge.load('runs/X').rolling(open('book.txt').read()); print(r.boundaries)"
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from bisect import bisect_right
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..evaluation.openset import NEITHER, split_probs
+from ..files import atomic_write, pyplot, save_figure
+from ..training.smooth import edge_width, smooth
+
+ROLLING_FORMAT = "whowrote.rolling/1"
+_HEADING = re.compile(r"^[ \t]*((?:CHAPTER|Chapter|BOOK|Book|PART|Part|STAVE|Stave)\b[^\n]{0,80}|[A-Z][A-Z0-9 ,.'\-:;!?\u2014]{3,80})[ \t]*$",
+                      re.MULTILINE)
+
+
+@dataclass
+class Rolling:
+    labels: list[str]  # the author labels
+    window: int
+    stride: int
+    smooth_k: int
+    edge: str
+    token_start: np.ndarray
+    char_start: np.ndarray
+    char_end: np.ndarray
+    probs: np.ndarray  # [n, authors], renormalised over the authors
+    p_neither: np.ndarray | None
+    smoothed: np.ndarray  # [n', authors] (n' = n, or n - k + 1 with edge "valid")
+    smoothed_neither: np.ndarray | None
+    decisions: list[str]
+    segments: list[dict] = field(default_factory=list)
+    boundaries: list[dict] = field(default_factory=list)
+    headings: list[dict] = field(default_factory=list)
+
+    @property
+    def centres(self) -> np.ndarray:
+        return self.token_start + self.window / 2
+
+    def to_dict(self) -> dict:
+        lo = edge_width(self.smooth_k) if self.edge == "valid" else 0
+        rows = []
+        for i in range(len(self.token_start)):
+            row = {"token_start": int(self.token_start[i]), "token_end": int(self.token_start[i] + self.window),
+                   "char_start": int(self.char_start[i]), "char_end": int(self.char_end[i]),
+                   "probs": {l: float(p) for l, p in zip(self.labels, self.probs[i])}, "label": self.decisions[i]}
+            if self.p_neither is not None:
+                row["p_neither"] = float(self.p_neither[i])
+            j = i - lo
+            if 0 <= j < len(self.smoothed):
+                row["smoothed"] = {l: float(p) for l, p in zip(self.labels, self.smoothed[j])}
+            rows.append(row)
+        return {"format": ROLLING_FORMAT, "labels": self.labels, "window": self.window, "stride": self.stride,
+                "smooth": {"k": self.smooth_k, "edge": self.edge}, "windows": rows, "segments": self.segments,
+                "boundaries": self.boundaries, "headings": self.headings}
+
+    def write_csv(self, path) -> None:
+        buf = io.StringIO()
+        w = csv.writer(buf)
+        extra = ["p_neither"] if self.p_neither is not None else []
+        w.writerow(["token_start", "token_end", "char_start", "char_end", *[f"p_{l}" for l in self.labels], *extra, "label"])
+        for r in self.to_dict()["windows"]:
+            w.writerow([r["token_start"], r["token_end"], r["char_start"], r["char_end"],
+                        *[f"{r['probs'][l]:.6f}" for l in self.labels], *([f"{r['p_neither']:.6f}"] if extra else []), r["label"]])
+        atomic_write(path, buf.getvalue())
+
+    def plot(self, path, title: str = "") -> None:
+        plt = pyplot()
+        fig, ax = plt.subplots(figsize=(10, 3.8), dpi=150)
+        x = self.centres
+        lo = edge_width(self.smooth_k) if self.edge == "valid" else 0
+        xs = x[lo: lo + len(self.smoothed)]
+        for i, label in enumerate(self.labels):
+            line = ax.plot(x, self.probs[:, i], alpha=0.25, lw=1)[0]
+            ax.plot(xs, self.smoothed[:, i], lw=2, color=line.get_color(), label=f"P({label}), mean k={self.smooth_k} ({self.edge})")
+        if self.p_neither is not None:
+            ax.plot(xs, self.smoothed_neither, lw=1.5, ls="--", color="grey", label="P(neither)")
+        for b in self.boundaries:
+            ax.axvline(b["token"], color="black", lw=1, ls=":")
+        for h in self.headings:
+            ax.axvline(h["token"], color="tab:green", lw=0.6, alpha=0.6)
+            ax.text(h["token"], 1.02, h["text"][:24], rotation=60, fontsize=5, va="bottom", ha="left", color="tab:green")
+        ax.set_ylim(-0.02, 1.0)
+        ax.set_xlabel("token offset (window centre)")
+        ax.set_ylabel("probability")
+        secax = ax.secondary_xaxis("top", functions=(lambda t: np.interp(t, x, (self.char_start + self.char_end) / 2),
+                                                     lambda c: np.interp(c, (self.char_start + self.char_end) / 2, x)))
+        secax.set_xlabel("character offset", fontsize=7)
+        secax.tick_params(labelsize=6)
+        ax.set_title(title or f"Rolling attribution: windows of {self.window} tokens every {self.stride}", fontsize=9, pad=28)
+        ax.legend(fontsize=6, loc="lower right")
+        ax.grid(alpha=0.3)
+        fig.tight_layout()
+        save_figure(fig, path)
+        plt.close(fig)
+
+
+def headings(text: str, offsets: list[tuple[int, int]]) -> list[dict]:
+    """Section headings of the text (CHAPTER ..., title lines in capitals), with offsets."""
+    starts = [s for s, _ in offsets]
+    out = []
+    for m in _HEADING.finditer(text):
+        title = m.group(1).strip()
+        if sum(c.isalpha() for c in title) < 3:
+            continue
+        out.append({"char": m.start(1), "token": bisect_right(starts, m.start(1)), "text": title})
+    return out
+
+
+def _label_runs(decisions: list[str]) -> list[list]:
+    """[label, first window, last window] of each run of equal decisions."""
+    runs: list[list] = []
+    for i, d in enumerate(decisions):
+        if runs and runs[-1][0] == d:
+            runs[-1][2] = i
+        else:
+            runs.append([d, i, i])
+    return runs
+
+
+def _merge_short(runs: list[list], min_windows: int) -> list[list]:
+    """Fold the shortest run into its longer neighbour until every run has `min_windows`:
+    a flicker of a window or two is noise, not a change of hand."""
+    def length(r):
+        return r[2] - r[1] + 1
+    while len(runs) > 1:
+        i = min(range(len(runs)), key=lambda j: length(runs[j]))
+        if length(runs[i]) >= min_windows:
+            break
+        neighbours = [j for j in (i - 1, i + 1) if 0 <= j < len(runs)]
+        j = max(neighbours, key=lambda n: length(runs[n]))
+        runs[j] = [runs[j][0], min(runs[i][1], runs[j][1]), max(runs[i][2], runs[j][2])]
+        del runs[i]
+        runs = _label_runs([r[0] for r in runs for _ in range(length(r))])
+    return runs
+
+
+def rolling(judge, text: str, window: int | None = None, stride: int | None = None, smooth_k: int = 3,
+            edge: str = "shrink", min_segment: int = 150, refine_stride: int = 8) -> Rolling:
+    """The rolling attribution of `text` by `judge` (see the module docstring)."""
+    from ..errors import WhowroteError
+
+    window = window or judge.content
+    stride = stride or max(1, window // 2)
+    if not 1 <= window <= judge.content:
+        raise WhowroteError(f"rolling: --window must be in 1..{judge.content} tokens (the model's window)")
+    if stride < 1:
+        raise WhowroteError("rolling: --stride must be at least 1 token")
+    ids, offsets = judge.encode([text])[0]
+    if len(ids) < window:
+        raise WhowroteError(f"rolling: the text has {len(ids)} tokens, fewer than one window of {window}")
+    starts = list(range(0, len(ids) - window + 1, stride))
+    if starts[-1] != len(ids) - window:
+        starts.append(len(ids) - window)  # the last window ends on the last token
+    logp = judge._logp([ids[s:s + window] for s in starts])
+    probs = np.exp(logp)
+    authors, p_neither, names = split_probs(probs, judge.labels, judge.open_set.background)
+    k = min(smooth_k, len(starts) if len(starts) % 2 else len(starts) - 1)
+    sm = np.stack([smooth(authors[:, i], k, edge) for i in range(len(names))], 1)
+    sm_neither = smooth(p_neither, k, edge) if judge.open_set.background else None
+    # decisions from the smoothed series; with edge "valid" its ends fall back on the raw values
+    full = authors.copy()
+    full_neither = p_neither.copy()
+    lo = edge_width(k) if edge == "valid" else 0
+    full[lo: lo + len(sm)] = sm
+    if sm_neither is not None:
+        full_neither[lo: lo + len(sm_neither)] = sm_neither
+    decisions = [names[int(i)] for i in full.argmax(axis=1)]
+    if judge.open_set.method == "background":
+        decisions = [NEITHER if pn >= judge.open_set.threshold else d for d, pn in zip(decisions, full_neither)]
+    runs = _merge_short(_label_runs(decisions), max(1, int(np.ceil(min_segment / stride))))
+    centres = np.array(starts) + window / 2
+    bounds = []
+    for a, b in zip(runs, runs[1:]):
+        coarse = (centres[a[2]] + centres[b[1]]) / 2
+        bounds.append(_refine(judge, ids, window, refine_stride, coarse, a[0], b[0], names))
+    edges = [0] + [int(round(x)) for x in bounds] + [len(ids)]
+    segments = []
+    for r, (t0, t1) in zip(runs, zip(edges, edges[1:])):
+        sel = slice(r[1], r[2] + 1)
+        segments.append({"label": r[0], "token_start": t0, "token_end": t1, "char_start": offsets[min(t0, len(ids) - 1)][0],
+                         "char_end": offsets[max(t1 - 1, 0)][1], "windows": r[2] - r[1] + 1,
+                         "mean_probs": {l: float(p) for l, p in zip(names, authors[sel].mean(axis=0))}})
+    boundaries = [{"token": int(round(x)), "char": offsets[min(int(round(x)), len(ids) - 1)][0], "from": a[0], "to": b[0]}
+                  for x, a, b in zip(bounds, runs, runs[1:])]
+    return Rolling(names, window, stride, k, edge, np.array(starts), np.array([offsets[s][0] for s in starts]),
+                   np.array([offsets[s + window - 1][1] for s in starts]), authors,
+                   p_neither if judge.open_set.background else None, sm, sm_neither, decisions, segments, boundaries,
+                   headings(text, offsets))
+
+
+def _score(judge, labels_all: list[str], logp: np.ndarray, label: str) -> np.ndarray:
+    """Log-probability of `label` (an author, or NEITHER = the background label)."""
+    name = judge.open_set.background if label == NEITHER else label
+    return logp[:, labels_all.index(name)]
+
+
+def _refine(judge, ids: list[int], window: int, step: int, coarse: float, left: str, right: str, names) -> float:
+    """Where, near `coarse`, a window holds as much of `left`'s hand as of `right`'s."""
+    lo = max(0, int(coarse - window))
+    hi = min(len(ids) - window, int(coarse))
+    if hi <= lo:
+        return coarse
+    starts = list(range(lo, hi + 1, step))
+    logp = judge._logp([ids[s:s + window] for s in starts])
+    d = _score(judge, judge.labels, logp, left) - _score(judge, judge.labels, logp, right)  # > 0 while left dominates
+    centres = np.array(starts) + window / 2
+    cross = np.flatnonzero((d[:-1] > 0) & (d[1:] <= 0))
+    if not len(cross):
+        return float(centres[int(np.argmin(np.abs(d)))])
+    i = int(cross[np.argmin(np.abs(centres[cross] - coarse))])
+    frac = d[i] / (d[i] - d[i + 1])  # linear interpolation of the crossing
+    return float(centres[i] + frac * (centres[i + 1] - centres[i]))
+

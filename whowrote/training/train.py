@@ -1,0 +1,284 @@
+"""Fine-tune the encoder on balanced batches, as in the study, resumably, on `accelerate`.
+
+Each step: `per_class` random training windows per label -> cross-entropy -> AdamW with a
+small learning rate (warm-up and decay optional) -> gradient clipping. The same loop runs
+on CPU, one GPU (bf16 autocast) or several (`accelerate launch -m whowrote train ...`,
+each process drawing its own windows). Every step is appended to metrics.jsonl; a
+checkpoint (safetensors weights, optimizer, scheduler, RNG, sampler) is written atomically
+every `checkpoint_every` steps and on Ctrl-C; `--resume RUN` continues bit for bit on CPU.
+
+    whowrote train --preset cpu --data-dir ../shared/corpora
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+import shutil
+import signal
+import time
+from pathlib import Path
+
+import torch
+
+from ..config import Config, load_run_config
+from ..data.prepare import normalise_spec, prepare
+from ..data.split import BalancedSampler
+from ..errors import EXIT_DIVERGED, EXIT_INTERRUPTED, WhowroteError
+from ..evaluation.metrics import classification_metrics, predict_logits
+from . import runfolder
+from .model import add_lora, freeze_lower, load, merge_lora
+
+CHECKPOINT_FORMAT = "whowrote.checkpoint/1"
+
+
+class _StopFlag:
+    """First Ctrl-C asks the loop to stop after the current step and checkpoint; a second one
+    interrupts at once (the last checkpoint is still there)."""
+
+    def __init__(self):
+        self.requested = False
+        self._previous = None
+
+    def __enter__(self):
+        def handler(signum, frame):
+            if self.requested:
+                raise KeyboardInterrupt
+            self.requested = True
+        try:
+            self._previous = signal.signal(signal.SIGINT, handler)
+        except ValueError:  # not the main thread: no signal handling, Ctrl-C works as usual
+            self._previous = None
+        return self
+
+    def __exit__(self, *exc):
+        if self._previous is not None:
+            signal.signal(signal.SIGINT, self._previous)
+
+
+def _mixed_precision(config: Config) -> str:
+    if config.mixed_precision != "auto":
+        return config.mixed_precision
+    return "bf16" if torch.cuda.is_available() and torch.cuda.is_bf16_supported() else "no"
+
+
+def _augmenters(config: Config, prep, tokenizer) -> list:
+    """What training varies so the model cannot learn it: names, typing slips."""
+    from ..data.augment import NameSwap, Typos
+
+    out = []
+    if prep.mask_id is not None and config.name_swap > 0:
+        out.append(NameSwap(prep.mask_id, prep.swap_names, config.name_swap))
+    if config.typos > 0:
+        out.append(Typos(tokenizer, config.typos))
+    return out
+
+
+def _optimizer(model, config: Config):
+    # No weight decay on biases and LayerNorm weights, as BERT was pretrained.
+    decay, no_decay = [], []
+    for p in model.parameters():
+        if p.requires_grad:  # with LoRA, only adapters and the head
+            (no_decay if p.ndim < 2 else decay).append(p)
+    groups = [{"params": decay, "weight_decay": config.weight_decay}, {"params": no_decay, "weight_decay": 0.0}]
+    return torch.optim.AdamW(groups, lr=config.lr)
+
+
+def _save_checkpoint(accelerator, run_dir: Path, step: int, sampler: BalancedSampler, train_seconds: float) -> None:
+    """accelerate.save_state into checkpoint.tmp, then swap it in: never a half checkpoint."""
+    tmp, final = run_dir / "checkpoint.tmp", run_dir / "checkpoint"
+    accelerator.wait_for_everyone()
+    if accelerator.is_main_process and tmp.exists():
+        shutil.rmtree(tmp)
+    accelerator.wait_for_everyone()
+    accelerator.save_state(str(tmp), safe_serialization=True)
+    state = {"format": CHECKPOINT_FORMAT, "step": step, "sampler": sampler.state_dict(), "train_seconds": train_seconds}
+    (tmp / f"trainer_state_{accelerator.process_index}.json").write_text(json.dumps(state))
+    accelerator.wait_for_everyone()
+    if accelerator.is_main_process:
+        runfolder.swap_dir(tmp, final)
+    accelerator.wait_for_everyone()
+
+
+def _checkpoint_dir(run_dir: Path) -> Path:
+    ckpt = Path(run_dir) / "checkpoint"
+    if not ckpt.is_dir() and (Path(run_dir) / "checkpoint.old").is_dir():
+        ckpt = Path(run_dir) / "checkpoint.old"  # a crash between the two renames of a swap
+    return ckpt
+
+
+def checkpoint_step(run_dir: Path) -> int:
+    state = _checkpoint_dir(run_dir) / "trainer_state_0.json"
+    return int(json.loads(state.read_text())["step"]) if state.is_file() else 0
+
+
+def _load_checkpoint(accelerator, run_dir: Path, sampler: BalancedSampler) -> tuple[int, float]:
+    ckpt = _checkpoint_dir(run_dir)
+    state_path = ckpt / f"trainer_state_{accelerator.process_index}.json"
+    if not state_path.is_file():
+        raise WhowroteError(f"{run_dir} has no checkpoint to resume from")
+    accelerator.load_state(str(ckpt))
+    state = json.loads(state_path.read_text())
+    sampler.load_state_dict(state["sampler"])
+    return int(state["step"]), float(state.get("train_seconds", 0.0))
+
+
+def _truncate_metrics(path: Path, step: int) -> None:
+    """On resume, drop rows written after the checkpoint, so every step appears once."""
+    if not path.is_file():
+        return
+    keep = []
+    for line in path.read_text().splitlines():
+        try:
+            if json.loads(line)["step"] <= step:
+                keep.append(line)
+        except (ValueError, KeyError):
+            continue
+    runfolder.atomic_write(path, "".join(row + "\n" for row in keep))
+
+
+def train(config: Config | None = None, run_dir: str | Path | None = None, name: str | None = None,
+          resume: bool = False, progress: bool = True, finalize: bool = True, validity: bool = True,
+          steps: int | None = None) -> Path:
+    """Train; return the run folder. Pass `run_dir` with `resume=True` to continue a run,
+    and `steps` to extend it to that many steps (the schedule stretches to the new end).
+    `finalize=False` saves model/ but skips the held-out evaluation, report and plots
+    (for callers such as `compare` that score the model on windows of their own);
+    `validity=False` skips the validity probes (which need held-out works)."""
+    from accelerate import Accelerator
+    from accelerate.utils import broadcast_object_list, set_seed
+    from tqdm.auto import tqdm
+    from transformers import get_scheduler
+
+    if resume:
+        run_dir = runfolder.check_run_dir(run_dir)
+        config = load_run_config(run_dir)
+        if not runfolder.has_checkpoint(run_dir):
+            raise WhowroteError(f"{run_dir} has no checkpoint to resume from"
+                                + (" (it finished: its model is in model/)" if (Path(run_dir) / "model").is_dir() else ""))
+        if steps is not None:
+            if steps <= checkpoint_step(run_dir):
+                raise WhowroteError(f"--steps {steps}: the run is already at step {checkpoint_step(run_dir)}")
+            config = dataclasses.replace(config, steps=steps)
+            runfolder.update_config(run_dir, steps=steps)
+    # cpu=True without a GPU: under `accelerate launch --multi_gpu` the processes then form
+    # gloo ranks (DistributedType.MULTI_CPU) instead of each believing it is alone.
+    accelerator = Accelerator(mixed_precision=_mixed_precision(config), cpu=not torch.cuda.is_available())
+    set_seed(config.seed)  # before the head is created: its initial weights come from the seed
+    model, tokenizer = load(config.model, config.labels)
+    freeze_lower(model, config.freeze_layers)
+    if config.lora_r:
+        model = add_lora(model, config.lora_r)
+    prep = prepare(config, tokenizer)
+    if not resume:
+        # The main process names and creates the folder; the others learn its name.
+        names = [runfolder.create_run_dir(config, name).name if accelerator.is_main_process else None]
+        broadcast_object_list(names)
+        run_dir = Path(config.output_dir) / names[0]
+        if accelerator.is_main_process:
+            runfolder.write_config(run_dir, config, prep.books, prep.summary(), str(accelerator.device), prep.top_names)
+    run_dir = Path(run_dir)
+
+    sampler = BalancedSampler(prep.streams, [p["train"] for p in prep.parts], prep.width, config.per_class,
+                              seed=config.seed * 7919 + accelerator.process_index, cls_id=prep.cls_id, sep_id=prep.sep_id,
+                              by_work=config.sample_by == "work", augment=_augmenters(config, prep, tokenizer))
+    val_ids, val_y = prep.windows("val", config.eval_windows_per_class)
+    optimizer = _optimizer(model, config)
+    scheduler = get_scheduler(config.schedule, optimizer, num_warmup_steps=round(config.warmup_frac * config.steps),
+                              num_training_steps=config.steps)
+    # The scheduler is not passed to prepare(): accelerate would step it once per process,
+    # but here every process takes the same number of steps.
+    model, optimizer = accelerator.prepare(model, optimizer)
+    accelerator.register_for_checkpointing(scheduler)
+
+    metrics_path = run_dir / "metrics.jsonl"
+    start, train_seconds = 0, 0.0
+    if resume:
+        start, train_seconds = _load_checkpoint(accelerator, run_dir, sampler)
+        if accelerator.is_main_process:
+            _truncate_metrics(metrics_path, start)
+
+    def log(row: dict) -> None:
+        if accelerator.is_main_process:
+            with open(metrics_path, "a") as fh:
+                fh.write(json.dumps(row) + "\n")
+
+    def validate(step: int) -> dict:
+        m = classification_metrics(predict_logits(model, val_ids), val_y, prep.labels)
+        row = {"kind": "val", "step": step, "loss": m["loss"], "accuracy": m["accuracy"],
+               "balanced_accuracy": m["balanced_accuracy"], "windows": m["windows"]}
+        log(row)
+        return row
+
+    bar = tqdm(total=config.steps, initial=start, desc=f"training {run_dir.name}", unit="step",
+               disable=not (progress and accelerator.is_main_process))
+    last_val: dict = {}
+    step = start
+    with _StopFlag() as stop:
+        try:
+            model.train()
+            for step in range(start + 1, config.steps + 1):
+                t0 = time.perf_counter()
+                ids, labels = sampler.draw()
+                ids = torch.as_tensor(ids, device=accelerator.device)
+                labels_t = torch.as_tensor(labels, device=accelerator.device)
+                out = model(input_ids=ids, attention_mask=torch.ones_like(ids), labels=labels_t)
+                accelerator.backward(out.loss)
+                if config.max_grad_norm > 0:
+                    accelerator.clip_grad_norm_(model.parameters(), config.max_grad_norm)
+                lr = scheduler.get_last_lr()[0]
+                optimizer.step()
+                scheduler.step()
+                optimizer.zero_grad(set_to_none=True)
+                correct = (out.logits.argmax(-1) == labels_t).float().mean()
+                # One collective a step: loss and accuracy averaged over the processes, and the
+                # Ctrl-C flag, so that every process stops (and checkpoints) at the same step.
+                asked = torch.tensor(float(stop.requested), device=accelerator.device)
+                loss, acc, stop_all = (float(v) for v in accelerator.reduce(
+                    torch.stack([out.loss.detach().float(), correct, asked]), "mean"))
+                if not math.isfinite(loss):
+                    raise WhowroteError(
+                        f"training stopped: the loss became {loss} at step {step}; lower --lr "
+                        f"(now {config.lr}) or set --mixed-precision no", EXIT_DIVERGED)
+                seconds = time.perf_counter() - t0
+                train_seconds += seconds
+                log({"kind": "train", "step": step, "loss": loss, "accuracy": acc, "lr": lr, "seconds": round(seconds, 4)})
+                if (config.eval_every and step % config.eval_every == 0) or step == config.steps:
+                    last_val = validate(step)
+                if config.checkpoint_every and step % config.checkpoint_every == 0 and step < config.steps:
+                    _save_checkpoint(accelerator, run_dir, step, sampler, train_seconds)
+                bar.update(1)
+                bar.set_postfix(loss=f"{loss:.3f}", acc=f"{acc:.2f}", **({"val_acc": f"{last_val['accuracy']:.3f}"} if last_val else {}))
+                if stop_all > 0 and step < config.steps:
+                    # Ctrl-C: the step just finished is complete, so checkpoint exactly here.
+                    bar.close()
+                    _save_checkpoint(accelerator, run_dir, step, sampler, train_seconds)
+                    raise WhowroteError(f"interrupted: checkpoint saved at step {step}; continue with: "
+                                        f"whowrote train --resume {run_dir}", EXIT_INTERRUPTED)
+        except KeyboardInterrupt:  # a second Ctrl-C: stop now, keep the last periodic checkpoint
+            bar.close()
+            raise WhowroteError(f"interrupted: the last periodic checkpoint is kept; continue with: "
+                                f"whowrote train --resume {run_dir}", EXIT_INTERRUPTED) from None
+    bar.close()
+
+    accelerator.wait_for_everyone()
+    if accelerator.is_main_process:
+        unwrapped = merge_lora(accelerator.unwrap_model(model)).float()
+        runfolder.save_model(unwrapped, tokenizer, run_dir / "model", prep.labels, config.seq_len,
+                             normalise_spec(config, tokenizer).to_dict())
+        runfolder.write_json(run_dir / "report.json", {"steps": config.steps, "train_seconds": round(train_seconds, 2)})
+        if finalize:
+            from ..evaluation.evaluate import evaluate_run
+            from .plot import plot_run
+
+            plot_run(run_dir, config.smooth_k, config.smooth_edge)
+            evaluate_run(run_dir, progress=progress, model=unwrapped, tokenizer=tokenizer)
+            if validity and any(config.heldout.get(label) for label in config.author_labels):
+                from ..evaluation.validate import validate
+
+                validate(run_dir, progress=progress)
+        shutil.rmtree(run_dir / "checkpoint", ignore_errors=True)  # the model/ folder supersedes it
+    accelerator.wait_for_everyone()  # no process returns before the run folder is complete
+    return run_dir
+
