@@ -15,12 +15,17 @@ pytestmark = [needs_corpora(), pytest.mark.books]
 def test_real_books_clean_without_licence_or_markers():
     from whowrote.text import books
 
+    from whowrote.text.normalise import Spec, normalise
+
     lg = books.load("12", str(SHARED_CORPORA))
     assert lg.had_markers and lg.text.startswith("THROUGH THE LOOKING-GLASS")
     for book in (lg, books.load("2148", str(SHARED_CORPORA))):
-        assert "Project Gutenberg" not in book.text and "START OF" not in book.text
-        assert not set("\u2018\u2019\u201c\u201d\u00a0\r\ufeff") & set(book.text)
-        assert "_" not in book.text
+        assert "Project Gutenberg" not in book.text and "START OF" not in book.text and "\r" not in book.text
+        text = normalise(book.text, Spec(names="keep"), track=False).text
+        assert not set("\u2018\u2019\u201c\u201d\u00a0\ufeff_") & set(text)
+    # Poe's vol. 1 from his own first tale: the memoirs by Lowell and Willis are cut
+    v1 = books.load("2147@THE UNPARALLELED ADVENTURES OF ONE HANS PFAALL", str(SHARED_CORPORA)).text
+    assert v1.startswith("THE UNPARALLELED ADVENTURES") and "James Russell Lowell" not in v1[:2000]
 
 
 def test_real_split_copes_with_the_imbalance_and_never_leaks():
@@ -31,7 +36,8 @@ def test_real_split_copes_with_the_imbalance_and_never_leaks():
     config = resolve("cpu", data_dir=str(SHARED_CORPORA))
     prep = prepare(config, load_tokenizer(config.model))
     summary = prep.summary()
-    assert 35_000 < summary["alice"]["tokens"] < 50_000 and summary["edgar"]["tokens"] > 500_000
+    assert 35_000 < summary["alice"]["tokens"] < 50_000 and 400_000 < summary["edgar"]["tokens"] < 500_000
+    assert summary["edgar"]["heldout"]["works"] == ["2150"] and summary["edgar"]["heldout"]["tokens"] > 100_000
     for label, stream, parts in zip(prep.labels, prep.streams, prep.parts):
         assert all(summary[label]["disjoint_windows"][p] > 0 for p in ("train", "val", "test"))
         covered = [set(range(*stream.blocks[b])) for p in ("train", "val", "test") for b in parts[p]]
@@ -47,11 +53,15 @@ def cpu_run(tmp_path_factory):
     return train(config, name="cpu", progress=False)
 
 
-def test_cpu_preset_reaches_99_percent_on_held_out_blocks(cpu_run):
+def test_cpu_preset_attributes_held_out_blocks_and_unseen_poe(cpu_run):
     report = json.loads((cpu_run / "report.json").read_text())
-    assert report["test"]["accuracy"] >= 0.99
+    assert report["test"]["accuracy"] >= 0.97  # in-book blocks, the study's measure (names masked, typos in training)
     assert report["test"]["balanced_accuracy"] >= 0.95
-    assert report["calibration"]["test_after"]["ece"] <= 0.02
+    assert report["unseen"]["per_work"]["2150"]["own_label"] >= 0.9  # Poe's vol. 4, never trained on
+    assert report["calibration"]["fitted_on"].startswith("held-out works")
+    assert report["calibration"]["test_after"]["ece"] < report["calibration"]["test_before"]["ece"]
+    validity = json.loads((cpu_run / "validity.json").read_text())
+    assert validity["probes"]["names -> other author"]["changed"] <= 0.02
     rows = [json.loads(l) for l in (cpu_run / "metrics.jsonl").read_text().splitlines()]
     train_loss = [r["loss"] for r in rows if r["kind"] == "train"]
     assert np.mean(train_loss[:5]) > np.mean(train_loss[-5:])  # L_initial > L_final, as in the study
@@ -64,11 +74,11 @@ def test_saved_model_loads_offline_in_a_plain_pipeline(cpu_run):
     from whowrote.text.normalise import normalise
 
     clf = pipeline("text-classification", model=str(cpu_run / "model"), top_k=None)
-    judge = Judge.load(cpu_run)
+    judge = Judge.load(cpu_run, precision="fp32")  # as the pipeline runs
     judge.temperature = 1.0  # pipeline knows no temperature; the logits are the same
     texts = ["Alice said to the Red Queen that she could not help it.", "Once upon a midnight dreary, the raven sat upon the bust."]
     for text in texts:  # pipeline on the normalised text = the judge on the text as given
-        scores = {o["label"]: o["score"] for o in clf(normalise(text, judge.normalise).text)}
+        scores = {o["label"]: o["score"] for o in clf([normalise(text, judge.normalise).text])[0]}
         assert scores == pytest.approx(judge.score([text])[0].probs, rel=1e-4)
 
 

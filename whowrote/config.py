@@ -187,11 +187,14 @@ STUDY_TEXT = {"names": "keep", "name_swap": 0.0, "typos": 0.0, "sample_by": "tok
 PRESETS: dict[str, dict[str, Any]] = {
     # The study's two labels on a 2-core CPU (bundled MiniLM, 180 steps of 8+8 passages of 128
     # tokens; at equal compute, more and smaller steps beat 90 steps of 16+16), made honest:
-    # Poe's own words only, and works it never trains on (Carroll's Letter-Writing and Game
-    # of Logic, Poe's vol. 4) to fit the temperature on and to probe names, typos and casing with.
+    # Poe's own words only, and prose it never trains on (Carroll's Letter-Writing, Poe's
+    # vol. 4) to fit the temperature on and to probe names, typos and casing with. Not The
+    # Game of Logic: a model of Looking-Glass alone gives it only 23% to Carroll (measured),
+    # and a temperature fitted there would flatten every other verdict; the `authors` preset
+    # is the one that learns Carroll from several works.
     "cpu": {
         "sources": {"alice": ["12"], "edgar": [POE_VOLUME_1, POE_VOLUME_2, "2149", "2151"]},
-        "heldout": {"alice": ["38065", "4763"], "edgar": ["2150"]},
+        "heldout": {"alice": ["38065"], "edgar": ["2150"]},
     },
     # The study: bert-base-uncased, 150 iterations of 32 Alice + 32 Edgar windows of 256
     # tokens, a very small learning rate (the write-up gives no number; 1e-5 is small
