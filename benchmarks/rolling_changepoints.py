@@ -73,6 +73,7 @@ def main() -> None:
     parser.add_argument("--max-len", type=int, default=2000)
     parser.add_argument("--tolerance", type=int, default=64)
     parser.add_argument("--stride", type=int, help="rolling stride (default: half a window)")
+    parser.add_argument("--change-cost", type=float, default=20.0, help="the segmentation's cost per change of hand")
     parser.add_argument("--readme")
     parser.add_argument("--example", metavar="DIR", help="also save the first document and its rolling plot here")
     parser.add_argument("--seed", type=int, default=0)
@@ -96,7 +97,7 @@ def main() -> None:
     t0 = time.perf_counter()
     for _ in range(args.docs):
         text, truth = spliced_document(rng, works, args.min_len, args.max_len, args.segments)
-        r = judge.rolling(text, stride=args.stride, min_segment=args.min_len)
+        r = judge.rolling(text, stride=args.stride, change_cost=args.change_cost)
         found = [b["token"] for b in r.boundaries]
         if args.example and n_true == 0:  # the first document, for the README
             from whowrote.files import atomic_write

@@ -30,7 +30,7 @@ def spliced(judge, lengths, seed=0):
 
 def test_change_points_are_found_near_the_true_boundaries(judge):
     text, truth = spliced(judge, [200, 150, 300, 160])
-    r = judge.rolling(text, window=24, stride=12, min_segment=60, refine_stride=2)
+    r = judge.rolling(text, window=24, stride=12)
     assert [s["label"] for s in r.segments] == ["alice", "edgar", "alice", "edgar"]
     assert len(r.boundaries) == len(truth)
     for found, true in zip(r.boundaries, truth):

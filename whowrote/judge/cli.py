@@ -43,7 +43,8 @@ def register(sub) -> None:
     g.add_argument("--window", type=int, help="tokens per rolling window (default: the model's)")
     g.add_argument("--smooth-k", type=int, default=3, help="moving-mean width, odd (default 3)")
     g.add_argument("--edge", default="shrink", choices=EDGES, help="edge treatment of the moving mean")
-    g.add_argument("--min-segment", type=int, default=150, help="shortest span, in tokens, that counts as a change of hand")
+    g.add_argument("--change-cost", type=float, default=20.0,
+                   help="nats of evidence a change of hand must earn in the segmentation (default 20; higher: fewer changes)")
     g.add_argument("--out", default="rolling", help="folder for rolling.csv, rolling.json, rolling.png/.svg")
     p.set_defaults(func=run)
 
@@ -108,7 +109,7 @@ def run_rolling(args) -> int:
     torch.set_num_threads(os.cpu_count() or 1)
     judge = Judge.load(args.model, batch_size=args.batch_size, precision=args.precision)
     r = judge.rolling(decode(data, str(path)), window=args.window, stride=args.stride, smooth_k=args.smooth_k,
-                      edge=args.edge, min_segment=args.min_segment)
+                      edge=args.edge, change_cost=args.change_cost)
     write_json(out / "rolling.json", {**r.to_dict(), "source": str(path)})
     r.write_csv(out / "rolling.csv")
     for ext in ("png", "svg"):

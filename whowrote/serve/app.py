@@ -78,7 +78,7 @@ class RollingRequest(BaseModel):
     stride: int | None = Field(None, ge=1)
     smooth_k: int = Field(3, ge=1)
     edge: str = "shrink"
-    min_segment: int = Field(150, ge=1)
+    change_cost: float = Field(20.0, ge=0, description="nats paid per change of hand in the segmentation")
 
     @field_validator("text")
     @classmethod
@@ -236,7 +236,7 @@ def create_app(judge, run_dir: Path | None = None, max_bytes: int = MAX_BYTES, t
 
         def work():
             return judge.rolling(req.text, window=req.window, stride=req.stride, smooth_k=req.smooth_k,
-                                 edge=req.edge, min_segment=req.min_segment).to_dict()
+                                 edge=req.edge, change_cost=req.change_cost).to_dict()
         try:
             return await on_model(work)
         except WhowroteError as exc:
