@@ -14,7 +14,6 @@ pytestmark = [needs_corpora(), pytest.mark.books]
 
 def test_real_books_clean_without_licence_or_markers():
     from whowrote.text import books
-
     from whowrote.text.normalise import Spec, normalise
 
     lg = books.load("12", str(SHARED_CORPORA))

@@ -7,8 +7,8 @@
     GET  /docs     OpenAPI documentation;  GET /  the web page (works offline)
 
 The model is loaded once and used by one worker thread only, so concurrent requests are
-safe. Texts of /score requests that arrive together (within `batch_wait_ms`) are scored in
-one model call. A request over `max_bytes` gets 413, bad JSON or an empty text 422, a
+safe. Texts of /score requests that arrive together are scored in one model call: a batch
+closes when requests stop coming for 3 ms, or after `batch_wait_ms` (20). A request over `max_bytes` gets 413, bad JSON or an empty text 422, a
 request not answered within `timeout_s` 504; the server keeps serving.
 
     whowrote serve --model runs/authors-20261127-120000 --port 8000
@@ -35,6 +35,7 @@ from ..training.smooth import EDGES
 MAX_BYTES = 1_000_000  # a request body larger than this is refused (413)
 MAX_EXPLAIN_CHARS = 20_000  # integrated gradients cost ~32 passes per window: keep /explain interactive
 MAX_ROLLING_CHARS = 2_000_000
+QUIET_S = 0.003  # a batch closes when no request came for this long (or batch_wait_ms has passed)
 
 
 def _text(value: str) -> str:
@@ -119,9 +120,11 @@ class Batcher:
         while True:
             batch = [await self.queue.get()]
             deadline = loop.time() + self.wait
-            while sum(len(b[0]) for b in batch) < self.max_texts:
+            # collect until requests stop coming (QUIET_S without one) or `wait` has passed:
+            # clients that got their answers together send their next texts together
+            while sum(len(b[0]) for b in batch) < self.max_texts and loop.time() < deadline:
                 try:
-                    batch.append(await asyncio.wait_for(self.queue.get(), max(0.0, deadline - loop.time())))
+                    batch.append(await asyncio.wait_for(self.queue.get(), min(QUIET_S, max(0.0, deadline - loop.time()))))
                 except asyncio.TimeoutError:
                     break
             batch = [b for b in batch if not b[2].done()]  # timed out meanwhile: skip
@@ -142,7 +145,7 @@ class Batcher:
 
 
 def create_app(judge, run_dir: Path | None = None, max_bytes: int = MAX_BYTES, timeout_s: float = 60.0,
-               batch_wait_ms: float = 5.0, max_batch_texts: int = 256) -> FastAPI:
+               batch_wait_ms: float = 20.0, max_batch_texts: int = 256) -> FastAPI:
     pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="whowrote-model")
     batcher = Batcher(judge, pool, batch_wait_ms, max_batch_texts)
 
