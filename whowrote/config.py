@@ -321,12 +321,18 @@ def from_dict(d: dict[str, Any]) -> Config:
     return Config(**{k: _coerce(k, v) for k, v in d.items() if k in known})
 
 
+def check_run_dir(run_dir: str | Path) -> Path:
+    """The one test of "is this a run folder": a folder with config.json."""
+    run_dir = Path(run_dir)
+    if not run_dir.is_dir() or not (run_dir / "config.json").is_file():
+        raise WhowroteError(f"{run_dir} is not a whowrote run folder (no config.json)")
+    return run_dir
+
+
 def load_run_config(run_dir: str | Path) -> Config:
     import json
 
-    path = Path(run_dir) / "config.json"
-    if not path.is_file():
-        raise WhowroteError(f"{run_dir} is not a whowrote run folder (no config.json)")
+    path = check_run_dir(run_dir) / "config.json"
     try:
         data = json.loads(path.read_text())
         return from_dict(data["config"])

@@ -16,6 +16,7 @@ import numpy as np
 
 from ..errors import WhowroteError
 from ..files import pyplot, save_figure
+from .runfolder import check_run_dir
 from .smooth import edge_width, smooth
 
 LOSS_COLOR, ACC_COLOR = "tab:red", "tab:blue"
@@ -25,7 +26,8 @@ def read_metrics(run_dir: str | Path) -> tuple[list[dict], list[dict]]:
     """(train rows, validation rows) from RUN/metrics.jsonl."""
     path = Path(run_dir) / "metrics.jsonl"
     if not path.is_file():
-        raise WhowroteError(f"{run_dir} is not a whowrote run folder (no metrics.jsonl)")
+        check_run_dir(run_dir)  # not a run folder at all: the one message for that
+        raise WhowroteError(f"{run_dir} has no training steps yet (no metrics.jsonl)")
     train, val = [], []
     for line in path.read_text().splitlines():
         if not line.strip():

@@ -26,7 +26,7 @@ import time
 from importlib import metadata
 from pathlib import Path
 
-from ..config import Config
+from ..config import Config, check_run_dir  # noqa: F401  (check_run_dir: for run-folder readers)
 from ..errors import WhowroteError
 from ..files import atomic_write, save_figure, write_json  # noqa: F401  (re-exported for run-folder writers)
 
@@ -57,13 +57,6 @@ def create_run_dir(config: Config, name: str | None = None) -> Path:
         raise WhowroteError(f"run folder {run_dir} already exists: pick another --name, or --resume it") from None
     except OSError as exc:
         raise WhowroteError(f"cannot write to output folder {config.output_dir}: {exc.strerror}") from None
-    return run_dir
-
-
-def check_run_dir(run_dir: str | Path) -> Path:
-    run_dir = Path(run_dir)
-    if not run_dir.is_dir() or not (run_dir / "config.json").is_file():
-        raise WhowroteError(f"{run_dir} is not a whowrote run folder (no config.json)")
     return run_dir
 
 
