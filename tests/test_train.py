@@ -166,3 +166,21 @@ def test_lora_trains_adapters_only_and_saves_a_plain_model(tiny_config, monkeypa
     model = AutoModelForSequenceClassification.from_pretrained(run / "model")  # no peft needed to load
     assert not any("lora" in n for n, _ in model.named_parameters())
     assert json.loads((run / "config.json").read_text())["config"]["lora_r"] == 4
+
+
+def test_early_stopping_ends_when_validation_loss_stops_improving(tiny_config, monkeypatch):
+    import whowrote.evaluation.metrics as metrics_mod
+    import whowrote.training.train as train_mod
+
+    losses = iter([1.0, 0.9, 0.95, 0.97, 0.99, 0.5])  # best at the 2nd evaluation, then three worse
+
+    def fake_metrics(logits, labels, names, temperature=1.0):
+        out = metrics_mod.classification_metrics(logits, labels, names, temperature)
+        return {**out, "loss": next(losses)}
+    monkeypatch.setattr(train_mod, "classification_metrics", fake_metrics)
+    tiny_config.steps, tiny_config.eval_every, tiny_config.early_stop = 60, 5, 3
+    run = train(tiny_config, name="early", progress=False, finalize=False)
+    report = json.loads((run / "report.json").read_text())
+    assert report["steps"] == 25 and report["stopped_early"]["step"] == 25  # evaluations at 5, 10 (best), 15, 20, 25
+    assert "0.9000" in report["stopped_early"]["rule"]
+    assert [r["step"] for r in rows(run, "train")][-1] == 25

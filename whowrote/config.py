@@ -79,6 +79,7 @@ class Config:
     mixed_precision: str = "auto"  # auto (bf16 on GPU, none on CPU) | no | bf16 | fp16
     # --- evaluation, checkpoints, plots ---
     eval_every: int = 30  # validation loss/accuracy every N steps (0: only at the end)
+    early_stop: int = 0  # stop once validation loss has not improved for N evaluations in a row (0: off)
     eval_windows_per_class: int = 64  # cap on the fixed validation set, per label
     checkpoint_every: int = 60  # resumable checkpoint every N steps (0: only on Ctrl-C)
     smooth_k: int = 3  # centred moving-mean width for the plot (odd), as in the study
@@ -145,11 +146,13 @@ class Config:
         for name in ("steps", "per_class", "eval_windows_per_class"):
             if getattr(self, name) < 1:
                 raise WhowroteError(f"config: {name} must be at least 1")
-        for name in ("eval_every", "checkpoint_every", "weight_decay", "max_grad_norm", "seed"):
+        for name in ("eval_every", "checkpoint_every", "weight_decay", "max_grad_norm", "seed", "early_stop"):
             if getattr(self, name) < 0:
                 raise WhowroteError(f"config: {name} must be 0 or more")
         if not 0 <= self.warmup_frac < 1:
             raise WhowroteError("config: warmup_frac must be in [0, 1)")
+        if self.early_stop and not self.eval_every:
+            raise WhowroteError("config: early_stop needs eval_every > 0 (it watches the validation loss)")
         if self.smooth_k < 1 or self.smooth_k % 2 == 0:
             raise WhowroteError(f"config: smooth_k must be an odd positive integer (1, 3, 5 ...), got {self.smooth_k}")
         if self.freeze_layers < 0:

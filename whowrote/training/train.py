@@ -211,6 +211,7 @@ def train(config: Config | None = None, run_dir: str | Path | None = None, name:
         log(row)
         return row
 
+    best_val, since_best, stopped_early = math.inf, 0, None
     bar = tqdm(total=config.steps, initial=start, desc=f"training {run_dir.name}", unit="step",
                disable=not (progress and accelerator.is_main_process))
     last_val: dict = {}
@@ -246,6 +247,12 @@ def train(config: Config | None = None, run_dir: str | Path | None = None, name:
                 log({"kind": "train", "step": step, "loss": loss, "accuracy": acc, "lr": lr, "seconds": round(seconds, 4)})
                 if (config.eval_every and step % config.eval_every == 0) or step == config.steps:
                     last_val = validate(step)
+                    # Early stopping: every process computes the same validation, so all stop together.
+                    best_val, since_best = (last_val["loss"], 0) if last_val["loss"] < best_val else (best_val, since_best + 1)
+                    if config.early_stop and since_best >= config.early_stop and step < config.steps:
+                        stopped_early = {"step": step, "rule": f"validation loss not below {best_val:.4f} for "
+                                                               f"{config.early_stop} evaluations ({config.early_stop * config.eval_every} steps)"}
+                        break
                 if config.checkpoint_every and step % config.checkpoint_every == 0 and step < config.steps:
                     _save_checkpoint(accelerator, run_dir, step, sampler, train_seconds)
                 bar.update(1)
@@ -267,7 +274,8 @@ def train(config: Config | None = None, run_dir: str | Path | None = None, name:
         unwrapped = merge_lora(accelerator.unwrap_model(model)).float()
         runfolder.save_model(unwrapped, tokenizer, run_dir / "model", prep.labels, config.seq_len,
                              normalise_spec(config, tokenizer).to_dict())
-        runfolder.write_json(run_dir / "report.json", {"steps": config.steps, "train_seconds": round(train_seconds, 2)})
+        runfolder.write_json(run_dir / "report.json", {"steps": step, "train_seconds": round(train_seconds, 2),
+                                                       **({"stopped_early": stopped_early} if stopped_early else {})})
         if finalize:
             from ..evaluation.evaluate import evaluate_run
             from .plot import plot_run
