@@ -65,6 +65,15 @@ def describe(peak: float | None = None) -> str:
             f"fp32 matmul {peak:.0f} GFLOP/s")
 
 
+def publish(text: str, readme: str | None, section: str) -> None:
+    """Print a benchmark's figures, and write them into the README's `section` if asked."""
+    print(text)
+    if readme:
+        from whowrote.files import update_readme_section
+
+        update_readme_section(readme, section, text)
+
+
 def bert_flops_per_token(config, seq_len: int) -> float:
     """Forward FLOPs per token of a BERT encoder: 2 x (the linear layers' weights) per layer,
     plus attention's two seq_len x hidden products."""

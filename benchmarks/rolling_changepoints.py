@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from machine import describe  # noqa: E402
+from machine import describe, publish  # noqa: E402
 
 
 def work_tokens(judge, config, label: str) -> list[tuple[str, list]]:
@@ -81,7 +81,6 @@ def main() -> None:
 
     from whowrote import Judge
     from whowrote.config import load_run_config
-    from whowrote.files import update_readme_section
 
     judge = Judge.load(args.run)
     config = load_run_config(args.run)
@@ -117,9 +116,7 @@ def main() -> None:
             f"{', '.join(f'{a}: #{config.heldout[a][0]}' for a in authors)}: precision {precision:.3f}, recall "
             f"{recall:.3f}, **F1 {f1:.3f}** within ±{args.tolerance} tokens (goal 0.90); mean error of the hits "
             f"{np.mean(errors) if errors else float('nan'):.1f} tokens; {seconds:.0f} s. Machine: {machine}.")
-    print(line)
-    if args.readme:
-        update_readme_section(args.readme, "bench-rolling", line)
+    publish(line, args.readme, "bench-rolling")
 
 
 if __name__ == "__main__":

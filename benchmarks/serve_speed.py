@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from machine import describe  # noqa: E402
+from machine import describe, publish  # noqa: E402
 
 
 def free_port() -> int:
@@ -52,7 +52,6 @@ def main() -> None:
     from whowrote import Judge
     from whowrote.config import load_run_config
     from whowrote.evaluation.validate import held_out_passages
-    from whowrote.files import update_readme_section
 
     judge = Judge.load(args.run)
     config = load_run_config(args.run)
@@ -107,9 +106,7 @@ def main() -> None:
             f"passages/s = **{ratio:.2f}x** the direct call (goal 0.90); request latency p50 "
             f"{np.percentile(latencies, 50) * 1000:.0f} ms, p95 {np.percentile(latencies, 95) * 1000:.0f} ms; labels "
             f"identical {same}/{n}. Machine: {describe()}, torch threads in the server {torch.get_num_threads()}.")
-    print(line)
-    if args.readme:
-        update_readme_section(args.readme, "bench-serve", line)
+    publish(line, args.readme, "bench-serve")
 
 
 if __name__ == "__main__":

@@ -24,7 +24,7 @@ from pathlib import Path
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from machine import bert_flops_per_token, describe, matmul_gflops  # noqa: E402
+from machine import bert_flops_per_token, describe, matmul_gflops, publish  # noqa: E402
 
 
 def whowrote_seconds_per_step(data_dir: str, steps: int, per_class: int, seq_len: int, out: Path) -> float:
@@ -103,7 +103,6 @@ def main() -> None:
     from transformers import AutoConfig
     from transformers.utils import logging
 
-    from whowrote.files import update_readme_section
     from whowrote.training.model import resolve_model_path
 
     logging.set_verbosity_error()
@@ -132,9 +131,7 @@ def main() -> None:
                    if t["target_step"] else "validation accuracy never reached 0.99")
         lines.append(f"- run `{run.name}`: {reached}; within 0.01 of its final {t['final_accuracy']:.3f} at step "
                      f"{t['near_final_step']} ({t['near_final_s']:.0f} s); all its training {t['total_s']:.0f} s")
-        print("\n".join(lines))
-        if args.readme:
-            update_readme_section(args.readme, "bench-train", "\n".join(lines))
+        publish("\n".join(lines), args.readme, "bench-train")
 
 
 if __name__ == "__main__":
