@@ -128,7 +128,8 @@ def plot_validity(validity: dict, report: dict, path: Path) -> None:
     ax1.set_title("Sensitivity to what should not matter")
     ax1.legend(fontsize=7)
     works = (report.get("unseen") or {}).get("per_work", {})
-    rows = [(f"{r.get('work', w)[:28]} ({r['label']})", r["own_label"]) for w, r in works.items()]
+    # "Henry James #209 (neither)": the author and the work's number fit; a title would not
+    rows = [(f"{r.get('work', w).split(':')[0]} #{w} ({r['label']})", r["own_label"]) for w, r in works.items()]
     ax2.barh([r[0] for r in rows], [r[1] for r in rows], color="tab:green")
     ax2.set_xlim(0, 1)
     ax2.axvline(0.9, color="grey", ls="--", lw=1)
