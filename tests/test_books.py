@@ -99,3 +99,33 @@ def test_a_source_can_name_the_part_of_the_book_by_its_author(tmp_path):
     assert books.load("77@..NOTES", str(tmp_path)).text == "Memoir by a friend.\n\nTHE TALE\n\nThe tale itself."
     with pytest.raises(WhowroteError, match="no line starting with 'APPENDIX'"):
         books.load("77@APPENDIX", str(tmp_path))
+
+
+def test_a_cache_that_cannot_be_written_is_its_own_error_at_once(tmp_path, monkeypatch):
+    calls = []
+
+    class Response:
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *a):
+            return False
+
+        def read(self):
+            return b"*** START OF THE PROJECT GUTENBERG EBOOK X ***\nText.\n*** END OF THE PROJECT GUTENBERG EBOOK X ***"
+
+    monkeypatch.setattr(urllib.request, "urlopen", lambda *a, **k: calls.append(1) or Response())
+    blocker = tmp_path / "cache-is-a-file"
+    blocker.write_text("x")
+    monkeypatch.setenv("WHOWROTE_CACHE", str(blocker))  # the cache folder cannot be made
+    with pytest.raises(WhowroteError, match="downloaded but could not be written to the cache"):
+        books.fetch("77")
+    assert len(calls) == 1  # the download is not retried for a write error
+
+
+def test_windows_1252_is_read_before_latin_1(tmp_path):
+    path = tmp_path / "old.txt"
+    path.write_bytes("\u201cWell,\u201d she said \u2014 caf\u00e9".encode("cp1252"))
+    with pytest.warns(UserWarning, match="Windows-1252"):
+        _, text = books.read_text(path)
+    assert text == "\u201cWell,\u201d she said \u2014 caf\u00e9"

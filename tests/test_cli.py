@@ -5,6 +5,8 @@ import os
 import subprocess
 import sys
 
+import pytest
+
 from whowrote.cli import main
 from whowrote.errors import EXIT_BAD_INPUT, EXIT_OK
 
@@ -77,3 +79,28 @@ def test_data_verify_on_synthetic_books(synthetic_books, tiny_model, capsys):
     assert main(["data", "verify", "90001", "90002", "--data-dir", str(synthetic_books), "--offline", "--model", str(tiny_model)]) == EXIT_OK
     out = capsys.readouterr().out.splitlines()
     assert out[0].startswith("label\tsource\twords\ttokens\tsha256") and len(out) == 3
+
+
+def test_resume_refuses_other_settings_and_says_so(tmp_path):
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "config.json").write_text(json.dumps({"config": {}}))
+    assert_one_line_error(run_cli("train", "--resume", str(run), "--lr", "1e-3"), "only --steps", "--lr")
+    assert_one_line_error(run_cli("train", "--resume", str(run)), "no checkpoint to resume from")
+
+
+@pytest.mark.parametrize("flags,fragment", [
+    (["--smooth-k", "4"], "smooth_k"), (["--smooth-k", "0"], "smooth_k"), (["--schedule", "exotic"], "schedule"),
+    (["--steps", "-3"], "steps"), (["--lr", "-1"], "lr"), (["--folds", "3", "--fold", "3"], "fold"),
+    (["--open-set", "energy"], "open_set"), (["--typos", "2"], "typos"),
+])
+def test_every_setting_is_checked_before_any_work(flags, fragment):
+    proc = run_cli("train", *flags)
+    assert_one_line_error(proc, fragment)
+
+
+def test_help_lists_each_setting_with_type_and_meaning():
+    proc = run_cli("train", "--help")
+    assert proc.returncode == 0
+    text = " ".join(proc.stdout.split())
+    assert "--typos FLOAT" in text and "mistyped" in text and "--seq-len INT" in text and "(default 128)" in text

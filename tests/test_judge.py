@@ -235,3 +235,29 @@ def test_explanations_add_up_for_a_text_of_many_windows(judge):
     assert sum(s for _, _, s in tokens) == pytest.approx(mean_diff, rel=0.05, abs=0.05)
     out = explain(judge, text, "alice")
     assert out["sum_of_scores"] == pytest.approx(out["log_odds"] - out["baseline_log_odds"], rel=0.1, abs=0.1)
+
+
+def test_ids_must_match_texts_and_slashes_in_text_are_text(judge):
+    with pytest.raises(WhowroteError, match="2 texts but 1 ids"):
+        judge.score(["a", "b"], ids=["x"])
+    recs = list(records_from_args(["and/or", "notes.txt", "./draft"]))
+    assert recs[0].error is None and recs[0].chunks == ["and/or"]
+    assert "no such file" in recs[1].error and "no such file" in recs[2].error
+
+
+def test_cli_refuses_bad_stride_and_top(trained):
+    for flags, fragment in ((["--stride", "0"], "--stride"), (["--explain", "--top", "0"], "--top")):
+        proc = run_judge("--model", str(trained), *flags, "the kitten")
+        assert proc.returncode == 2 and fragment in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_loading_a_judge_leaves_torch_threads_alone(trained):
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        Judge.load(trained)
+        assert torch.get_num_threads() == 1
+    finally:
+        torch.set_num_threads(before)

@@ -161,7 +161,7 @@ class Judge:
 
     # --- scoring -------------------------------------------------------------------------
     @torch.inference_mode()
-    def _logp(self, windows: list[list[int]]) -> np.ndarray:
+    def log_probs(self, windows: list[list[int]]) -> np.ndarray:
         """Temperature-scaled log-probabilities, one row per window, batched by length."""
         order = sorted(range(len(windows)), key=lambda i: len(windows[i]))
         out = np.zeros((len(windows), len(self.labels)))
@@ -187,7 +187,7 @@ class Judge:
 
         def flush():
             if pending:
-                logp = self._logp([w for _, w, _, _ in pending])
+                logp = self.log_probs([w for _, w, _, _ in pending])
                 for (tally, w, start, end), lp in zip(pending, logp):
                     tally.logp_sum += lp
                     if tally.details is not None:

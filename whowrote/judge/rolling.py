@@ -176,7 +176,7 @@ def change_points(judge, ids: list[int], window: int, cost: float = CHANGE_COST)
     halfway between the last window of one hand and the first of the next."""
     step = max(1, window // 8)
     starts = _starts(len(ids), window, step)
-    logp = judge._logp([ids[s:s + window] for s in starts])
+    logp = judge.log_probs([ids[s:s + window] for s in starts])
     states = list(judge.labels)  # the authors, and the background label where there is one
     path = viterbi(logp, cost)
     names = [NEITHER if lab == judge.open_set.background else lab for lab in states]
@@ -200,7 +200,7 @@ def rolling(judge, text: str, window: int | None = None, stride: int | None = No
     if len(ids) < window:
         raise WhowroteError(f"rolling: the text has {len(ids)} tokens, fewer than one window of {window}")
     starts = _starts(len(ids), window, stride)
-    probs = np.exp(judge._logp([ids[s:s + window] for s in starts]))
+    probs = np.exp(judge.log_probs([ids[s:s + window] for s in starts]))
     authors, p_neither, names = split_probs(probs, judge.labels, judge.open_set.background)
     k = min(smooth_k, len(starts) if len(starts) % 2 else len(starts) - 1)
     sm = np.stack([smooth(authors[:, i], k, edge) for i in range(len(names))], 1)
