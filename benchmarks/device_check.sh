@@ -21,7 +21,7 @@ echo "== judge speed"
 python3 benchmarks/judge_speed.py /tmp/runs/paper --n 512 --data-dir $D
 if [ "${COMPARE:-0}" = 1 ]; then
   echo "== compare"
-  python3 -m whowrote compare --model $M --data-dir $D --lengths 16 32 64 128 256 --folds 5 --seeds 1 \
-    --bert-steps 150 --ensemble --out "$OUT/compare" --quiet
+  python3 -m whowrote compare --preset authors --model $M --data-dir $D --protocol both --lengths 16 32 64 128 256 \
+    --folds 5 --seeds 1 --bert-steps 150 --ensemble --out "$OUT/compare" --quiet
 fi
 } 2>&1 | tee "$OUT/log.txt"

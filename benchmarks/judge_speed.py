@@ -29,6 +29,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("run")
     parser.add_argument("--n", type=int, default=256, help="passages to score")
+    parser.add_argument("--data-dir", help="folder of pg<ID>.txt files (default: the run's)")
     parser.add_argument("--precision", default="auto", choices=["auto", "fp32", "bf16"])
     parser.add_argument("--readme")
     args = parser.parse_args()
@@ -48,7 +49,15 @@ def main() -> None:
     peak = matmul_gflops()
     judge = Judge.load(args.run, precision=args.precision)
     config = load_run_config(args.run)
-    texts = [p["text"] for p in held_out_passages(judge, config, per_work=args.n)][: args.n]
+    if args.data_dir:
+        config.data_dir = args.data_dir
+    if any(config.heldout.get(lab) for lab in config.author_labels):
+        texts = [p["text"] for p in held_out_passages(judge, config, per_work=args.n)][: args.n]
+    else:  # a run without held-out works (the study's presets): its in-book test passages
+        from whowrote.data.prepare import prepare
+
+        ids, _ = prepare(config, judge.tokenizer).windows("test", limit_per_class=args.n // len(config.labels))
+        texts = [judge.tokenizer.decode(row[1:-1]) for row in ids]
     tokens = sum(len(ids) + 2 for ids, _ in judge.encode(texts))
 
     judge.score(texts)  # warm-up on the very texts: every batch shape seen once
