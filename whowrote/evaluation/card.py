@@ -53,8 +53,10 @@ def _validity_table(validity: dict) -> str:
                      f"{row['accuracy_before']:.3f} → {row['accuracy_after']:.3f} | {row.get('goal', '')} |")
     seeds = validity.get("seeds")
     if seeds:
-        lines += ["", f"Stability: {seeds['runs']} seeds agree on {seeds['agreement']:.3f} of "
-                  f"{seeds['passages']} unseen-work passages (goal >= 0.95)."]
+        by = seeds.get("agreement_by_label", {})
+        lines += ["", f"Stability: {seeds['runs']} seeds (the same preset, other seeds) give the same label to "
+                  f"{seeds['agreement']:.3f} of {seeds['passages']} held-out passages (goal >= 0.95)"
+                  + (": " + ", ".join(f"{lab}'s passages {v:.3f}" for lab, v in by.items()) if by else "") + "."]
     return "\n".join(lines) + "\n"
 
 

@@ -47,7 +47,8 @@ def cmd_validate(args) -> int:
         print(f"  {name:<24} labels changed {row['changed']:.3f}  mean shift {row['mean_shift']:+.3f}  "
               f"accuracy {row['accuracy_before']:.3f} -> {row['accuracy_after']:.3f}  (goal {row['goal'] or '-'})")
     if "seeds" in v:
-        print(f"  {v['seeds']['runs']} seeds agree on {v['seeds']['agreement']:.3f} of {v['seeds']['passages']} passages")
+        by = ", ".join(f"{lab} {x:.3f}" for lab, x in v["seeds"].get("agreement_by_label", {}).items())
+        print(f"  {v['seeds']['runs']} seeds agree on {v['seeds']['agreement']:.3f} of {v['seeds']['passages']} passages ({by})")
     return EXIT_OK
 
 

@@ -112,8 +112,10 @@ def seed_agreement(run_dir: Path, config, passages: list[dict], base_labels: lis
             train(cfg, name=f"seed{k}", progress=progress, validity=False)
         judge = Judge.load(folder)
         labels.append([s.label for s in judge.score([p["text"] for p in passages])])
-    agree = np.mean([len(set(col)) == 1 for col in zip(*labels)])
-    return {"runs": seeds, "passages": len(passages), "agreement": float(agree), "goal": GOALS["seeds"]}
+    same = np.array([len(set(col)) == 1 for col in zip(*labels)])
+    truth = np.array([p["label"] for p in passages])
+    return {"runs": seeds, "passages": len(passages), "agreement": float(same.mean()), "goal": GOALS["seeds"],
+            "agreement_by_label": {lab: float(same[truth == lab].mean()) for lab in dict.fromkeys(truth)}}
 
 
 def plot_validity(validity: dict, report: dict, path: Path) -> None:
