@@ -1,0 +1,111 @@
+"""How well can "neither" be told at all? Open-set scores compared on a run's held-out data.
+
+For a run with a background label and held-out works, on both halves of the held-out
+passages (calibration / test), the share of unseen authors flagged when each author may have
+at most 5% of its unseen passages flagged (threshold per half, as an oracle would set it),
+and the AUROC, for:
+- the run's P(background) (what the judge uses);
+- the Mahalanobis distance of the [CLS] vector to the nearest author (Podolskiy et al. 2021),
+  class means and a shared Ledoit-Wolf covariance fitted on training windows;
+- a char 2-5-gram TF-IDF logistic regression with the same three labels and windows;
+- BERT and the char model averaged (mean log-probability);
+- the run's P(background) for texts of 2 and 4 consecutive windows (the judge's mean).
+
+    .venv/bin/python benchmarks/openset_methods.py runs/authors-X --readme README.md
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import numpy as np
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from machine import describe, publish  # noqa: E402
+
+
+def flagged_at(score: np.ndarray, y: np.ndarray, background: int, fpr: float = 0.05) -> float:
+    """Share of background passages at or above the lowest threshold that keeps every
+    author's flagged share at most `fpr`."""
+    tau = max(np.quantile(score[y == a], 1 - fpr) for a in np.unique(y) if a != background)
+    return float(np.mean(score[y == background] >= tau))
+
+
+@torch.inference_mode()
+def cls_and_logits(model, ids: np.ndarray):
+    feats, logits = [], []
+    for i in range(0, len(ids), 64):
+        x = torch.as_tensor(ids[i:i + 64])
+        out = model(input_ids=x, attention_mask=torch.ones_like(x), output_hidden_states=True)
+        feats.append(out.hidden_states[-1][:, 0].float().numpy())
+        logits.append(out.logits.float().numpy())
+    return np.concatenate(feats), np.concatenate(logits)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("run")
+    parser.add_argument("--readme")
+    args = parser.parse_args()
+
+    from sklearn.covariance import LedoitWolf
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.metrics import roc_auc_score
+
+    from whowrote.config import load_run_config
+    from whowrote.data.prepare import prepare
+    from whowrote.evaluation.metrics import log_softmax
+    from whowrote.training.model import load_classifier
+
+    config = load_run_config(args.run)
+    if not config.background or not config.heldout:
+        sys.exit("the run needs a background label and held-out works")
+    model, tok = load_classifier(Path(args.run) / "model")
+    prep = prepare(config, tok)
+    b = prep.labels.index(config.background)
+    train_ids, train_y = prep.windows("train", 300)
+    train_feats, _ = cls_and_logits(model, train_ids)
+    means = np.stack([train_feats[train_y == c].mean(0) for c in range(len(prep.labels))])
+    precision = LedoitWolf().fit(train_feats - means[train_y]).precision_
+    char = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True, min_df=2, max_features=200_000)
+    char_lr = LogisticRegression(C=10, max_iter=2000, class_weight="balanced").fit(
+        char.fit_transform(prep.window_texts("train", 1500)), prep.windows("train", 1500)[1])
+
+    rows = {}
+    for part in ("calib", "test"):
+        ids, y, works = prep.unseen_windows(part, 150)
+        feats, logits = cls_and_logits(model, ids)
+        lp = log_softmax(logits)
+        dist = np.stack([np.einsum("ij,jk,ik->i", feats - m, precision, feats - m) for m in means], 1)
+        authors = [c for c in range(len(prep.labels)) if c != b]
+        lc = np.log(np.clip(char_lr.predict_proba(char.transform(prep.unseen_window_texts(part, 150))), 1e-9, 1))
+        scores = {"P(background), the judge's score": lp[:, b], "Mahalanobis distance to the nearest author": dist[:, authors].min(1),
+                  "char 2-5-gram LR, P(background)": lc[:, b],
+                  "BERT and char LR, mean log-probability": log_softmax((lp + lc) / 2)[:, b]}
+        for name, s in scores.items():
+            rows.setdefault(name, {})[part] = (roc_auc_score(y == b, s), flagged_at(s, y, b))
+        for k in (2, 4):  # texts of k consecutive windows of one work: the judge's mean log-probability
+            merged, merged_y = [], []
+            for w in dict.fromkeys(works):
+                idx = np.flatnonzero(np.array(works) == w)
+                for j in range(0, len(idx) - k + 1, k):
+                    merged.append(lp[idx[j:j + k]].mean(0))
+                    merged_y.append(y[idx[j]])
+            s = log_softmax(np.array(merged))[:, b]
+            merged_y = np.array(merged_y)
+            rows.setdefault(f"P(background), texts of {k} windows (~{k * 128} tokens)", {})[part] = (
+                roc_auc_score(merged_y == b, s), flagged_at(s, merged_y, b))
+    lines = [f"Run `{Path(args.run).name}`; held-out passages of 128 tokens, calibration half / test half; unseen "
+             f"authors flagged when each author may have at most 5% of its unseen passages flagged. Machine: {describe()}.",
+             "", "| score | AUROC | unseen authors flagged at ≤5% |", "|---|---|---|"]
+    for name, r in rows.items():
+        lines.append(f"| {name} | {r['calib'][0]:.3f} / {r['test'][0]:.3f} | {r['calib'][1]:.3f} / {r['test'][1]:.3f} |")
+    publish("\n".join(lines), args.readme, "bench-openset")
+
+
+if __name__ == "__main__":
+    main()
