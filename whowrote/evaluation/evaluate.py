@@ -37,13 +37,11 @@ def unseen_report(config: Config, labels: list[str], logits: np.ndarray, y: np.n
     for w, r in per_work.items():
         r["work"] = names.get(w, w)
     authors, _, author_names = split_probs(probs, labels, config.background)
-    per_label = {}
-    for lab in dict.fromkeys(truth):
-        idx = [i for i, t in enumerate(truth) if t == lab]
-        per_label[lab] = {"passages": len(idx), "own_label": float(np.mean([decisions[i] == lab for i in idx])),
-                          "neither": float(np.mean([decisions[i] == NEITHER for i in idx]))}
+    per_label = rates(decisions, truth, truth)
+    for lab, r in per_label.items():
         if lab in author_names:  # without the open set: which author it would be
-            per_label[lab]["author_accuracy"] = float(np.mean(authors[idx].argmax(axis=1) == author_names.index(lab)))
+            idx = [i for i, t in enumerate(truth) if t == lab]
+            r["author_accuracy"] = float(np.mean(authors[idx].argmax(axis=1) == author_names.index(lab)))
     return {"passages": len(y), "accuracy": float(np.mean([d == t for d, t in zip(decisions, truth)])),
             "ece": ece(probs, y), "per_label": per_label, "per_work": per_work}
 

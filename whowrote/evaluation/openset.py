@@ -54,7 +54,11 @@ def split_probs(probs: np.ndarray, labels: list[str], background: str) -> tuple[
 
 def decide(probs: np.ndarray, labels: list[str], open_set: OpenSet) -> list[str]:
     """The judge's label for each row of probabilities over every label."""
-    authors, p_neither, names = split_probs(probs, labels, open_set.background)
+    return decide_split(*split_probs(probs, labels, open_set.background), open_set)
+
+
+def decide_split(authors: np.ndarray, p_neither: np.ndarray, names: list[str], open_set: OpenSet) -> list[str]:
+    """The same from split_probs' pieces (which rolling attribution smooths apart)."""
     out = [names[i] for i in authors.argmax(axis=1)]
     if open_set.method == "background":
         out = [NEITHER if p >= open_set.threshold else lab for lab, p in zip(out, p_neither)]

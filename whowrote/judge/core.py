@@ -30,7 +30,7 @@ import torch
 
 from ..errors import WhowroteError
 from ..evaluation.metrics import log_softmax, softmax
-from ..evaluation.openset import OpenSet, decide, split_probs
+from ..evaluation.openset import OpenSet, decide_split, split_probs
 from ..text.normalise import Spec, normalise
 
 FLUSH_WINDOWS = 512  # windows collected before a batch pass: enough to sort by length well
@@ -219,13 +219,18 @@ class Judge:
         flush()
         yield from (self._result(t) for t in finished)
 
+    def _verdict(self, p: np.ndarray) -> tuple[str, dict[str, float], float | None]:
+        """(label, author probabilities, P(neither) or None) from one row over every label."""
+        authors, p_neither, names = split_probs(p[None], self.labels, self.open_set.background)
+        label = decide_split(authors, p_neither, names, self.open_set)[0]
+        return (label, {l: float(v) for l, v in zip(names, authors[0])},
+                float(p_neither[0]) if self.open_set.background else None)
+
     def _window_detail(self, p: np.ndarray, window: list[int], start: int, end: int) -> dict:
-        authors, p_neither, _ = split_probs(p[None], self.labels, self.open_set.background)
-        out = {"start_char": start, "end_char": end, "tokens": len(window),
-               "label": decide(p[None], self.labels, self.open_set)[0],
-               "probs": {l: float(v) for l, v in zip(self.author_labels, authors[0])}}
-        if self.open_set.background:
-            out["p_neither"] = float(p_neither[0])
+        label, probs, p_neither = self._verdict(p)
+        out = {"start_char": start, "end_char": end, "tokens": len(window), "label": label, "probs": probs}
+        if p_neither is not None:
+            out["p_neither"] = p_neither
         return out
 
     def _pre_encoded(self, records: Iterable[Record], group: int = 64):
@@ -255,13 +260,10 @@ class Judge:
         rec = tally.record
         if tally.error:
             return Score(rec.id, extra=rec.extra, error=tally.error)
-        probs = softmax((tally.logp_sum / tally.windows)[None])  # mean log-probability, renormalised
-        authors, p_neither, _ = split_probs(probs, self.labels, self.open_set.background)
+        # mean log-probability, renormalised
+        label, probs, p_neither = self._verdict(softmax((tally.logp_sum / tally.windows)[None])[0])
         flags = ["short"] if tally.tokens < SHORT_TOKENS else []
-        return Score(rec.id, decide(probs, self.labels, self.open_set)[0],
-                     {l: float(p) for l, p in zip(self.author_labels, authors[0])},
-                     float(p_neither[0]) if self.open_set.background else None,
-                     tally.windows, tally.tokens, flags, tally.details, rec.extra)
+        return Score(rec.id, label, probs, p_neither, tally.windows, tally.tokens, flags, tally.details, rec.extra)
 
     def rolling(self, text: str, **settings):
         """P(label) along the text, smoothed, with headings and change points (whowrote.judge.rolling)."""

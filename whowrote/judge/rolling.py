@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..evaluation.openset import NEITHER, split_probs
+from ..evaluation.openset import NEITHER, decide_split, split_probs
 from ..files import atomic_write, pyplot, save_figure
 from ..training.smooth import edge_width, smooth
 
@@ -144,13 +144,6 @@ def _starts(n_tokens: int, window: int, stride: int) -> list[int]:
     return starts
 
 
-def _decide(judge, probs: np.ndarray, names: list[str], threshold_series: np.ndarray | None) -> list[str]:
-    out = [names[int(i)] for i in probs.argmax(axis=1)]
-    if judge.open_set.method == "background" and threshold_series is not None:
-        out = [NEITHER if pn >= judge.open_set.threshold else d for d, pn in zip(out, threshold_series)]
-    return out
-
-
 CHANGE_COST = 20.0  # nats; chosen on spliced documents of other seeds than the benchmark's (F1 0.68 there)
 
 
@@ -211,7 +204,7 @@ def rolling(judge, text: str, window: int | None = None, stride: int | None = No
     full[lo: lo + len(sm)] = sm
     if sm_neither is not None:
         full_neither[lo: lo + len(sm_neither)] = sm_neither
-    decisions = _decide(judge, full, names, full_neither if judge.open_set.background else None)
+    decisions = decide_split(full, full_neither, names, judge.open_set)
 
     if change_cost < 0:
         raise WhowroteError("rolling: --change-cost must be 0 or more")
