@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import numpy as np
 
@@ -164,8 +165,9 @@ def load_books(config: Config, tokenizer, download: bool = True, heldout: bool =
     spec = normalise_spec(config, tokenizer)
     texts, records, names = {}, [], {}
     for label, items in loaded.items():
-        names[label] = []
-        texts[label] = [normalise(b.text, spec, track=False, names_found=names[label]).text for b in items]
+        done = [_normalised_book(b.text, spec) for b in items]
+        texts[label] = [text for text, _ in done]
+        names[label] = [n for _, found in done for n in found]
         for book in items:
             known = books_mod.manifest(book.path.parent).get(books_mod.ebook_id(book.source), {})
             records.append({
@@ -174,6 +176,16 @@ def load_books(config: Config, tokenizer, download: bool = True, heldout: bool =
                 "sha256": book.raw_sha256, "words": len(book.text.split()), "gutenberg_markers": book.had_markers,
             })
     return texts, records, names
+
+
+@lru_cache(maxsize=64)
+def _normalised_book(text: str, spec: Spec) -> tuple[str, tuple[str, ...]]:
+    """(normalised text, names masked) of one book, cached for the process: training
+    prepares the data and then evaluates the run, and `compare` prepares every fold;
+    normalising a million words again each time is seconds of work for nothing (hashing
+    the text for the key takes milliseconds)."""
+    found: list[str] = []
+    return normalise(text, spec, track=False, names_found=found).text, tuple(found)
 
 
 def top_names(names: dict[str, list[str]]) -> dict[str, list[str]]:
