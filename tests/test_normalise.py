@@ -81,3 +81,38 @@ def test_names_found_and_spec_round_trip():
     assert Spec.from_dict(spec.to_dict()) == spec
     assert Spec.from_dict(None).names == "keep"  # a model folder from before names were masked
     assert proper_names("") == []
+
+
+@pytest.mark.parametrize("disguised,plain", [
+    # Cyrillic look-alikes inside Latin words, and a whole word of look-alikes
+    ("H\u0435llo, said \u0410lice to the c\u0430t. \u0441\u043e\u0440", "Hello, said Alice to the cat. cop"),
+    # invisible characters: zero-width space and joiner, soft hyphen, direction mark, BOM
+    ("the\u200b c\u200dat s\u00adat\u200e on\ufeff it", "the cat sat on it"),
+    # compatibility forms and accents, folded as the uncased tokenizer would
+    ("\uff34he \ufb01sh caf\u00e9 na\u00efve", "The fish cafe naive"),
+])
+def test_disguised_text_normalises_like_the_plain_text(disguised, plain):
+    keep = Spec(names="keep")
+    assert normalise(disguised, keep).text == normalise(plain, keep).text
+    assert masked(disguised) == masked(plain)
+
+
+def test_folding_keeps_other_scripts_and_typography_and_maps_offsets():
+    keep = Spec(names="keep")
+    # a Russian word with letters that have no Latin twin stays; dashes and quotes are typography's
+    assert normalise("\u0434\u043e\u043c \u2014 \u201cq\u201d", keep).text == "\u0434\u043e\u043c \u2014 \"q\""
+    text = "a \uff21lice b"
+    al = normalise(text, Spec(names="keep"))
+    assert al.text == "a Alice b" and text[slice(*al.original_span(2, 7))] == "\uff21lice"
+    # a model folder from before folding is judged without it, as it was trained
+    assert Spec.from_dict({"names": "mask"}).fold is False
+    assert normalise("c\u0430t", Spec(names="keep", fold=False)).text == "c\u0430t"
+
+
+def test_the_disguise_probe_reads_the_same_and_normalises_away():
+    from whowrote.evaluation.probes import disguise
+
+    text = "Once upon a midnight dreary, while I pondered, weak and weary."
+    fooled = disguise(text, 0.3, 0)
+    assert fooled != text and len(fooled) > len(text)
+    assert masked(fooled) == masked(text)

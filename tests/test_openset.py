@@ -70,10 +70,12 @@ def test_validate_writes_the_probes_and_the_card_shows_them(open_set_run):
     validity = json.loads((open_set_run / "validity.json").read_text())  # written at the end of training
     assert validity["format"] == "whowrote.validity/1"
     probes = validity["probes"]
-    assert set(probes) == {"names -> other author", "names -> neutral", "typos 5%", "lower-case", "word dropout 10%"}
+    assert set(probes) == {"names -> other author", "names -> neutral", "typos 5%", "lower-case",
+                           "look-alikes, invisible 10%", "word dropout 10%"}
     for row in probes.values():
         assert 0 <= row["changed"] <= 1 and row["passages"] > 0
     assert probes["lower-case"]["changed"] <= 0.1  # an uncased model: casing only moves the name mask
+    assert probes["look-alikes, invisible 10%"]["changed"] == 0  # folded away before the model sees them
     card = (open_set_run / "README.md").read_text()
     assert "model-index" in card and "names -> other author" in card and "plots/validity.png" in card
     assert (open_set_run / "plots" / "validity.png").stat().st_size > 1000

@@ -5,7 +5,9 @@ passage that should not change who wrote it.
   a generator "writes like Carroll" by naming Alice), or a neutral name;
 - `typos`: a share of the letters mistyped (substituted, dropped, doubled or swapped);
 - `lowercase`: the whole passage lower-cased (names can no longer be told by capitals);
-- `drop_words`: a share of the words left out, a crude paraphrase.
+- `drop_words`: a share of the words left out, a crude paraphrase;
+- `disguise`: letters swapped for Cyrillic look-alikes and invisible characters slipped
+  between letters, the way text is doctored to fool a filter while reading the same.
 
 Each is deterministic for a given seed.
 
@@ -49,6 +51,26 @@ def typos(text: str, rate: float, seed: int) -> str:
         elif i + 1 < len(chars):
             chars[i], chars[i + 1] = chars[i + 1], chars[i]
     return "".join(chars)
+
+
+# Cyrillic letters a reader cannot tell from the Latin ones
+LOOK_ALIKES = {"a": "\u0430", "c": "\u0441", "e": "\u0435", "i": "\u0456", "o": "\u043e", "p": "\u0440",
+               "x": "\u0445", "y": "\u0443", "A": "\u0410", "B": "\u0412", "C": "\u0421", "E": "\u0415",
+               "H": "\u041d", "O": "\u041e", "P": "\u0420", "T": "\u0422"}
+INVISIBLE = ("\u200b", "\u200c", "\u200d", "\u2060", "\u00ad")
+
+
+def disguise(text: str, rate: float, seed: int) -> str:
+    """Swap `rate` of the letters that have a Cyrillic look-alike for it, and put an
+    invisible character (zero-width space/joiner, word joiner, soft hyphen) after `rate`
+    of the letters: the text reads the same."""
+    rng = random.Random(seed)
+    out = []
+    for c in text:
+        out.append(LOOK_ALIKES[c] if c in LOOK_ALIKES and rng.random() < rate else c)
+        if c.isalpha() and rng.random() < rate:
+            out.append(rng.choice(INVISIBLE))
+    return "".join(out)
 
 
 def lowercase(text: str) -> str:

@@ -7,7 +7,8 @@ labels that change, and how far P(own label) moves:
 - names -> other author: every proper name of an author's passage becomes a character
   name of another author (goal: <= 2% change, |mean shift| <= 0.05);
 - names -> neutral: the same with neutral names; accuracy must stay >= 95% of passages;
-- typos 5%, lower-casing (goal <= 5% each), word dropout 10% (reported);
+- typos 5%, lower-casing, look-alike and invisible characters 10% (goal <= 5% each), word
+  dropout 10% (reported);
 - seeds (`--seeds N`): N-1 more runs of the same config with other seeds; the share of
   passages on which all N agree (goal >= 95%).
 The unseen-work accuracy, ECE and open-set rates per held-out author come from report.json.
@@ -35,7 +36,7 @@ from .openset import NEITHER
 
 VALIDITY_FORMAT = "whowrote.validity/1"
 GOALS = {"names -> other author": "changed <= 0.02, shift within ±0.05", "typos 5%": "changed <= 0.05",
-         "lower-case": "changed <= 0.05",
+         "lower-case": "changed <= 0.05", "look-alikes, invisible 10%": "changed <= 0.05",
          "names -> neutral": "accuracy >= 0.95", "seeds": "agreement >= 0.95"}
 
 
@@ -94,6 +95,9 @@ def run_probes(judge, config, passages: list[dict], top_names: dict[str, list[st
     out["typos 5%"] = _probe(judge, passages, base_labels, base_scores,
                              [probes.typos(t, 0.05, seed + i) for i, t in enumerate(texts)], "typos 5%")
     out["lower-case"] = _probe(judge, passages, base_labels, base_scores, [probes.lowercase(t) for t in texts], "lower-case")
+    out["look-alikes, invisible 10%"] = _probe(judge, passages, base_labels, base_scores,
+                                               [probes.disguise(t, 0.1, seed + i) for i, t in enumerate(texts)],
+                                               "look-alikes, invisible 10%")
     out["word dropout 10%"] = _probe(judge, passages, base_labels, base_scores,
                                      [probes.drop_words(t, 0.1, seed + i) for i, t in enumerate(texts)], "word dropout 10%")
     return out

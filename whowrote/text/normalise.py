@@ -1,5 +1,13 @@
 """The one text normalisation that training books and judged text both go through.
 
+0. Unicode folding (`fold`): what looks like plain English is made plain English, so an
+   adversary's invisible or look-alike characters cannot move the verdict: format
+   characters (zero-width spaces and joiners, soft hyphens, direction marks) are dropped;
+   compatibility forms and accents are folded to ASCII where that is what they look like
+   (fullwidth "Ａ", the ligature "ﬁ", "é" -> "e", as the uncased tokenizer does anyway);
+   and in a word of Latin letters, a Cyrillic or Greek look-alike ("а" U+0430) becomes the
+   Latin letter it imitates (Unicode's confusables, via `confusable-homoglyphs`). A word
+   wholly in another script stays as it is unless every letter of it has a Latin twin.
 1. Typography: an edition's typesetting (curly or straight quotes, British single-quote
    dialogue, em/en dashes and `--`, ellipses, non-breaking spaces, `_italics_`,
    [Illustration] tags) is mapped to one plain form, so it cannot become the cue.
@@ -26,15 +34,59 @@ exactly that spec: what the model saw in training is what it sees when judging.
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Callable
 
 import numpy as np
 
-NORMALISE_FORMAT = "whowrote.normalise/1"
+NORMALISE_FORMAT = "whowrote.normalise/2"  # /2 added "fold" (absent in /1: no folding)
 NAME_MODES = ("mask", "keep")
 DEFAULT_PLACEHOLDER = "[MASK]"
+
+# --- Unicode folding -------------------------------------------------------------------
+_KEEP_CONTROLS = "\n\r\t"
+
+
+@lru_cache(maxsize=4096)
+def _fold_char(c: str) -> str:
+    """One non-ASCII character as what it looks like: "" for an invisible format or control
+    character, its ASCII form when compatibility decomposition without accents gives one,
+    else the character itself (dashes, quotes and other scripts are left to the rules below)."""
+    category = unicodedata.category(c)
+    if category in ("Cf", "Cc") and c not in _KEEP_CONTROLS:
+        return ""
+    plain = "".join(x for x in unicodedata.normalize("NFKD", c) if not unicodedata.combining(x))
+    return plain if plain and plain.isascii() and plain.isprintable() else c
+
+
+@lru_cache(maxsize=4096)
+def _latin_twin(c: str) -> str | None:
+    """The one Latin letter a non-Latin letter is confusable with ("а" -> "a"), if any."""
+    from confusable_homoglyphs import confusables
+
+    for found in confusables.is_confusable(c, preferred_aliases=["latin"], greedy=True) or []:
+        for glyph in found["homoglyphs"]:
+            if len(glyph["c"]) == 1 and glyph["c"].isascii() and glyph["c"].isalpha():
+                return glyph["c"]
+    return None
+
+
+def _unconfuse(m: re.Match) -> str:
+    """A word holding non-ASCII letters: each becomes its Latin twin when the word also has
+    Latin letters (a mixed-script word is a disguise) or when every such letter has one."""
+    word = m.group()
+    twins = {c: _latin_twin(c) for c in set(word) if not c.isascii()}
+    if any(c.isascii() and c.isalpha() for c in word) or all(twins.values()):
+        return "".join(twins.get(c) or c for c in word)
+    return word
+
+
+_FOLDING: list = [
+    (re.compile(r"[^\x00-\x7f]"), lambda m: _fold_char(m.group())),
+    (re.compile(r"\w*[^\x00-\x7f]\w*"), _unconfuse),
+]
 
 # --- typography ------------------------------------------------------------------------
 _CHAR_MAP = {
@@ -83,16 +135,19 @@ class Spec:
 
     names: str = "mask"  # mask | keep
     placeholder: str = DEFAULT_PLACEHOLDER  # what a masked name becomes (the tokenizer's mask token)
+    fold: bool = True  # Unicode folding (invisible characters, compatibility forms, accents, look-alikes)
 
     def to_dict(self) -> dict:
-        return {"format": NORMALISE_FORMAT, "typography": True, "names": self.names, "placeholder": self.placeholder}
+        return {"format": NORMALISE_FORMAT, "typography": True, "fold": self.fold, "names": self.names,
+                "placeholder": self.placeholder}
 
     @classmethod
     def from_dict(cls, d: dict | None) -> "Spec":
         """A model folder without a spec was trained on typography-normalised text only."""
         if not d:
-            return cls(names="keep")
-        return cls(names=d.get("names", "keep"), placeholder=d.get("placeholder", DEFAULT_PLACEHOLDER))
+            return cls(names="keep", fold=False)
+        return cls(names=d.get("names", "keep"), placeholder=d.get("placeholder", DEFAULT_PLACEHOLDER),
+                   fold=bool(d.get("fold", False)))
 
 
 @dataclass
@@ -155,8 +210,8 @@ class Aligned:
         return self.replace(spans)
 
 
-def typography(al: Aligned) -> Aligned:
-    for pattern, repl in _TYPOGRAPHY:
+def typography(al: Aligned, fold: bool = True) -> Aligned:
+    for pattern, repl in (_FOLDING if fold else []) + _TYPOGRAPHY:
         al = al.sub(pattern, repl)
     return al.strip()
 
@@ -284,7 +339,7 @@ def _joins(gap: str, previous: str) -> bool:
 def normalise(text: str, spec: Spec = Spec(), track: bool = True, names_found: list[str] | None = None) -> Aligned:
     """Typography, then names (per `spec`); `track=False` skips the offset bookkeeping.
     `names_found`, if given, receives every name that was masked."""
-    al = typography(Aligned.of(text, track))
+    al = typography(Aligned.of(text, track), spec.fold)
     if spec.names == "mask":
         spans = proper_names(al.text)
         if names_found is not None:
