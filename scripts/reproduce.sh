@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Set up, then reproduce the study on this machine: train the `cpu` preset (Looking-Glass
-# vs Poe, bundled MiniLM), evaluate on held-out blocks, write plots and the model card.
+# Set up, then run the main job on this machine: train the default `authors` preset (Carroll,
+# Poe or neither; bundled MiniLM), score it on works and authors it never saw, run the
+# validity probes, write plots and the model card.
 # Books come from $WHOWROTE_DATA, else ../shared/corpora, else Project Gutenberg.
 # Extra arguments go to `whowrote train` (e.g. --preset paper on a GPU).
 set -euo pipefail
