@@ -24,13 +24,15 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from machine import bert_flops_per_token, describe, matmul_gflops  # noqa: E402
 
+from whowrote.config import JUDGE_PRECISIONS  # noqa: E402
+
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("run")
     parser.add_argument("--n", type=int, default=256, help="passages to score")
     parser.add_argument("--data-dir", help="folder of pg<ID>.txt files (default: the run's)")
-    parser.add_argument("--precision", default="auto", choices=["auto", "fp32", "bf16"])
+    parser.add_argument("--precision", default="auto", choices=JUDGE_PRECISIONS)
     parser.add_argument("--readme")
     args = parser.parse_args()
 
@@ -90,19 +92,19 @@ def main() -> None:
     gflops = bert_flops_per_token(judge.model.config, judge.seq_len) * tokens / t_ours / 1e9
     machine = describe(peak)
     print(f"machine: {machine}")
-    print(f"{n} passages of up to {judge.seq_len} tokens; judge precision: {'bf16' if judge.bf16 else 'fp32'}")
+    print(f"{n} passages of up to {judge.seq_len} tokens; judge precision: {judge.precision}")
     print(f"whowrote Judge                 {n / t_ours:8.1f} passages/s  ({gflops:.0f} GFLOP/s of model work, "
           f"{gflops / peak:.0%} of the fp32 matmul peak)")
     print(f"pipeline (one at a time)       {n / t_pipe:8.1f} passages/s   judge is {t_pipe / t_ours:5.2f}x")
     print(f"pipeline (batch_size=32)       {n / t_pipe32:8.1f} passages/s   judge is {t_pipe32 / t_ours:5.2f}x")
-    print(f"agreement with the pipeline: labels {same:.4f}, mean |dP| {dp:.5f}")
+    print(f"agreement with the pipeline (fp32): labels {same:.4f}, mean |dP| {dp:.5f}")
     if args.readme:
-        row = (f"| {machine} | {'bf16' if judge.bf16 else 'fp32'} | {n / t_ours:.1f} | {n / t_pipe32:.1f} | "
+        row = (f"| {machine} | {judge.precision} | {n / t_ours:.1f} | {n / t_pipe32:.1f} | "
                f"**{t_pipe32 / t_ours:.2f}x** | {gflops:.0f} ({gflops / peak:.0%} of peak) | {same:.4f} / {dp:.5f} |")
         head = ("| machine | judge precision | judge passages/s | `pipeline` batch 32 passages/s | ratio | judge GFLOP/s "
                 "| same labels / mean abs dP |\n|---|---|---|---|---|---|---|")
         old = readme_section(args.readme, "bench-judge").split("<!-- bench-judge:start -->")[1].split("<!-- bench-judge:end -->")[0]
-        precision = "bf16" if judge.bf16 else "fp32"
+        precision = judge.precision
         same_setup = f"| {machine.split(', fp32 matmul')[0]}"  # one row per machine and precision: a rerun replaces it
         rows = [r for r in old.strip().splitlines() if r.startswith("| ") and not r.startswith("| machine")
                 and not (r.startswith(same_setup) and f"| {precision} |" in r)]

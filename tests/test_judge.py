@@ -161,6 +161,19 @@ def test_precision_choices_agree_and_bad_choice_is_refused(trained):
         Judge.load(trained, precision="int4")
 
 
+def test_int8_scores_close_to_fp32_and_still_explains(trained):
+    from whowrote.judge.explain import explain
+
+    fp32, int8 = Judge.load(trained, precision="fp32"), Judge.load(trained, precision="int8")
+    assert int8.precision == "int8" and int8.scoring_model is not int8.model  # a quantised copy scores
+    assert any(".quantized.dynamic." in type(m).__module__ for m in int8.scoring_model.modules())
+    texts = [A_TEXT[:300], B_TEXT[:300]]
+    a, b = fp32.score(texts), int8.score(texts)
+    assert [s.label for s in a] == [s.label for s in b] == ["alice", "edgar"]
+    assert all(abs(x.probs[k] - y.probs[k]) < 0.05 for x, y in zip(a, b) for k in x.probs)
+    assert explain(int8, A_TEXT[:160], top_k=3)["label"] == "alice"  # gradients come from the fp32 model
+
+
 def test_mixed_inputs_keep_their_order(judge, tmp_path):
     f = tmp_path / "b.txt"
     f.write_text(B_TEXT[:500])

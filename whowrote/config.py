@@ -37,6 +37,7 @@ BACKGROUND_AUTHORS = {
 OPEN_SET_METHODS = ("none", "background")
 DEFAULT_PRESET = "authors"  # what `whowrote train` trains unless told otherwise: the robust, open-set judge
 NAME_MODES = ("mask", "keep")
+JUDGE_PRECISIONS = ("auto", "fp32", "bf16", "int8")  # the judge's arithmetic; auto: bf16 where the hardware has it, else fp32
 
 
 @dataclass

@@ -16,6 +16,7 @@ import itertools
 import json
 import sys
 
+from ..config import JUDGE_PRECISIONS
 from ..errors import EXIT_BAD_INPUT, EXIT_OK, EXIT_PARTIAL, WhowroteError
 from ..training.smooth import EDGES
 
@@ -35,8 +36,9 @@ def register(sub) -> None:
     p.add_argument("--explain", action="store_true",
                    help="also list the words that pushed most towards and against the verdict (integrated gradients)")
     p.add_argument("--top", type=int, default=8, help="words listed each way with --explain")
-    p.add_argument("--precision", default="auto", choices=["auto", "fp32", "bf16"],
-                   help="auto: bf16 on CUDA or a CPU with AMX/AVX512-BF16, else fp32")
+    p.add_argument("--precision", default="auto", choices=JUDGE_PRECISIONS,
+                   help="auto: bf16 on CUDA or a CPU with AMX/AVX512-BF16, else fp32; int8: dynamic "
+                        "quantisation of the linear layers (CPU, on request only: barely faster, measured)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     g = p.add_argument_group("rolling attribution (who wrote which part of one long text)")
     g.add_argument("--rolling", metavar="FILE", help="P(label) along FILE, smoothed, with headings and change points")

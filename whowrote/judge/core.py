@@ -10,7 +10,8 @@ outvote a consistent text. With a background label, `probs` covers the authors o
 (P(author | by one of them)), `p_neither` is P(background), and the label is "neither"
 when p_neither reaches the run's fitted threshold. Windows
 from many texts are sorted by length and batched with dynamic padding under
-torch.inference_mode, in bf16 where the hardware runs it natively (precision="auto").
+torch.inference_mode, in bf16 where the hardware runs it natively (precision="auto"; "int8":
+dynamic quantisation of the linear layers, on request only).
 Long files are read in chunks, never whole.
 
     from whowrote import Judge
@@ -28,6 +29,7 @@ from typing import Iterable, Iterator
 import numpy as np
 import torch
 
+from ..config import JUDGE_PRECISIONS
 from ..errors import WhowroteError
 from ..evaluation.metrics import log_softmax, softmax
 from ..evaluation.openset import OpenSet, decide_split, split_probs
@@ -35,6 +37,7 @@ from ..text.normalise import Spec, normalise
 
 FLUSH_WINDOWS = 512  # windows collected before a batch pass: enough to sort by length well
 SHORT_TOKENS = 32  # texts under this many tokens are scored but flagged "short"
+
 
 
 @dataclass
@@ -97,9 +100,13 @@ class Judge:
         self.batch_size = batch_size
         self.device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
         self.model.to(self.device).eval()
-        if precision not in ("auto", "fp32", "bf16"):
-            raise WhowroteError(f"precision must be auto, fp32 or bf16, not {precision!r}")
+        if precision not in JUDGE_PRECISIONS:
+            raise WhowroteError(f"precision must be one of {', '.join(JUDGE_PRECISIONS)}, not {precision!r}")
         self.bf16 = precision == "bf16" or (precision == "auto" and _fast_bf16(self.device))
+        # int8 is never chosen by "auto": measured on AVX-512 and AVX2 CPUs it was barely
+        # faster than fp32 (benchmarks/judge_speed.py --precision int8), and it moves P a little
+        self.scoring_model = _int8(self.model, self.device) if precision == "int8" else self.model
+        self.precision = "int8" if precision == "int8" else ("bf16" if self.bf16 else "fp32")
 
     def _autocast(self):
         return torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.bf16)
@@ -176,7 +183,7 @@ class Judge:
                 ids[row, : len(seq)] = torch.tensor(seq)
                 mask[row, : len(seq)] = 1
             with self._autocast():
-                logits = self.model(input_ids=ids.to(self.device), attention_mask=mask.to(self.device)).logits
+                logits = self.scoring_model(input_ids=ids.to(self.device), attention_mask=mask.to(self.device)).logits
             out[idx] = log_softmax(logits.float().cpu().numpy().astype(np.float64), self.temperature)
         return out
 
@@ -292,6 +299,22 @@ def model_folder(path: str | Path) -> Path:
         raise WhowroteError(f"run folder {path} has no trained model yet (model/ is missing): "
                             f"finish it with: whowrote train --resume {path}")
     return path
+
+
+def _int8(model, device: torch.device):
+    """A copy of `model` with int8 dynamic quantisation of its linear layers (weights int8,
+    activations quantised per batch) for scoring; the fp32 model stays for --explain, whose
+    gradients the quantised layers do not have."""
+    import copy
+    import warnings
+
+    if device.type != "cpu":
+        raise WhowroteError("precision int8 runs on the CPU only (torch dynamic quantisation)")
+    with warnings.catch_warnings():  # torch.ao.quantization is deprecated in favour of torchao
+        warnings.simplefilter("ignore")
+        from torch.ao.quantization import quantize_dynamic
+
+        return quantize_dynamic(copy.deepcopy(model), {torch.nn.Linear}, dtype=torch.qint8)
 
 
 def _fast_bf16(device: torch.device) -> bool:
