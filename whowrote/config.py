@@ -223,7 +223,8 @@ PRESETS: dict[str, dict[str, Any]] = {
     # a Poe volume of tales and six authors; the temperature and the "neither" threshold are
     # fitted on half of them (Letter-Writing's and Poe vol. 4's even blocks, Irving, Baum,
     # Jerome) and every validity number is measured on the other half (the odd blocks,
-    # Stevenson, Grahame, James). 400 steps: validation accuracy still rises at 300.
+    # Stevenson, Grahame, James). 400 steps: validation accuracy still rises at 300 (700
+    # steps, measured: ECE 0.04 but typos and casing moved more labels, and 75% more time).
     "authors": {
         "sources": {
             "alice": ["12", "651", "4763"],
@@ -232,6 +233,11 @@ PRESETS: dict[str, dict[str, Any]] = {
         },
         "heldout": {"alice": ["38065"], "edgar": ["2150"], "neither": ["41", "43", "55", "289", "308", "209"]},
         "background": "neither", "open_set": "background", "steps": 400,
+        # Typos in every window, not half: a mistyped word splits into odd word pieces, which
+        # the model had learnt as Poe's rare words, so typos pushed other authors to "edgar".
+        # Measured (one run each): 5% typos changed 17.6% -> 12.6% of labels, ECE on unseen
+        # works 0.074 -> 0.042, in-book accuracy 0.904 -> 0.898.
+        "typos": 1.0,
     },
     # A smoke test: seconds on a CPU, proves the pipeline, not the model.
     "tiny": {"seq_len": 64, "per_class": 4, "steps": 6, "eval_every": 3,
