@@ -8,8 +8,7 @@
 
 The model is loaded once and used by one worker thread only, so concurrent requests are
 safe. Texts of /score requests that arrive together are scored in one model call: a batch
-closes when requests stop coming for 3 ms, or after `batch_wait_ms` (20), and keeps growing
-while the model still scores the batch before it. A request over `max_bytes` gets 413, bad JSON or an empty text 422, a
+closes when requests stop coming for 3 ms, or after `batch_wait_ms` (20). A request over `max_bytes` gets 413, bad JSON or an empty text 422, a
 request not answered within `timeout_s` 504; the server keeps serving.
 
     whowrote serve --model runs/authors-20261127-120000 --port 8000
@@ -104,21 +103,12 @@ class RollingRequest(BaseModel):
 
 class Batcher:
     """Collect /score texts that arrive together and score them in one model call, on the
-    one thread that owns the model.
-
-    Two batches are in flight at most: one being scored, the next one gathering. While the
-    model works on one batch, the clients answered before it send their next texts, and
-    those are ready the moment the model is free; with one batch at a time the model would
-    sit idle while answers go out and new requests come in (a fifth of the time under 16
-    clients, measured)."""
-
-    IN_FLIGHT = 2
+    one thread that owns the model."""
 
     def __init__(self, judge, pool: ThreadPoolExecutor, wait_ms: float, max_texts: int):
         self.judge, self.pool, self.wait, self.max_texts = judge, pool, wait_ms / 1000, max_texts
         self.queue: asyncio.Queue = asyncio.Queue()
         self.task: asyncio.Task | None = None
-        self.scoring: set[asyncio.Task] = set()  # held here: the event loop keeps only weak references
 
     async def score(self, texts: list[str], ids: list[str]) -> list:
         future = asyncio.get_running_loop().create_future()
@@ -127,46 +117,31 @@ class Batcher:
 
     async def run(self) -> None:
         loop = asyncio.get_running_loop()
-        slots = asyncio.Semaphore(self.IN_FLIGHT)
         while True:
             batch = [await self.queue.get()]
             deadline = loop.time() + self.wait
             # collect until requests stop coming (QUIET_S without one) or `wait` has passed:
             # clients that got their answers together send their next texts together
-            while self._size(batch) < self.max_texts and loop.time() < deadline:
+            while sum(len(b[0]) for b in batch) < self.max_texts and loop.time() < deadline:
                 try:
                     batch.append(await asyncio.wait_for(self.queue.get(), min(QUIET_S, max(0.0, deadline - loop.time()))))
                 except asyncio.TimeoutError:
                     break
-            await slots.acquire()  # the model is busy with the batch before: this one may still grow
-            while self._size(batch) < self.max_texts and not self.queue.empty():
-                batch.append(self.queue.get_nowait())
-            task = loop.create_task(self._score(batch))
-            self.scoring.add(task)
-            task.add_done_callback(lambda t: (self.scoring.discard(t), slots.release()))
-
-    @staticmethod
-    def _size(batch: list) -> int:
-        return sum(len(b[0]) for b in batch)
-
-    async def _score(self, batch: list) -> None:
-        batch = [b for b in batch if not b[2].done()]  # timed out meanwhile: skip
-        if not batch:
-            return
-        texts = [t for b in batch for t in b[0]]
-        ids = [i for b in batch for i in b[1]]
-        try:
-            scores = await asyncio.get_running_loop().run_in_executor(self.pool, self.judge.score, texts, ids)
-        except Exception as exc:  # one failure must not stop the server
+            batch = [b for b in batch if not b[2].done()]  # timed out meanwhile: skip
+            texts = [t for b in batch for t in b[0]]
+            ids = [i for b in batch for i in b[1]]
+            try:
+                scores = await loop.run_in_executor(self.pool, self.judge.score, texts, ids)
+            except Exception as exc:  # one failure must not stop the server
+                for b in batch:
+                    if not b[2].done():
+                        b[2].set_exception(exc)
+                continue
+            at = 0
             for b in batch:
                 if not b[2].done():
-                    b[2].set_exception(exc)
-            return
-        at = 0
-        for b in batch:
-            if not b[2].done():
-                b[2].set_result(scores[at: at + len(b[0])])
-            at += len(b[0])
+                    b[2].set_result(scores[at: at + len(b[0])])
+                at += len(b[0])
 
 
 def create_app(judge, run_dir: Path | None = None, max_bytes: int = MAX_BYTES, timeout_s: float = 60.0,
