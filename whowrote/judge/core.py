@@ -39,7 +39,6 @@ FLUSH_WINDOWS = 512  # windows collected before a batch pass: enough to sort by 
 SHORT_TOKENS = 32  # texts under this many tokens are scored but flagged "short"
 
 
-
 @dataclass
 class Score:
     """The judgement of one text (or the error that kept it from being judged)."""
