@@ -127,7 +127,7 @@ clf = pipeline("text-classification", model="{run_dir / 'model'}")  # raw logits
 ```
 
 `whowrote judge --model {run_dir}` also applies what `pipeline` does not: the training
-text normalisation (typography{', proper names masked as ' + repr((meta.get('normalise') or {}).get('placeholder')) if names == 'mask' else ''}),
+text normalisation (typography{', misspelt words repaired' if (meta.get('normalise') or {}).get('spelling') else ''}{', proper names masked as ' + repr((meta.get('normalise') or {}).get('placeholder')) if names == 'mask' else ''}),
 the temperature T = {meta.get('temperature', 1.0):.3f} and the "neither" threshold
 ({open_set.get('method', 'none')}{f", P({background}) >= {open_set.get('threshold', 1.0):.4f}" if open_set.get('method') == 'background' else ''}).
 

@@ -11,7 +11,10 @@
 1. Typography: an edition's typesetting (curly or straight quotes, British single-quote
    dialogue, em/en dashes and `--`, ellipses, non-breaking spaces, `_italics_`,
    [Illustration] tags) is mapped to one plain form, so it cannot become the cue.
-2. Proper names (`names="mask"`): every proper name becomes one placeholder (the
+2. Spelling (`spelling`): a lower-case word that is no English word is repaired to the
+   English word one keystroke away (`text/spelling.py`), so a typo cannot pass for an
+   author's rare vocabulary.
+3. Proper names (`names="mask"`): every proper name becomes one placeholder (the
    tokenizer's mask token), Stamatatos (2017)-style text distortion, so "Alice" or "the
    Queen" in a Poe tale, or "Dupin" in a Carroll pastiche, cannot move the verdict. A
    capitalised word (not "I", "Mr", a function word or an ALL-CAPS heading) is a name
@@ -41,7 +44,7 @@ from typing import Callable
 
 import numpy as np
 
-NORMALISE_FORMAT = "whowrote.normalise/2"  # /2 added "fold" (absent in /1: no folding)
+NORMALISE_FORMAT = "whowrote.normalise/3"  # /2 added "fold", /3 "spelling" (absent: off)
 NAME_MODES = ("mask", "keep")
 DEFAULT_PLACEHOLDER = "[MASK]"
 
@@ -136,18 +139,19 @@ class Spec:
     names: str = "mask"  # mask | keep
     placeholder: str = DEFAULT_PLACEHOLDER  # what a masked name becomes (the tokenizer's mask token)
     fold: bool = True  # Unicode folding (invisible characters, compatibility forms, accents, look-alikes)
+    spelling: bool = True  # lower-case non-words repaired to the English word one keystroke away
 
     def to_dict(self) -> dict:
-        return {"format": NORMALISE_FORMAT, "typography": True, "fold": self.fold, "names": self.names,
-                "placeholder": self.placeholder}
+        return {"format": NORMALISE_FORMAT, "typography": True, "fold": self.fold, "spelling": self.spelling,
+                "names": self.names, "placeholder": self.placeholder}
 
     @classmethod
     def from_dict(cls, d: dict | None) -> "Spec":
         """A model folder without a spec was trained on typography-normalised text only."""
         if not d:
-            return cls(names="keep", fold=False)
+            return cls(names="keep", fold=False, spelling=False)
         return cls(names=d.get("names", "keep"), placeholder=d.get("placeholder", DEFAULT_PLACEHOLDER),
-                   fold=bool(d.get("fold", False)))
+                   fold=bool(d.get("fold", False)), spelling=bool(d.get("spelling", False)))
 
 
 @dataclass
@@ -337,9 +341,13 @@ def _joins(gap: str, previous: str) -> bool:
 
 
 def normalise(text: str, spec: Spec = Spec(), track: bool = True, names_found: list[str] | None = None) -> Aligned:
-    """Typography, then names (per `spec`); `track=False` skips the offset bookkeeping.
-    `names_found`, if given, receives every name that was masked."""
+    """Typography, spelling, then names (per `spec`); `track=False` skips the offset
+    bookkeeping. `names_found`, if given, receives every name that was masked."""
     al = typography(Aligned.of(text, track), spec.fold)
+    if spec.spelling:
+        from .spelling import WORD, repair_word
+
+        al = al.sub(WORD, lambda m: repair_word(m.group()))
     if spec.names == "mask":
         spans = proper_names(al.text)
         if names_found is not None:

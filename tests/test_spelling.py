@@ -1,0 +1,57 @@
+"""Spelling repair: slips become the word they slipped from; real words, names and
+contractions stay; offsets still point into the input."""
+
+import pytest
+
+from whowrote.evaluation.probes import typos
+from whowrote.text.normalise import Spec, normalise
+from whowrote.text.spelling import repair, repair_word
+
+
+@pytest.mark.parametrize("slip,word", [
+    ("qeustion", "question"),   # swapped letters
+    ("absoltue", "absolute"),
+    ("thhe", "the"),            # doubled
+    ("teh", "the"),
+    ("perfction", "perfection"),  # dropped
+    ("mysteyy", "mystery"),     # substituted
+])
+def test_a_slip_becomes_its_word(slip, word):
+    assert repair_word(slip) == word
+
+
+@pytest.mark.parametrize("word", [
+    "labor", "endeavour", "vortices", "flambeaux", "quitted",  # rare, archaic, either spelling: style
+    "nevermore", "the", "of", "ab",                           # known, or too short to guess
+    "Dupin", "Qeustion",                                       # capitalised: names are masked, not mended
+])
+def test_real_words_and_capitalised_words_stay(word):
+    assert repair_word(word) == word
+
+
+def test_contractions_and_words_inside_others_stay():
+    text = "I didn't know o'er 3rd [MASK] thhe"
+    assert repair(text) == "I didn't know o'er 3rd [MASK] the"
+
+
+def test_normalise_repairs_keeps_offsets_and_old_folders_do_not_repair():
+    text = "The raven sat upon thhe bust, absoltue and still."
+    al = normalise(text, Spec(names="keep"))
+    assert al.text == "The raven sat upon the bust, absolute and still."
+    start = al.text.index("absolute")
+    assert text[slice(*al.original_span(start, start + len("absolute")))] == "absoltue"
+    assert normalise(text, Spec(names="keep"), track=False).text == al.text
+    assert Spec.from_dict({"names": "mask", "fold": True}).spelling is False  # a /2 folder
+    assert normalise(text, Spec(names="keep", spelling=False)).text == text
+
+
+def test_repair_undoes_most_of_the_typo_probe():
+    text = ("It was the best of times, it was the worst of times, it was the age of wisdom, it was "
+            "the age of foolishness, it was the epoch of belief, it was the epoch of incredulity, it "
+            "was the season of light, it was the season of darkness, it was the spring of hope.") * 3
+    slipped = typos(text, 0.05, 0)
+    words, before, after = text.split(), slipped.split(), repair(slipped).split()
+    assert len(words) == len(before) == len(after)  # the probe never splits or joins words
+    wrong_before = sum(a != b for a, b in zip(words, before))
+    wrong_after = sum(a != b for a, b in zip(words, after))
+    assert wrong_before >= 10 and wrong_after <= wrong_before // 2

@@ -1,0 +1,77 @@
+"""Spelling repair: a lower-case word that is no English word is replaced by the most
+frequent English word one keystroke away (SymSpell, Damerau distance 1, over its
+bundled 82,765-word frequency list; the `symspellpy` package), or failing that by a
+Webster word one keystroke away.
+
+Why: a typo splits a word into odd word pieces ("absoltue" -> "abs ##ol ##tu ##e"), which
+the model reads as an author's rare vocabulary. Measured on the README run before this
+step existed: 5% of letters mistyped changed 12.6% of labels; the same run judging
+repaired text changed 5.0-6.5%. It runs in training and in judging (`normalise`), so the
+model sees the same kind of text in both.
+
+What it leaves alone, on purpose:
+- every word Webster's 2nd knows, inflections included (`is_english_word`): archaic,
+  rare and American or British spellings ("labor", "endeavour", "vortices") are style;
+- capitalised words: names are masked later, and "correcting" one would make it a word;
+- words under three letters and words joined to an apostrophe ("didn't", "o'er").
+A typo that lands on a real word ("the" -> "thy") cannot be told from a choice and stays.
+
+    python -c "from whowrote.text.spelling import repair; print(repair('the qeustion was absoltue'))"
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from pathlib import Path
+
+# a lower-case word of 3+ letters, not inside a longer word, a number or a contraction
+WORD = re.compile(r"(?<![A-Za-z0-9'])[a-z]{3,}(?![A-Za-z0-9'])")
+MAX_EDIT = 1  # one slip per word: a 5% letter rate rarely puts two in one word
+
+
+@lru_cache(maxsize=1)
+def _speller():
+    """The SymSpell index, built once per process (about a second)."""
+    import symspellpy
+
+    speller = symspellpy.SymSpell(max_dictionary_edit_distance=MAX_EDIT, prefix_length=7)
+    path = Path(symspellpy.__file__).parent / "frequency_dictionary_en_82_765.txt"
+    if not speller.load_dictionary(str(path), term_index=0, count_index=1):
+        raise RuntimeError(f"symspellpy's word list is missing: {path}")
+    return speller
+
+
+@lru_cache(maxsize=65536)
+def repair_word(word: str) -> str:
+    """`word`, or the English word it is most likely a slip of."""
+    from symspellpy import Verbosity
+
+    from .normalise import is_english_word
+
+    speller = _speller()
+    if len(word) < 3 or not word.islower() or word in speller.words or is_english_word(word):
+        return word
+    found = speller.lookup(word, Verbosity.TOP, max_edit_distance=MAX_EDIT)
+    return found[0].term if found else _webster_neighbour(word) or word
+
+
+def _webster_neighbour(word: str) -> str | None:
+    """A Webster word one slip away, for the words the frequency list lacks
+    ("perpetuallly"): a doubled or swapped letter first (the likelier slips), then a
+    dropped or substituted one; the first found, in a fixed order."""
+    from .normalise import _dictionary
+
+    lower = _dictionary()[0]
+    n, letters = len(word), "abcdefghijklmnopqrstuvwxyz"
+    tries = [word[:i] + word[i + 1:] for i in range(n)]
+    tries += [word[:i] + word[i + 1] + word[i] + word[i + 2:] for i in range(n - 1)]
+    tries += [word[:i] + c + word[i:] for i in range(n + 1) for c in letters]
+    tries += [word[:i] + c + word[i + 1:] for i in range(n) for c in letters]
+    return next((t for t in tries if t != word and t in lower), None)
+
+
+def repair(text: str) -> str:
+    """`text` with every lower-case non-word repaired (for a look at what it does; the
+    pipeline calls `repair_word` through `normalise`, which keeps offsets)."""
+    return WORD.sub(lambda m: repair_word(m.group()), text)
