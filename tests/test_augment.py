@@ -45,19 +45,3 @@ def test_name_swap_draws_from_every_labels_names():
         seen |= set(out.tolist())
     assert {100, 200, 300} <= seen
 
-
-def test_typos_pass_each_slip_through_the_runs_repair(tiny_model):
-    from transformers import AutoTokenizer
-
-    tok = AutoTokenizer.from_pretrained(tiny_model)
-    row = np.array(tok(" ".join("the kitten said the raven was in the tomb".split() * 10), add_special_tokens=False)["input_ids"])
-    seen = []
-
-    def repair(word):  # stands in for the spelling repair: records the slip, answers one word
-        seen.append(word)
-        return "queen"
-
-    out = Typos(tok, windows=1.0, letter_rate=0.05, repair=repair)(row, np.random.default_rng(0))
-    queen = tok.convert_tokens_to_ids("queen")
-    assert seen and all(out[i] in (row[i], queen) for i in range(len(row)))
-    assert (out == queen).sum() == len(seen)

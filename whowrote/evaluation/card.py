@@ -101,6 +101,9 @@ def write_card(run_dir: str | Path) -> Path:
     config, books = cfg.get("config", {}), cfg.get("books", [])
     report, validity = _read(run_dir / "report.json"), _read(run_dir / "validity.json")
     meta = _read(run_dir / "model" / "whowrote.json")
+    spec = meta.get("normalise") or {}
+    steps = ", ".join(["typography"] + ["misspelt words repaired"] * bool(spec.get("spelling"))
+                      + [f"proper names masked as {spec.get('placeholder')!r}"] * (spec.get("names") == "mask"))
     labels = report.get("labels") or list(config.get("sources", {}))
     background = config.get("background") or ""
     authors = [lab for lab in labels if lab != background]
@@ -112,8 +115,7 @@ def write_card(run_dir: str | Path) -> Path:
     open_set = report.get("open_set", {})
     sources = "\n".join(f"- `{b['label']}` ({b.get('role', 'train')}): #{b['source']} {b.get('author', '')} "
                         f"{b.get('title', '')} ({b.get('tokens', '?')} tokens, sha256 {b['sha256'][:12]}...)" for b in books)
-    names = (meta.get("normalise") or {}).get("names", "keep")
-    masked = ", names masked" if names == "mask" else ""
+    masked = ", names masked" if spec.get("names") == "mask" else ""
     body = f"""
 # {run_dir.name}: who wrote it? {', '.join(authors)}{' or neither' if background else ''}
 
@@ -127,7 +129,7 @@ clf = pipeline("text-classification", model="{run_dir / 'model'}")  # raw logits
 ```
 
 `whowrote judge --model {run_dir}` also applies what `pipeline` does not: the training
-text normalisation (typography{', misspelt words repaired' if (meta.get('normalise') or {}).get('spelling') else ''}{', proper names masked as ' + repr((meta.get('normalise') or {}).get('placeholder')) if names == 'mask' else ''}),
+text normalisation ({steps}),
 the temperature T = {meta.get('temperature', 1.0):.3f} and the "neither" threshold
 ({open_set.get('method', 'none')}{f", P({background}) >= {open_set.get('threshold', 1.0):.4f}" if open_set.get('method') == 'background' else ''}).
 

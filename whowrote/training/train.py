@@ -71,9 +71,7 @@ def _augmenters(config: Config, prep, tokenizer) -> list:
     if prep.mask_id is not None and config.name_swap > 0:
         out.append(NameSwap(prep.mask_id, prep.swap_names, config.name_swap))
     if config.typos > 0:
-        from ..text.spelling import repair_word
-
-        out.append(Typos(tokenizer, config.typos, repair=repair_word if config.spelling else None))
+        out.append(Typos(tokenizer, config.typos))
     return out
 
 
