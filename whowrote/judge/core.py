@@ -122,9 +122,13 @@ class Judge:
         meta = json.loads(meta_path.read_text()) if meta_path.is_file() else {}
         labels = [model.config.id2label[i] for i in range(model.config.num_labels)]
         seq_len = int(meta.get("seq_len") or min(getattr(tokenizer, "model_max_length", 512), 512))
+        spec = Spec.from_dict(meta.get("normalise"))
+        if spec.spelling:  # the index takes seconds to build: now, not in a server's first request
+            from ..text.spelling import speller
+
+            speller()
         return cls(model, tokenizer, labels, seq_len, float(meta.get("temperature", 1.0)),
-                   normalise=Spec.from_dict(meta.get("normalise")), open_set=OpenSet.from_dict(meta.get("open_set")),
-                   **kwargs)
+                   normalise=spec, open_set=OpenSet.from_dict(meta.get("open_set")), **kwargs)
 
     # --- windows -------------------------------------------------------------------------
     def encode(self, texts: list[str], base: int = 0) -> list[tuple[list[int], list[tuple[int, int]]]]:

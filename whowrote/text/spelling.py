@@ -28,6 +28,8 @@ import re
 from functools import lru_cache
 from pathlib import Path
 
+from ..errors import WhowroteError
+
 # a lower-case word of 3+ letters, not inside a longer word, a number or a contraction
 WORD = re.compile(r"(?<![A-Za-z0-9'])[a-z]{3,}(?![A-Za-z0-9'])")
 MAX_EDIT = 2  # two slips in one word are still guessed, in words long enough to tell ...
@@ -35,15 +37,18 @@ LONG_WORD = 6  # ... which start at this many letters (shorter ones: one slip at
 
 
 @lru_cache(maxsize=1)
-def _speller():
+def speller():
     """The SymSpell index, built once per process (2.5 s, 150 MB)."""
-    import symspellpy
-
-    speller = symspellpy.SymSpell(max_dictionary_edit_distance=MAX_EDIT, prefix_length=7)
+    try:
+        import symspellpy
+    except ImportError as exc:
+        raise WhowroteError("spelling repair needs the symspellpy package: pip install symspellpy "
+                            "(this model folder was trained with it)") from exc
+    index = symspellpy.SymSpell(max_dictionary_edit_distance=MAX_EDIT, prefix_length=7)
     path = Path(symspellpy.__file__).parent / "frequency_dictionary_en_82_765.txt"
-    if not speller.load_dictionary(str(path), term_index=0, count_index=1):
-        raise RuntimeError(f"symspellpy's word list is missing: {path}")
-    return speller
+    if not index.load_dictionary(str(path), term_index=0, count_index=1):
+        raise WhowroteError(f"symspellpy's word list is missing: {path}; reinstall symspellpy")
+    return index
 
 
 @lru_cache(maxsize=65536)
@@ -53,18 +58,18 @@ def repair_word(word: str) -> str:
 
     from .normalise import is_english_word
 
-    speller = _speller()
-    if len(word) < 3 or not word.islower() or word in speller.words:
+    index = speller()
+    if len(word) < 3 or not word.islower() or word in index.words:
         return word
     # a doubled letter that makes a common word when single ("crosss", "refuseed") is a
     # slip, though Webster's inflection rules would read it as a word (cross + s)
     single = [word[:i] + word[i + 1:] for i in range(1, len(word)) if word[i] == word[i - 1]]
-    single = [w for w in single if w in speller.words]
+    single = [w for w in single if w in index.words]
     if single:
-        return max(single, key=speller.words.get)
+        return max(single, key=index.words.get)
     if is_english_word(word):
         return word
-    found = speller.lookup(word, Verbosity.TOP, max_edit_distance=MAX_EDIT if len(word) >= LONG_WORD else 1)
+    found = index.lookup(word, Verbosity.TOP, max_edit_distance=MAX_EDIT if len(word) >= LONG_WORD else 1)
     return found[0].term if found else _webster_neighbour(word) or word
 
 
