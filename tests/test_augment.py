@@ -44,4 +44,3 @@ def test_name_swap_draws_from_every_labels_names():
         assert len(out) == len(row) and 7 not in out
         seen |= set(out.tolist())
     assert {100, 200, 300} <= seen
-

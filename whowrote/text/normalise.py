@@ -12,8 +12,8 @@
    dialogue, em/en dashes and `--`, ellipses, non-breaking spaces, `_italics_`,
    [Illustration] tags) is mapped to one plain form, so it cannot become the cue.
 2. Spelling (`spelling`): a lower-case word that is no English word is repaired to the
-   English word one keystroke away (`text/spelling.py`), so a typo cannot pass for an
-   author's rare vocabulary.
+   likeliest English word a slip or two away (`text/spelling.py`), so a typo cannot pass
+   for an author's rare vocabulary.
 3. Proper names (`names="mask"`): every proper name becomes one placeholder (the
    tokenizer's mask token), Stamatatos (2017)-style text distortion, so "Alice" or "the
    Queen" in a Poe tale, or "Dupin" in a Carroll pastiche, cannot move the verdict. A
