@@ -115,7 +115,6 @@ def write_card(run_dir: str | Path) -> Path:
     open_set = report.get("open_set", {})
     sources = "\n".join(f"- `{b['label']}` ({b.get('role', 'train')}): #{b['source']} {b.get('author', '')} "
                         f"{b.get('title', '')} ({b.get('tokens', '?')} tokens, sha256 {b['sha256'][:12]}...)" for b in books)
-    masked = ", names masked" if spec.get("names") == "mask" else ""
     body = f"""
 # {run_dir.name}: who wrote it? {', '.join(authors)}{' or neither' if background else ''}
 
@@ -150,7 +149,7 @@ before, {cal.get('test_after', {}).get('ece', float('nan')):.4f} after (15 bins)
 {_validity_table(validity)}
 ## Training
 {report.get('steps')} steps of {config.get('per_class')} windows per label, lr {config.get('lr')}, seed {config.get('seed')},
-{report.get('train_seconds') or 0:.0f} s. Books (Gutenberg header and licence removed, typography normalised{masked}):
+{report.get('train_seconds') or 0:.0f} s. Books (Gutenberg header and licence removed; {steps}):
 {sources}
 
 {chr(10).join(f'![{p.stem}](plots/{p.name})' for p in plots)}

@@ -128,6 +128,8 @@ class Batcher:
                 except asyncio.TimeoutError:
                     break
             batch = [b for b in batch if not b[2].done()]  # timed out meanwhile: skip
+            if not batch:
+                continue
             texts = [t for b in batch for t in b[0]]
             ids = [i for b in batch for i in b[1]]
             try:
