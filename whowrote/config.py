@@ -57,7 +57,7 @@ class Config:
     names: str = "mask"  # mask: proper names become [MASK] in training and judging | keep: the study's raw text
     name_swap: float = 0.5  # training: share of masked names replaced by a random name of any label (0: off)
     typos: float = 0.5  # training: share of windows with 5% of their letters mistyped (0: off)
-    spelling: bool = True  # training and judging: lower-case non-words repaired to the English word one slip away
+    spelling: bool = True  # training and judging: lower-case non-words repaired to the likeliest English word a slip or two away
     sample_by: str = "work"  # balanced batches draw a label's windows uniformly over its works | over its tokens
     block_len: int = 1024  # tokens per no-leak block; a window never crosses a block
     val_frac: float = 0.1  # share of each label's blocks held out for validation

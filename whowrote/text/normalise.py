@@ -139,7 +139,7 @@ class Spec:
     names: str = "mask"  # mask | keep
     placeholder: str = DEFAULT_PLACEHOLDER  # what a masked name becomes (the tokenizer's mask token)
     fold: bool = True  # Unicode folding (invisible characters, compatibility forms, accents, look-alikes)
-    spelling: bool = True  # lower-case non-words repaired to the English word one keystroke away
+    spelling: bool = True  # lower-case non-words repaired to the likeliest English word a slip or two away
 
     def to_dict(self) -> dict:
         return {"format": NORMALISE_FORMAT, "typography": True, "fold": self.fold, "spelling": self.spelling,
