@@ -37,6 +37,7 @@ def test_round_trip_through_dict():
     ({"val_frac": 0.6, "test_frac": 0.5}, "val_frac"),
     ({"block_len": 10, "seq_len": 64}, "block_len"),
     ({"sources": {"alice": ["12"]}}, "two labels"),
+    ({"spelling": "maybe"}, "'spelling' expects bool"),
 ])
 def test_bad_values_are_clear_errors(kwargs, match):
     with pytest.raises(WhowroteError, match=match):
@@ -75,3 +76,8 @@ def test_new_books_drop_the_presets_held_out_works_and_background():
     c = resolve("cpu", sources={"a": ["1"], "b": ["2"]}, heldout={"a": ["3"]})
     assert c.heldout == {"a": ["3"]}
     assert resolve("authors").heldout["edgar"] == ["2150"]
+
+
+def test_booleans_read_every_usual_spelling():
+    for word, value in (("true", True), ("Yes", True), ("1", True), ("false", False), ("NO", False), ("0", False)):
+        assert resolve("cpu", spelling=word).spelling is value

@@ -275,7 +275,12 @@ def _coerce(name: str, value: Any) -> Any:
         return None
     try:
         if isinstance(default, bool):
-            return value if isinstance(value, bool) else str(value).lower() in ("1", "true", "yes")
+            if isinstance(value, bool):
+                return value
+            word = str(value).lower()
+            if word not in ("1", "true", "yes", "0", "false", "no"):
+                raise ValueError(word)  # "--spelling maybe" must not quietly mean false
+            return word in ("1", "true", "yes")
         if isinstance(default, int):
             return int(value)
         if isinstance(default, float):
