@@ -116,3 +116,15 @@ def test_the_disguise_probe_reads_the_same_and_normalises_away():
     fooled = disguise(text, 0.3, 0)
     assert fooled != text and len(fooled) > len(text)
     assert masked(fooled) == masked(text)
+
+
+def test_lower_case_names_are_masked_so_lower_casing_cannot_unmask_them():
+    text = "Then Alice's cat said to Mrs. George that the Queen was by the Rose."
+    lowered = normalise(text.lower(), track=False).text
+    # "alice", "george": no English word, a proper noun of the dictionary; "mrs" a title
+    # word, "rose" and "queen" English words: they stay, as a reader of the lower-case text sees them
+    assert lowered == "then [MASK]'s cat said to mrs. [MASK] that the queen was by the rose."
+    assert normalise(text.lower(), Spec(lower_names=False), track=False).text == text.lower()
+    assert Spec.from_dict({"names": "mask", "spelling": True}).lower_names is False  # a /3 folder
+    assert proper_names("alice and george", lower=True) == [(0, 5), (10, 16)]
+    assert proper_names("george harris", lower=True) == [(0, 13)]  # adjacent names are one, as "George Harris"

@@ -103,7 +103,8 @@ def write_card(run_dir: str | Path) -> Path:
     meta = _read(run_dir / "model" / "whowrote.json")
     spec = meta.get("normalise") or {}
     steps = ", ".join(["typography"] + ["misspelt words repaired"] * bool(spec.get("spelling"))
-                      + [f"proper names masked as {spec.get('placeholder')!r}"] * (spec.get("names") == "mask"))
+                      + [f"proper names masked as {spec.get('placeholder')!r}"
+                       + " (lower-case ones too)" * bool(spec.get("lower_names"))] * (spec.get("names") == "mask"))
     labels = report.get("labels") or list(config.get("sources", {}))
     background = config.get("background") or ""
     authors = [lab for lab in labels if lab != background]

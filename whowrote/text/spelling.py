@@ -52,14 +52,16 @@ def speller():
 
 
 @lru_cache(maxsize=65536)
-def repair_word(word: str) -> str:
-    """`word`, or the English word it is most likely a slip of."""
+def repair_word(word: str, avoid_names: bool = False) -> str:
+    """`word`, or the English word it is most likely a slip of. `avoid_names`: a word that
+    can only be a name ("alice") is left for the name mask, and never the repair's answer:
+    a slip in Poe's Latin ("amicae") must not become Carroll's heroine."""
     from symspellpy import Verbosity
 
-    from .normalise import is_english_word
+    from .normalise import is_english_word, is_name_only
 
     index = speller()
-    if len(word) < 3 or not word.islower() or word in index.words:
+    if len(word) < 3 or not word.islower() or word in index.words or (avoid_names and is_name_only(word)):
         return word
     # a doubled letter that makes a common word when single ("crosss", "refuseed") is a
     # slip, though Webster's inflection rules would read it as a word (cross + s)
@@ -69,8 +71,10 @@ def repair_word(word: str) -> str:
         return max(single, key=index.words.get)
     if is_english_word(word):
         return word
-    found = index.lookup(word, Verbosity.TOP, max_edit_distance=MAX_EDIT if len(word) >= LONG_WORD else 1)
-    return found[0].term if found else _webster_neighbour(word) or word
+    # nearest first, then most frequent: SymSpell's own order
+    found = index.lookup(word, Verbosity.ALL, max_edit_distance=MAX_EDIT if len(word) >= LONG_WORD else 1)
+    found = [f.term for f in found if not (avoid_names and is_name_only(f.term))]
+    return found[0] if found else _webster_neighbour(word) or word
 
 
 def _webster_neighbour(word: str) -> str | None:
