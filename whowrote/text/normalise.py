@@ -291,6 +291,7 @@ def _lemmas(w: str):
                 yield stem[:-1]
 
 
+@lru_cache(maxsize=1 << 16)
 def is_english_word(word: str) -> bool:
     """A lower-case English word, or an inflection of one ("things", "began")."""
     lower, _ = _dictionary()
@@ -298,6 +299,7 @@ def is_english_word(word: str) -> bool:
     return w in _IRREGULAR or any(x in lower for x in _lemmas(w))
 
 
+@lru_cache(maxsize=1 << 16)
 def is_name_only(word: str) -> bool:
     """A lower-case word that can only be a name: no English word, but a proper noun of the
     dictionary ("alice", "george", "london"; not "rose" or "will")."""
