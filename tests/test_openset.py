@@ -74,6 +74,8 @@ def test_validate_writes_the_probes_and_the_card_shows_them(open_set_run):
                            "look-alikes, invisible 10%", "word dropout 10%"}
     for row in probes.values():
         assert 0 <= row["changed"] <= 1 and row["passages"] > 0
+        by = row["changed_by_label"]  # the overall share is the passages' mean of the per-label shares
+        assert set(by) <= {"alice", "edgar", NEITHER} and min(by.values()) <= row["changed"] <= max(by.values())
     assert probes["lower-case"]["changed"] <= 0.1  # an uncased model: casing only moves the name mask
     assert probes["look-alikes, invisible 10%"]["changed"] == 0  # folded away before the model sees them
     card = (open_set_run / "README.md").read_text()

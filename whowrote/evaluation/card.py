@@ -46,10 +46,11 @@ def _validity_table(validity: dict) -> str:
     probes = validity.get("probes") or {}
     if not probes:
         return "No validity report yet: `whowrote validate RUN` writes one.\n"
-    lines = ["| probe | passages | labels changed | mean shift of P(own label) | accuracy before → after | goal |",
-             "|---|---|---|---|---|---|"]
+    lines = ["| probe | passages | labels changed | changed, by true label | mean shift of P(own label) "
+             "| accuracy before → after | goal |", "|---|---|---|---|---|---|---|"]
     for name, row in probes.items():
-        lines.append(f"| {name} | {row['passages']} | {row['changed']:.3f} | {row['mean_shift']:+.3f} | "
+        by = ", ".join(f"{lab} {v:.3f}" for lab, v in (row.get("changed_by_label") or {}).items())  # absent before it existed
+        lines.append(f"| {name} | {row['passages']} | {row['changed']:.3f} | {by} | {row['mean_shift']:+.3f} | "
                      f"{row['accuracy_before']:.3f} → {row['accuracy_after']:.3f} | {row.get('goal', '')} |")
     seeds = validity.get("seeds")
     if seeds:

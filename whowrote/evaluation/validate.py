@@ -67,12 +67,17 @@ def _judge_all(judge, texts: list[str]):
 def _probe(judge, passages, base_labels, base_scores, texts, name, author_only=False) -> dict:
     labels, scores = _judge_all(judge, texts)
     own = [p["label"] for p in passages]
-    changed = np.mean([a != b for a, b in zip(labels, base_labels)])
+    moved = np.array([a != b for a, b in zip(labels, base_labels)])
+    changed = moved.mean()
+    # by true label: an author's own passages against other authors' (whose labels move
+    # mostly across the "neither" threshold, measured on authors-20261127-094146)
+    truth = np.array(own)
+    by_label = {lab: float(moved[truth == lab].mean()) for lab in dict.fromkeys(own)}
 
     def p_own(s, truth):
         return s.probs.get(truth, s.p_neither if s.p_neither is not None else 0.0)
     shift = np.mean([p_own(s, t) - p_own(b, t) for s, b, t in zip(scores, base_scores, own)])
-    return {"passages": len(texts), "changed": float(changed), "mean_shift": float(shift),
+    return {"passages": len(texts), "changed": float(changed), "changed_by_label": by_label, "mean_shift": float(shift),
             "accuracy_before": float(np.mean([a == t for a, t in zip(base_labels, own)])),
             "accuracy_after": float(np.mean([a == t for a, t in zip(labels, own)])),
             "goal": GOALS.get(name, ""), "on": "author passages" if author_only else "all held-out passages"}
