@@ -30,8 +30,8 @@ def test_unknown_preset():
     assert_one_line_error(run_cli("train", "--preset", "gpu"), "unknown preset 'gpu'")
 
 
-def test_missing_book_offline(tmp_path):
-    proc = run_cli("train", "--preset", "tiny", "--source", "alice=987654", "--source", "edgar=987655",
+def test_missing_book_offline(tmp_path, tiny_model):
+    proc = run_cli("train", "--preset", "tiny", "--model", str(tiny_model), "--source", "alice=987654", "--source", "edgar=987655",
                    "--data-dir", str(tmp_path), "--output-dir", str(tmp_path / "runs"),
                    env={"WHOWROTE_CACHE": str(tmp_path / "cache"), "WHOWROTE_OFFLINE": "1"})
     assert_one_line_error(proc, "#987654", "--data-dir")

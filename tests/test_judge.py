@@ -38,8 +38,8 @@ def test_judges_invented_styles_and_flags_short_text(judge):
 
     tok = judge.tokenizer
     ids = torch.tensor([[tok.cls_token_id, *tok("the kitten", add_special_tokens=False)["input_ids"], tok.sep_token_id]])
-    with torch.no_grad():
-        p = torch.softmax(judge.model(input_ids=ids).logits[0] / judge.temperature, -1)
+    with torch.no_grad(), judge._autocast():  # on the judge's device, in its arithmetic (a GPU: bf16)
+        p = torch.softmax(judge.model(input_ids=ids.to(judge.device)).logits[0].float() / judge.temperature, -1)
     assert [short.probs[l] for l in judge.labels] == pytest.approx(p.tolist(), rel=1e-4)
 
 
@@ -164,7 +164,8 @@ def test_precision_choices_agree_and_bad_choice_is_refused(trained):
 def test_int8_scores_close_to_fp32_and_still_explains(trained):
     from whowrote.judge.explain import explain
 
-    fp32, int8 = Judge.load(trained, precision="fp32"), Judge.load(trained, precision="int8")
+    # int8 (torch dynamic quantisation) runs on the CPU only, also where a GPU is present
+    fp32, int8 = Judge.load(trained, precision="fp32", device="cpu"), Judge.load(trained, precision="int8", device="cpu")
     assert int8.precision == "int8" and int8.scoring_model is not int8.model  # a quantised copy scores
     assert any(".quantized.dynamic." in type(m).__module__ for m in int8.scoring_model.modules())
     texts = [A_TEXT[:300], B_TEXT[:300]]
@@ -223,7 +224,7 @@ def test_explanations_match_captum_layer_integrated_gradients(judge):
     _, ours, _ = token_attributions(judge, text, "alice", steps=32)
     ids, _ = judge.encode([text])[0]
     tok = judge.tokenizer
-    input_ids = torch.tensor([[tok.cls_token_id, *ids, tok.sep_token_id]])
+    input_ids = torch.tensor([[tok.cls_token_id, *ids, tok.sep_token_id]], device=judge.device)
     baseline = torch.full_like(input_ids, tok.mask_token_id)
     baseline[0, 0], baseline[0, -1] = tok.cls_token_id, tok.sep_token_id
     embed = judge.model.get_input_embeddings()

@@ -30,7 +30,8 @@ def launch(tmp_path, synthetic_books, tiny_model, name, steps=STEPS, checkpoint_
            "--data-dir", str(synthetic_books), "--seq-len", "32", "--block-len", "128", "--per-class", "4",
            "--steps", str(steps), "--eval-every", "4", "--eval-windows-per-class", "8", "--lr", "3e-3",
            "--checkpoint-every", str(checkpoint_every), "--output-dir", str(tmp_path / "runs")]
-    env = {**os.environ, "OMP_NUM_THREADS": "1", "WHOWROTE_CACHE": str(tmp_path / "cache"), "PYTHONUNBUFFERED": "1"}
+    # CPU ranks (gloo) also on a GPU machine: one GPU cannot hold two NCCL ranks
+    env = {**os.environ, "CUDA_VISIBLE_DEVICES": "", "OMP_NUM_THREADS": "1", "WHOWROTE_CACHE": str(tmp_path / "cache"), "PYTHONUNBUFFERED": "1"}
     return subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
 
 

@@ -184,3 +184,17 @@ def test_early_stopping_ends_when_validation_loss_stops_improving(tiny_config, m
     assert report["steps"] == 25 and report["stopped_early"]["step"] == 25  # evaluations at 5, 10 (best), 15, 20, 25
     assert "0.9000" in report["stopped_early"]["rule"]
     assert [r["step"] for r in rows(run, "train")][-1] == 25
+
+
+def test_a_second_run_in_one_process_gets_its_own_precision(tiny_config):
+    """accelerate keeps one state per process; a second train() with other settings was
+    refused ("AcceleratorState has already been initialized"), as on a GPU machine where
+    the first run chose bf16 and a later one asked for none."""
+    from accelerate.state import AcceleratorState
+
+    tiny_config.steps, tiny_config.eval_every, tiny_config.checkpoint_every = 2, 0, 0
+    for precision in ("no", "bf16"):
+        tiny_config.mixed_precision = precision
+        run = train(tiny_config, name=f"mp-{precision}", progress=False, finalize=False)
+        assert (run / "model" / "model.safetensors").is_file()
+        assert AcceleratorState().mixed_precision == precision

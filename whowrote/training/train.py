@@ -63,6 +63,22 @@ def _mixed_precision(config: Config) -> str:
     return "bf16" if torch.cuda.is_available() and torch.cuda.is_bf16_supported() else "no"
 
 
+def _accelerator(config: Config):
+    """An Accelerator with this run's settings. accelerate keeps one state per process and
+    refuses a second Accelerator with other settings ("AcceleratorState has already been
+    initialized"), so a second `train()` in one Python process (a notebook, a test session on
+    a GPU machine: found by benchmarks/device_tests.sh) would fail; a lone process starts it
+    afresh, while the ranks of a distributed launch keep theirs."""
+    from accelerate import Accelerator
+    from accelerate.state import AcceleratorState, PartialState
+
+    if PartialState._shared_state and PartialState().num_processes == 1:
+        AcceleratorState._reset_state(reset_partial_state=True)
+    # cpu=True without a GPU: under `accelerate launch --multi_gpu` the processes then form
+    # gloo ranks (DistributedType.MULTI_CPU) instead of each believing it is alone.
+    return Accelerator(mixed_precision=_mixed_precision(config), cpu=not torch.cuda.is_available())
+
+
 def _augmenters(config: Config, prep, tokenizer) -> list:
     """What training varies so the model cannot learn it: names, typing slips."""
     from ..data.augment import NameSwap, Typos
@@ -146,7 +162,6 @@ def train(config: Config | None = None, run_dir: str | Path | None = None, name:
     `finalize=False` saves model/ but skips the held-out evaluation, report and plots
     (for callers such as `compare` that score the model on windows of their own);
     `validity=False` skips the validity probes (which need held-out works)."""
-    from accelerate import Accelerator
     from accelerate.utils import broadcast_object_list, set_seed
     from tqdm.auto import tqdm
     from transformers import get_scheduler
@@ -162,9 +177,7 @@ def train(config: Config | None = None, run_dir: str | Path | None = None, name:
                 raise WhowroteError(f"--steps {steps}: the run is already at step {checkpoint_step(run_dir)}")
             config = dataclasses.replace(config, steps=steps)
             runfolder.update_config(run_dir, steps=steps)
-    # cpu=True without a GPU: under `accelerate launch --multi_gpu` the processes then form
-    # gloo ranks (DistributedType.MULTI_CPU) instead of each believing it is alone.
-    accelerator = Accelerator(mixed_precision=_mixed_precision(config), cpu=not torch.cuda.is_available())
+    accelerator = _accelerator(config)
     set_seed(config.seed)  # before the head is created: its initial weights come from the seed
     model, tokenizer = load(config.model, config.labels)
     freeze_lower(model, config.freeze_layers)
