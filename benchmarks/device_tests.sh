@@ -1,7 +1,6 @@
 #!/usr/bin/env bash
 # On a lent GPU machine: the unit and API tests (tiny models built from a config) with CUDA
-# present, so training, judging, explanations, rolling attribution and the server run on the
-# GPU. Carry .gpu/site and .gpu/testwheels (benchmarks/prepare_device.sh, then
+# present, so training, judging, explanations and rolling attribution run on the GPU. Carry .gpu/site and .gpu/testwheels (benchmarks/prepare_device.sh, then
 # `pip download` of the test-only packages the GPU image lacks: see the note in this file).
 # The real-book and browser tests are left to CI: no books, no Chromium there; the server
 # tests too: the image lacks fastapi, whose wheel needs opentelemetry besides.
