@@ -233,9 +233,9 @@ _UPPER = "A-ZÀ-ÖØ-Þ"
 _LOWER = "a-zß-öø-ÿ"
 # A capitalised word, with O'Brien / D'Arcy kept whole; "Alice's" matches "Alice".
 _CAPITALISED = re.compile(rf"(?<![{_UPPER}{_LOWER}'])[{_UPPER}][{_UPPER}{_LOWER}]*(?:'[{_UPPER}][{_UPPER}{_LOWER}]+)?")
-# Words that are capitalised for grammar, not because they name someone.
 # A lower-case word, "alice's" matching "alice" (as _CAPITALISED does), not inside a contraction.
 _LOWER_WORD = re.compile(r"(?<![A-Za-z0-9'])[a-z]{3,}(?=(?:'s)?(?![A-Za-z0-9']))")
+# Words that are capitalised for grammar, not because they name someone.
 _NOT_NAMES = frozenset("""I I'm I'll I've I'd O Oh Mr Mrs Ms Dr St Mme Mlle Messrs Monsieur Madame Mademoiselle
 Sir Madam Miss Lord Lady Jr Sr""".split())
 # Function words are never names, even capitalised mid-sentence ("No Cakes are ...",
