@@ -4,7 +4,8 @@ import re
 
 import pytest
 
-from whowrote.text.normalise import Spec, normalise, proper_names
+from whowrote.text.names import proper_names
+from whowrote.text.normalise import Spec, normalise
 
 
 def masked(text: str) -> str:

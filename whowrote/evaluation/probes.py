@@ -19,7 +19,8 @@ from __future__ import annotations
 import random
 import re
 
-from ..text.normalise import Aligned, proper_names, typography
+from ..text.names import proper_names
+from ..text.normalise import Aligned, typography
 
 _WORD = re.compile(r"\S+")
 

@@ -58,7 +58,7 @@ def repair_word(word: str, avoid_names: bool = False) -> str:
     a slip in Poe's Latin ("amicae") must not become Carroll's heroine."""
     from symspellpy import Verbosity
 
-    from .normalise import is_english_word, is_name_only
+    from .names import is_english_word, is_name_only
 
     index = speller()
     if len(word) < 3 or not word.islower() or word in index.words or (avoid_names and is_name_only(word)):
@@ -81,9 +81,9 @@ def _webster_neighbour(word: str) -> str | None:
     """A Webster word one slip away, for the words the frequency list lacks
     ("perpetuallly"): a doubled or swapped letter first (the likelier slips), then a
     dropped or substituted one; the first found, in a fixed order."""
-    from .normalise import _dictionary
+    from .names import dictionary
 
-    lower = _dictionary()[0]
+    lower = dictionary()[0]
     n, letters = len(word), "abcdefghijklmnopqrstuvwxyz"
     tries = [word[:i] + word[i + 1:] for i in range(n)]
     tries += [word[:i] + word[i + 1] + word[i] + word[i + 2:] for i in range(n - 1)]
