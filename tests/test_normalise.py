@@ -129,3 +129,36 @@ def test_lower_case_names_are_masked_so_lower_casing_cannot_unmask_them():
     assert Spec.from_dict({"names": "mask", "spelling": True}).lower_names is False  # a /3 folder
     assert proper_names("alice and george", lower=True) == [(0, 5), (10, 16)]
     assert proper_names("george harris", lower=True) == [(0, 13)]  # adjacent names are one, as "George Harris"
+
+
+def test_replace_maps_offsets_like_the_plain_definition():
+    """Aligned.replace's vectorised bookkeeping against the definition, on random edits:
+    a kept character keeps its span; a new one spans what it replaced (an insertion: the
+    point where it went)."""
+    import random
+
+    import numpy as np
+
+    from whowrote.text.normalise import Aligned
+
+    rng = random.Random(0)
+    for _ in range(300):
+        base = Aligned.of("".join(rng.choice("ab c") for _ in range(rng.randrange(0, 12))))
+        if rng.random() < 0.5 and base.text:  # offsets that are not the identity
+            base = base.replace([(0, 1, "xyz")])
+        n, spans, pos = len(base.text), [], 0
+        while pos <= n and rng.random() < 0.7:
+            s = rng.randrange(pos, n + 1)
+            e = rng.randrange(s, min(n, s + 3) + 1)
+            spans.append((s, e, "Q" * rng.randrange(0, 3)))
+            pos = e + 1 if e == s else e
+        out = base.replace(spans)
+        starts, ends, kept = [], [], 0
+        for s, e, new in spans:
+            starts += list(base.starts[kept:s]); ends += list(base.ends[kept:s])
+            lo = base.starts[s] if s < n else (base.ends[-1] if n else 0)
+            starts += [lo] * len(new); ends += [base.ends[e - 1] if e > s else lo] * len(new)
+            kept = e
+        starts += list(base.starts[kept:]); ends += list(base.ends[kept:])
+        assert len(out.text) == len(out.starts) == len(out.ends)
+        assert np.array_equal(out.starts, np.array(starts, np.int64)) and np.array_equal(out.ends, np.array(ends, np.int64))

@@ -188,18 +188,21 @@ class Aligned:
         text = "".join(pieces)
         if self.starts is None:
             return Aligned(text)
-        st, en, pos = [], [], 0
-        for s, e, new in spans:
-            st.append(self.starts[pos:s])
-            en.append(self.ends[pos:s])
-            lo = self.starts[s] if s < len(self.starts) else (self.ends[-1] if len(self.ends) else 0)
-            hi = self.ends[e - 1] if e > s else lo
-            st.append(np.full(len(new), lo, np.int64))
-            en.append(np.full(len(new), hi, np.int64))
-            pos = e
-        st.append(self.starts[pos:])
-        en.append(self.ends[pos:])
-        return Aligned(text, np.concatenate(st), np.concatenate(en))
+        # Vectorised (a per-span loop of small arrays was half of normalise's time): the
+        # output is kept gaps and replacements in turn; each output character takes its
+        # offsets from an index into [old characters..., one entry per replacement]
+        n, k = len(self.starts), len(spans)
+        s_, e_ = np.array([sp[0] for sp in spans], np.int64), np.array([sp[1] for sp in spans], np.int64)
+        new_len = np.array([len(sp[2]) for sp in spans], np.int64)
+        lo = np.append(self.starts, self.ends[-1] if n else 0)[s_]  # at the very end: where the text ends
+        hi = np.where(e_ > s_, np.append(self.ends, 0)[e_ - 1], lo)  # an insertion maps to a point
+        gap_start = np.concatenate([[0], e_[:-1]])
+        seg_len = np.append(np.column_stack([s_ - gap_start, new_len]).ravel(), n - e_[-1])
+        seg_base = np.append(np.column_stack([gap_start, n + np.arange(k)]).ravel(), e_[-1])
+        seg_step = np.append(np.tile([1, 0], k), 1)
+        first = np.cumsum(seg_len) - seg_len
+        idx = np.repeat(seg_base, seg_len) + (np.arange(len(text)) - np.repeat(first, seg_len)) * np.repeat(seg_step, seg_len)
+        return Aligned(text, np.append(self.starts, lo)[idx], np.append(self.ends, hi)[idx])
 
     def sub(self, pattern: "re.Pattern[str]", repl) -> "Aligned":
         if self.starts is None:  # the fast path: the same pattern and replacement, no bookkeeping
