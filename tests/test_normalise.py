@@ -155,10 +155,12 @@ def test_replace_maps_offsets_like_the_plain_definition():
         out = base.replace(spans)
         starts, ends, kept = [], [], 0
         for s, e, new in spans:
-            starts += list(base.starts[kept:s]); ends += list(base.ends[kept:s])
             lo = base.starts[s] if s < n else (base.ends[-1] if n else 0)
-            starts += [lo] * len(new); ends += [base.ends[e - 1] if e > s else lo] * len(new)
+            hi = base.ends[e - 1] if e > s else lo
+            starts += [*base.starts[kept:s], *[lo] * len(new)]
+            ends += [*base.ends[kept:s], *[hi] * len(new)]
             kept = e
-        starts += list(base.starts[kept:]); ends += list(base.ends[kept:])
+        starts += list(base.starts[kept:])
+        ends += list(base.ends[kept:])
         assert len(out.text) == len(out.starts) == len(out.ends)
         assert np.array_equal(out.starts, np.array(starts, np.int64)) and np.array_equal(out.ends, np.array(ends, np.int64))
