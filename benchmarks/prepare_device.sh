@@ -19,10 +19,10 @@ PY
 pins() { grep -iE "^($1)==" constraints.txt; }
 python3 -m pip download -q --no-deps --only-binary=:all: --python-version 3.12 --implementation cp \
   --platform manylinux_2_17_x86_64 --platform manylinux2014_x86_64 -d .gpu/wheels \
-  $(pins "symspellpy|editdistpy|english-words|confusable-homoglyphs")
+  $(pins "symspellpy|english-words|confusable-homoglyphs")  # symspellpy 6.10 needs nothing more
 python3 -m pip install -q --no-deps --no-compile --target .gpu/site .gpu/wheels/*.whl
 rm -rf .gpu/wheels .gpu/site/bin
-# english-words: only web2 with letters alone (normalise.py's list); symspellpy: only its unigram list
+# english-words: only web2 with letters alone (text/names.py's list); symspellpy: only its unigram list
 find .gpu/site/english_words/data -type f ! -name 'web2_alpha.pickle' -delete
 find .gpu/site/symspellpy -name '*bigram*' -delete
 du -sh .gpu

@@ -71,8 +71,7 @@ def _probe(judge, passages, base_labels, base_scores, texts, name, author_only=F
     changed = moved.mean()
     # by true label: an author's own passages against other authors' (whose labels move
     # mostly across the "neither" threshold, measured on authors-20261127-094146)
-    truth = np.array(own)
-    by_label = {lab: float(moved[truth == lab].mean()) for lab in dict.fromkeys(own)}
+    by_label = {lab: float(moved[np.array(own) == lab].mean()) for lab in dict.fromkeys(own)}
 
     def p_own(s, truth):
         return s.probs.get(truth, s.p_neither if s.p_neither is not None else 0.0)

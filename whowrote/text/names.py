@@ -134,13 +134,15 @@ def proper_names(text: str, lower: bool = False) -> list[tuple[int, int]]:
     beyond the sentence: a passage is masked the same alone or inside its book. `lower`:
     lower-case words that can only be names count too (`is_name_only`)."""
     runs: list[list] = []  # [start, end, holds a name] of adjacent capitalised words
-    words = [(m.start(), m.group(), None) for m in _CAPITALISED.finditer(text)]
-    if lower:
+    words = [(m.start(), m.group(), False) for m in _CAPITALISED.finditer(text)]
+    if lower:  # (start, word, is a lower-case name): the two kinds never start at one place
         words = sorted(words + [(m.start(), m.group(), True) for m in _LOWER_WORD.finditer(text) if is_name_only(m.group())])
-    for start, word, name in words:
-        if name is None:
-            if word in _NOT_NAMES or word.lower() in _FUNCTION_WORDS or (len(word) > 1 and word.isupper()):
-                continue  # "I", titles, function words, and ALL-CAPS headings or emphasis
+    for start, word, lower_name in words:
+        if lower_name:
+            name = True
+        elif word in _NOT_NAMES or word.lower() in _FUNCTION_WORDS or (len(word) > 1 and word.isupper()):
+            continue  # "I", titles, function words, and ALL-CAPS headings or emphasis
+        else:
             name = _is_name(word, _sentence_start(text, start))
         if runs and _joins(text[runs[-1][1]:start], text[runs[-1][0]:runs[-1][1]]):
             runs[-1][1], runs[-1][2] = start + len(word), runs[-1][2] or name
