@@ -20,6 +20,30 @@ def test_typography_makes_editions_look_alike():
     assert normalise(british, keep).text == "\"Oh, you can't help that,\" said the cat \u2014 ... very well. Yes"
 
 
+@pytest.mark.parametrize("reprinted,plain", [
+    ("Mr. \u2014\u2014 came", "Mr. ---- came"),  # a 2-em dash (printed books) against Gutenberg's hyphens
+    ("said she \u2013 \u2013 and", "said she--and"),
+    ("and then. . . no", "and then... no"),
+    ("and then.... no", "and then... no"),
+    ("a *very* **odd** day\n\n* * * * *\n\nNext", "a _very_ odd day\n\nNext"),  # Markdown emphasis, a break
+])
+def test_another_editions_typesetting_reads_the_same(reprinted, plain):
+    keep = Spec(names="keep")
+    assert normalise(reprinted, keep).text == normalise(plain, keep).text
+    # folders trained before typography 2 are judged with the rules they were trained with
+    old = Spec.from_dict({"names": "keep", "typography": True})
+    assert old.typography == 1 and normalise("a\u2014\u2014b", old).text == "a \u2014 \u2014 b"
+
+
+def test_the_reprint_probe_normalises_away():
+    from whowrote.evaluation.probes import reprint
+
+    text = '"Well," she said--and paused... It\'s _very_ odd----isn\'t it? "Yes."'
+    for seed in range(5):
+        assert reprint(text, seed) != text
+        assert masked(reprint(text, seed)) == masked(text)
+
+
 def test_en_dash_in_range_becomes_hyphen_and_paragraphs_survive():
     assert normalise("1809\u20131849\n\n\n\nNext", Spec(names="keep")).text == "1809-1849\n\nNext"
 

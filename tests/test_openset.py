@@ -71,13 +71,14 @@ def test_validate_writes_the_probes_and_the_card_shows_them(open_set_run):
     assert validity["format"] == "whowrote.validity/1"
     probes = validity["probes"]
     assert set(probes) == {"names -> other author", "names -> neutral", "typos 5%", "lower-case",
-                           "look-alikes, invisible 10%", "word dropout 10%"}
+                           "look-alikes, invisible 10%", "another edition's typesetting", "word dropout 10%"}
     for row in probes.values():
         assert 0 <= row["changed"] <= 1 and row["passages"] > 0
         by = row["changed_by_label"]  # the overall share is the passages' mean of the per-label shares
         assert set(by) <= {"alice", "edgar", NEITHER} and min(by.values()) <= row["changed"] <= max(by.values())
     assert probes["lower-case"]["changed"] <= 0.1  # an uncased model: casing only moves the name mask
     assert probes["look-alikes, invisible 10%"]["changed"] == 0  # folded away before the model sees them
+    assert probes["another edition's typesetting"]["changed"] == 0  # unified by typography
     card = (open_set_run / "README.md").read_text()
     assert "model-index" in card and "names -> other author" in card and "plots/validity.png" in card
     assert (open_set_run / "plots" / "validity.png").stat().st_size > 1000

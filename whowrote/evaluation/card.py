@@ -103,7 +103,7 @@ def write_card(run_dir: str | Path) -> Path:
     report, validity = _read(run_dir / "report.json"), _read(run_dir / "validity.json")
     meta = _read(run_dir / "model" / "whowrote.json")
     spec = meta.get("normalise") or {}
-    steps = ", ".join(["typography"] + ["misspelt words repaired"] * bool(spec.get("spelling"))
+    steps = ", ".join([f"typography {int(spec.get('typography', 1))}"] + ["misspelt words repaired"] * bool(spec.get("spelling"))
                       + [f"proper names masked as {spec.get('placeholder')!r}"
                        + " (lower-case ones too)" * bool(spec.get("lower_names"))] * (spec.get("names") == "mask"))
     labels = report.get("labels") or list(config.get("sources", {}))

@@ -7,7 +7,9 @@ passage that should not change who wrote it.
 - `lowercase`: the whole passage lower-cased (names can no longer be told by capitals);
 - `drop_words`: a share of the words left out, a crude paraphrase;
 - `disguise`: letters swapped for Cyrillic look-alikes and invisible characters slipped
-  between letters, the way text is doctored to fool a filter while reading the same.
+  between letters, the way text is doctored to fool a filter while reading the same;
+- `reprint`: the same words set by another edition or a generator: curly quotes, dashes
+  as em dashes, 2-em dashes or spaced en dashes, spaced ellipses, Markdown *emphasis*.
 
 Each is deterministic for a given seed.
 
@@ -72,6 +74,25 @@ def disguise(text: str, rate: float, seed: int) -> str:
         if c.isalpha() and rng.random() < rate:
             out.append(rng.choice(INVISIBLE))
     return "".join(out)
+
+
+_DASH = re.compile(r"-{2,}|\u2014+")
+_DOUBLE_QUOTE = re.compile(r'"')
+_ELLIPSIS = re.compile(r"\.{3}")
+_UNDERSCORED = re.compile(r"_([^_\n]+)_")
+
+
+def reprint(text: str, seed: int) -> str:
+    """The same words in another edition's typesetting: double quotes curly (opening and
+    closing in turn), apostrophes as \u2019, each dash an em dash, a 2-em dash or a spaced en
+    dash at random, "..." spaced as ". . .", and `_italics_` as Markdown `*emphasis*`."""
+    rng = random.Random(seed)
+    count = iter(range(len(text)))
+    text = _DOUBLE_QUOTE.sub(lambda m: "\u201c" if next(count) % 2 == 0 else "\u201d", text)
+    text = text.replace("'", "\u2019")
+    text = _DASH.sub(lambda m: rng.choice(["\u2014", "\u2014\u2014", " \u2013 "]), text)
+    text = _ELLIPSIS.sub(". . .", text)
+    return _UNDERSCORED.sub(r"*\1*", text)
 
 
 def lowercase(text: str) -> str:

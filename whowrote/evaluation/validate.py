@@ -9,6 +9,8 @@ labels that change, and how far P(own label) moves:
 - names -> neutral: the same with neutral names; accuracy must stay >= 95% of passages;
 - typos 5%, lower-casing, look-alike and invisible characters 10% (goal <= 5% each), word
   dropout 10% (reported);
+- another edition's typesetting (curly quotes, 2-em or en dashes, spaced ellipses,
+  *emphasis*): the normalisation should undo it (our goal: <= 2%);
 - seeds (`--seeds N`): N-1 more runs of the same config with other seeds; the share of
   passages on which all N agree (goal >= 95%).
 The unseen-work accuracy, ECE and open-set rates per held-out author come from report.json.
@@ -37,7 +39,9 @@ from .openset import NEITHER
 VALIDITY_FORMAT = "whowrote.validity/1"
 GOALS = {"names -> other author": "changed <= 0.02, shift within ±0.05", "typos 5%": "changed <= 0.05",
          "lower-case": "changed <= 0.05", "look-alikes, invisible 10%": "changed <= 0.05",
-         "names -> neutral": "accuracy >= 0.95", "seeds": "agreement >= 0.95"}
+         "names -> neutral": "accuracy >= 0.95", "seeds": "agreement >= 0.95",
+         # ours, not the issue's: the typography normalisation should undo a reprint entirely
+         "another edition's typesetting": "changed <= 0.02"}
 
 
 def held_out_passages(judge, config, per_work: int) -> list[dict]:
@@ -102,6 +106,9 @@ def run_probes(judge, config, passages: list[dict], top_names: dict[str, list[st
     out["look-alikes, invisible 10%"] = _probe(judge, passages, base_labels, base_scores,
                                                [probes.disguise(t, 0.1, seed + i) for i, t in enumerate(texts)],
                                                "look-alikes, invisible 10%")
+    out["another edition's typesetting"] = _probe(judge, passages, base_labels, base_scores,
+                                                  [probes.reprint(t, seed + i) for i, t in enumerate(texts)],
+                                                  "another edition's typesetting")
     out["word dropout 10%"] = _probe(judge, passages, base_labels, base_scores,
                                      [probes.drop_words(t, 0.1, seed + i) for i, t in enumerate(texts)], "word dropout 10%")
     return out

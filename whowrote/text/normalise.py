@@ -9,8 +9,9 @@
    Latin letter it imitates (Unicode's confusables, via `confusable-homoglyphs`). A word
    wholly in another script stays as it is unless every letter of it has a Latin twin.
 1. Typography: an edition's typesetting (curly or straight quotes, British single-quote
-   dialogue, em/en dashes and `--`, ellipses, non-breaking spaces, `_italics_`,
-   [Illustration] tags) is mapped to one plain form, so it cannot become the cue.
+   dialogue, em/en dashes, `--` and 2-em dashes, spaced or plain ellipses, non-breaking
+   spaces, `_italics_` and `*emphasis*`, [Illustration] tags) is mapped to one plain form,
+   so it cannot become the cue.
 2. Spelling (`spelling`): a lower-case word that is no English word is repaired to the
    likeliest English word a slip or two away (`text/spelling.py`), so a typo cannot pass
    for an author's rare vocabulary.
@@ -39,7 +40,7 @@ import numpy as np
 
 from .names import proper_names
 
-NORMALISE_FORMAT = "whowrote.normalise/4"  # /2 added "fold", /3 "spelling", /4 "lower_names" (absent: off)
+NORMALISE_FORMAT = "whowrote.normalise/5"  # /2 added "fold", /3 "spelling", /4 "lower_names" (absent: off), /5 "typography" 2
 NAME_MODES = ("mask", "keep")
 DEFAULT_PLACEHOLDER = "[MASK]"
 
@@ -112,7 +113,7 @@ def _quote_or_apostrophe(m: re.Match) -> str:
 
 
 Rule = tuple["re.Pattern[str]", "str | Callable[[re.Match], str]"]
-_TYPOGRAPHY: list[Rule] = [
+_TYPOGRAPHY_V1: list[Rule] = [
     (re.compile("[" + "".join(_CHAR_MAP) + "]"), lambda m: _CHAR_MAP[m.group()]),
     (re.compile("'"), _quote_or_apostrophe),
     (re.compile(r"[ \t]*(?:\u2014|\u2015|\u2012|-{2,})[ \t]*"), " \u2014 "),  # every long dash
@@ -125,6 +126,20 @@ _TYPOGRAPHY: list[Rule] = [
     (re.compile(r" +\n *|\n +"), "\n"),
     (re.compile(r"\n{3,}"), "\n\n"),
 ]
+# Version 2: what an edition or a generator sets differently is one form too. Measured on
+# authors-20261127-094146 (typography 1): Carroll's "----" set as "——" (a 2-em dash, as
+# printed books have it) became two dashes and changed 13 of his 58 unseen passages' labels.
+_LONG_DASH = r"(?:[\u2014\u2015\u2012\u2013]|-{2,})"
+_TYPOGRAPHY_V2: list[Rule] = [
+    _TYPOGRAPHY_V1[0], _TYPOGRAPHY_V1[1],
+    (re.compile(r"(?<=\w)\u2013(?=\w)"), "-"),  # en dash in a range
+    (re.compile(rf"[ \t]*{_LONG_DASH}(?:[ \t]*{_LONG_DASH})*[ \t]*"), " \u2014 "),  # a run of dashes is one dash
+    (re.compile(r"\.(?:[ \t]?\.){2,}"), "..."),  # ". . ." and "...." are an ellipsis
+    # "*" marks emphasis (Markdown, a generator's output), footnotes or "* * *" breaks: never the author's
+    (re.compile(r"[_*]+"), ""),
+    *_TYPOGRAPHY_V1[6:],
+]
+TYPOGRAPHY = {1: _TYPOGRAPHY_V1, 2: _TYPOGRAPHY_V2}
 
 
 @dataclass(frozen=True)
@@ -139,19 +154,21 @@ class Spec:
     # no spelling repair produces one. Measured on authors-20261127-072458: every label that
     # lower-casing changed (5.2%) was changed by a name the capitals no longer marked.
     lower_names: bool = True
+    typography: int = 2  # which typography rules (TYPOGRAPHY): 2 unifies dash runs, spaced ellipses, "*"
 
     def to_dict(self) -> dict:
-        return {"format": NORMALISE_FORMAT, "typography": True, "fold": self.fold, "spelling": self.spelling,
+        return {"format": NORMALISE_FORMAT, "typography": self.typography, "fold": self.fold, "spelling": self.spelling,
                 "names": self.names, "lower_names": self.lower_names, "placeholder": self.placeholder}
 
     @classmethod
     def from_dict(cls, d: dict | None) -> "Spec":
         """A model folder without a spec was trained on typography-normalised text only."""
         if not d:
-            return cls(names="keep", fold=False, spelling=False, lower_names=False)
+            return cls(names="keep", fold=False, spelling=False, lower_names=False, typography=1)
         return cls(names=d.get("names", "keep"), placeholder=d.get("placeholder", DEFAULT_PLACEHOLDER),
                    fold=bool(d.get("fold", False)), spelling=bool(d.get("spelling", False)),
-                   lower_names=bool(d.get("lower_names", False)))
+                   lower_names=bool(d.get("lower_names", False)),
+                   typography=int(d.get("typography", 1)))  # /1../4 stored `true`: version 1
 
 
 @dataclass
@@ -217,8 +234,8 @@ class Aligned:
         return self.replace(spans)
 
 
-def typography(al: Aligned, fold: bool = True) -> Aligned:
-    for pattern, repl in (_FOLDING if fold else []) + _TYPOGRAPHY:
+def typography(al: Aligned, fold: bool = True, version: int = 2) -> Aligned:
+    for pattern, repl in (_FOLDING if fold else []) + TYPOGRAPHY[version]:
         al = al.sub(pattern, repl)
     return al.strip()
 
@@ -226,7 +243,7 @@ def typography(al: Aligned, fold: bool = True) -> Aligned:
 def normalise(text: str, spec: Spec = Spec(), track: bool = True, names_found: list[str] | None = None) -> Aligned:
     """Typography, spelling, then names (per `spec`); `track=False` skips the offset
     bookkeeping. `names_found`, if given, receives every name that was masked."""
-    al = typography(Aligned.of(text, track), spec.fold)
+    al = typography(Aligned.of(text, track), spec.fold, spec.typography)
     if spec.spelling:
         from .spelling import WORD, repair_word
 
