@@ -14,6 +14,7 @@ import json
 from pathlib import Path
 
 from ..files import atomic_write
+from ..text.normalise import Spec
 
 PROJECT = "whowrote"
 
@@ -102,10 +103,10 @@ def write_card(run_dir: str | Path) -> Path:
     config, books = cfg.get("config", {}), cfg.get("books", [])
     report, validity = _read(run_dir / "report.json"), _read(run_dir / "validity.json")
     meta = _read(run_dir / "model" / "whowrote.json")
-    spec = meta.get("normalise") or {}
-    steps = ", ".join([f"typography {int(spec.get('typography', 1))}"] + ["misspelt words repaired"] * bool(spec.get("spelling"))
-                      + [f"proper names masked as {spec.get('placeholder')!r}"
-                       + " (lower-case ones too)" * bool(spec.get("lower_names"))] * (spec.get("names") == "mask"))
+    spec = Spec.from_dict(meta.get("normalise"))
+    steps = ", ".join([f"typography {spec.typography}"] + ["misspelt words repaired"] * spec.spelling
+                      + [f"proper names masked as {spec.placeholder!r}"
+                       + " (lower-case ones too)" * spec.lower_names] * (spec.names == "mask"))
     labels = report.get("labels") or list(config.get("sources", {}))
     background = config.get("background") or ""
     authors = [lab for lab in labels if lab != background]

@@ -18,6 +18,7 @@ Each is deterministic for a given seed.
 
 from __future__ import annotations
 
+import itertools
 import random
 import re
 
@@ -87,8 +88,8 @@ def reprint(text: str, seed: int) -> str:
     closing in turn), apostrophes as \u2019, each dash an em dash, a 2-em dash or a spaced en
     dash at random, "..." spaced as ". . .", and `_italics_` as Markdown `*emphasis*`."""
     rng = random.Random(seed)
-    count = iter(range(len(text)))
-    text = _DOUBLE_QUOTE.sub(lambda m: "\u201c" if next(count) % 2 == 0 else "\u201d", text)
+    quotes = itertools.cycle("\u201c\u201d")
+    text = _DOUBLE_QUOTE.sub(lambda m: next(quotes), text)
     text = text.replace("'", "\u2019")
     text = _DASH.sub(lambda m: rng.choice(["\u2014", "\u2014\u2014", " \u2013 "]), text)
     text = _ELLIPSIS.sub(". . .", text)

@@ -113,33 +113,41 @@ def _quote_or_apostrophe(m: re.Match) -> str:
 
 
 Rule = tuple["re.Pattern[str]", "str | Callable[[re.Match], str]"]
-_TYPOGRAPHY_V1: list[Rule] = [
+_QUOTES: list[Rule] = [
     (re.compile("[" + "".join(_CHAR_MAP) + "]"), lambda m: _CHAR_MAP[m.group()]),
     (re.compile("'"), _quote_or_apostrophe),
-    (re.compile(r"[ \t]*(?:\u2014|\u2015|\u2012|-{2,})[ \t]*"), " \u2014 "),  # every long dash
-    (re.compile(r"(?<=\w)\u2013(?=\w)"), "-"),  # en dash in a range
-    (re.compile(r"[ \t]*\u2013[ \t]*"), " \u2014 "),
-    # In Gutenberg plain text "_" only marks italics or draws rules; it is never the author's.
-    (re.compile(r"_+"), ""),
+]
+_EN_DASH_IN_RANGE: Rule = (re.compile(r"(?<=\w)\u2013(?=\w)"), "-")
+_SPACING: list[Rule] = [
     (re.compile(r"\[(?:Illustration|Footnote)[^\]]*\]"), " "),
     (re.compile(r"[ \t]{2,}|\t"), " "),
     (re.compile(r" +\n *|\n +"), "\n"),
     (re.compile(r"\n{3,}"), "\n\n"),
+]
+_TYPOGRAPHY_V1: list[Rule] = [
+    *_QUOTES,
+    (re.compile(r"[ \t]*(?:\u2014|\u2015|\u2012|-{2,})[ \t]*"), " \u2014 "),  # every long dash
+    _EN_DASH_IN_RANGE,
+    (re.compile(r"[ \t]*\u2013[ \t]*"), " \u2014 "),
+    # In Gutenberg plain text "_" only marks italics or draws rules; it is never the author's.
+    (re.compile(r"_+"), ""),
+    *_SPACING,
 ]
 # Version 2: what an edition or a generator sets differently is one form too. Measured on
 # authors-20261127-094146 (typography 1): Carroll's "----" set as "——" (a 2-em dash, as
 # printed books have it) became two dashes and changed 13 of his 58 unseen passages' labels.
 _LONG_DASH = r"(?:[\u2014\u2015\u2012\u2013]|-{2,})"
 _TYPOGRAPHY_V2: list[Rule] = [
-    _TYPOGRAPHY_V1[0], _TYPOGRAPHY_V1[1],
-    (re.compile(r"(?<=\w)\u2013(?=\w)"), "-"),  # en dash in a range
+    *_QUOTES,
+    _EN_DASH_IN_RANGE,
     (re.compile(rf"[ \t]*{_LONG_DASH}(?:[ \t]*{_LONG_DASH})*[ \t]*"), " \u2014 "),  # a run of dashes is one dash
     (re.compile(r"\.(?:[ \t]?\.){2,}"), "..."),  # ". . ." and "...." are an ellipsis
     # "*" marks emphasis (Markdown, a generator's output), footnotes or "* * *" breaks: never the author's
     (re.compile(r"[_*]+"), ""),
-    *_TYPOGRAPHY_V1[6:],
+    *_SPACING,
 ]
 TYPOGRAPHY = {1: _TYPOGRAPHY_V1, 2: _TYPOGRAPHY_V2}
+TYPOGRAPHY_VERSION = max(TYPOGRAPHY)  # what new model folders are trained with
 
 
 @dataclass(frozen=True)
@@ -154,7 +162,7 @@ class Spec:
     # no spelling repair produces one. Measured on authors-20261127-072458: every label that
     # lower-casing changed (5.2%) was changed by a name the capitals no longer marked.
     lower_names: bool = True
-    typography: int = 2  # which typography rules (TYPOGRAPHY): 2 unifies dash runs, spaced ellipses, "*"
+    typography: int = TYPOGRAPHY_VERSION  # which rules (TYPOGRAPHY): 2 unifies dash runs, spaced ellipses, "*"
 
     def to_dict(self) -> dict:
         return {"format": NORMALISE_FORMAT, "typography": self.typography, "fold": self.fold, "spelling": self.spelling,
@@ -234,7 +242,7 @@ class Aligned:
         return self.replace(spans)
 
 
-def typography(al: Aligned, fold: bool = True, version: int = 2) -> Aligned:
+def typography(al: Aligned, fold: bool = True, version: int = TYPOGRAPHY_VERSION) -> Aligned:
     for pattern, repl in (_FOLDING if fold else []) + TYPOGRAPHY[version]:
         al = al.sub(pattern, repl)
     return al.strip()
