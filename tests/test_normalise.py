@@ -4,6 +4,7 @@ import re
 
 import pytest
 
+from whowrote.errors import WhowroteError
 from whowrote.text.names import proper_names
 from whowrote.text.normalise import Spec, normalise
 
@@ -33,6 +34,8 @@ def test_another_editions_typesetting_reads_the_same(reprinted, plain):
     # folders trained before typography 2 are judged with the rules they were trained with
     old = Spec.from_dict({"names": "keep", "typography": True})
     assert old.typography == 1 and normalise("a\u2014\u2014b", old).text == "a \u2014 \u2014 b"
+    with pytest.raises(WhowroteError, match="typography 3"):  # a folder from a newer whowrote
+        Spec.from_dict({"names": "keep", "typography": 3})
 
 
 def test_the_reprint_probe_normalises_away():

@@ -38,6 +38,7 @@ from typing import Callable
 
 import numpy as np
 
+from ..errors import WhowroteError
 from .names import proper_names
 
 NORMALISE_FORMAT = "whowrote.normalise/5"  # /2 added "fold", /3 "spelling", /4 "lower_names" (absent: off), /5 "typography" 2
@@ -173,10 +174,13 @@ class Spec:
         """A model folder without a spec was trained on typography-normalised text only."""
         if not d:
             return cls(names="keep", fold=False, spelling=False, lower_names=False, typography=1)
+        version = d.get("typography", 1)  # /1../4 stored `true`: version 1
+        if version not in TYPOGRAPHY:  # a folder from a newer whowrote, or a damaged one
+            raise WhowroteError(f"the model's normalisation asks for typography {version!r}, which this whowrote "
+                                f"does not know ({', '.join(map(str, TYPOGRAPHY))}): upgrade whowrote")
         return cls(names=d.get("names", "keep"), placeholder=d.get("placeholder", DEFAULT_PLACEHOLDER),
                    fold=bool(d.get("fold", False)), spelling=bool(d.get("spelling", False)),
-                   lower_names=bool(d.get("lower_names", False)),
-                   typography=int(d.get("typography", 1)))  # /1../4 stored `true`: version 1
+                   lower_names=bool(d.get("lower_names", False)), typography=int(version))
 
 
 @dataclass
