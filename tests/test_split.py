@@ -125,25 +125,6 @@ def test_sampling_by_work_gives_a_small_work_its_share():
         assert lo <= share_small <= hi, (by_work, share_small)
 
 
-def test_fine_classes_tell_the_split_labels_works_apart_and_leave_the_draws_alone():
-    # label 0: one author, two works; label 1 (the background): three works, one author each
-    author = two_work_stream("a", [3000, 3000], 0, 100, 10)
-    background = two_work_stream("bg", [3000, 3000, 3000], 100_000, 100, 10)
-    blocks = [np.arange(len(author.blocks)), np.arange(len(background.blocks))]
-    make = lambda split: BalancedSampler([author, background], blocks, 10, 40, seed=2, cls_id=-1, sep_id=-2,
-                                         by_work=True, split_works=split)
-    sampler = make((1,))
-    assert sampler.fine_classes == 1 + 3
-    ids, labels, fine = sampler.draw_fine()
-    assert set(fine[labels == 0]) == {0}  # an author's works stay one class: no lesson in telling them apart
-    work_of_bg = (ids[labels == 1, 1] - 100_000) // 3000  # unique tokens: the first says the work
-    assert np.array_equal(fine[labels == 1], 1 + work_of_bg) and set(work_of_bg) == {0, 1, 2}
-    # splitting changes only the third output: windows and labels are drawn as without it
-    plain = make(())
-    assert plain.fine_classes == 2
-    assert np.array_equal(plain.draw()[0], ids) and np.array_equal(plain.draw()[0], sampler.draw()[0])
-
-
 def test_name_swap_replaces_placeholders_with_names_of_any_label_and_keeps_width():
     mask = 7
     tokens = np.full(1000, 5, dtype=np.int64)

@@ -1,6 +1,5 @@
 """Training on a tiny BERT built from a BertConfig: it learns, resumes exactly, stops cleanly."""
 
-import dataclasses
 import json
 import os
 import signal
@@ -57,14 +56,14 @@ def _signal_at_step(monkeypatch, step_to_interrupt):
     """Deliver a real SIGINT while the given step's batch is being drawn."""
     from whowrote.data.split import BalancedSampler
 
-    original, calls = BalancedSampler.draw_fine, {"n": 0}
+    original, calls = BalancedSampler.draw, {"n": 0}
 
-    def draw_fine(self):
+    def draw(self):
         calls["n"] += 1
         if calls["n"] == step_to_interrupt:
             os.kill(os.getpid(), signal.SIGINT)
         return original(self)
-    monkeypatch.setattr(BalancedSampler, "draw_fine", draw_fine)
+    monkeypatch.setattr(BalancedSampler, "draw", draw)
 
 
 def test_ctrl_c_checkpoints_and_resume_equals_uninterrupted(tiny_config, monkeypatch, tmp_path, one_thread):
@@ -95,9 +94,9 @@ def test_second_ctrl_c_keeps_last_periodic_checkpoint_and_resume_still_matches(t
 
     tiny_config.steps, tiny_config.checkpoint_every = 10, 4
     reference = train(tiny_config, name="ref", progress=False)
-    original, calls = BalancedSampler.draw_fine, {"n": 0}
+    original, calls = BalancedSampler.draw, {"n": 0}
 
-    def draw_fine(self):  # two Ctrl-C in a row while step 6 is drawn: no time for a new checkpoint
+    def draw(self):  # two Ctrl-C in a row while step 6 is drawn: no time for a new checkpoint
         calls["n"] += 1
         if calls["n"] == 6:
             os.kill(os.getpid(), signal.SIGINT)
@@ -105,7 +104,7 @@ def test_second_ctrl_c_keeps_last_periodic_checkpoint_and_resume_still_matches(t
         return original(self)
 
     with pytest.MonkeyPatch.context() as m:
-        m.setattr(BalancedSampler, "draw_fine", draw_fine)
+        m.setattr(BalancedSampler, "draw", draw)
         with pytest.raises(WhowroteError, match="last periodic checkpoint"):
             train(tiny_config, name="crash", progress=False)
     crashed = tmp_path / "runs" / "crash"
@@ -155,11 +154,10 @@ def test_lora_trains_adapters_only_and_saves_a_plain_model(tiny_config, monkeypa
     seen = {}
     original = train_mod._optimizer
 
-    def spy(modules, config):
-        (model,) = modules  # no work head: the model alone
+    def spy(model, config):
         seen["trainable"] = [n for n, p in model.named_parameters() if p.requires_grad]
         seen["total"] = sum(1 for _ in model.named_parameters())
-        return original(modules, config)
+        return original(model, config)
     monkeypatch.setattr(train_mod, "_optimizer", spy)
     tiny_config.lora_r, tiny_config.steps, tiny_config.checkpoint_every = 4, 6, 3
     run = train(tiny_config, name="lora", progress=False)
@@ -200,28 +198,3 @@ def test_a_second_run_in_one_process_gets_its_own_precision(tiny_config):
         run = train(tiny_config, name=f"mp-{precision}", progress=False, finalize=False)
         assert (run / "model" / "model.safetensors").is_file()
         assert AcceleratorState().mixed_precision == precision
-
-
-def test_work_head_trains_resumes_exactly_and_is_not_saved(tiny_model, open_set_books, tmp_path, one_thread):
-    """The background's works told apart by a training-only head: checkpointed with the
-    model (a resumed run repeats every step), dropped from model/ (the labels stay three)."""
-    from whowrote.config import resolve
-    from whowrote.training.model import load_classifier
-
-    config = resolve("authors", model=str(tiny_model), data_dir=str(open_set_books),
-                     sources={"alice": ["91001"], "edgar": ["91002"], "neither": ["91005", "91006"]},
-                     heldout={}, background="neither", open_set="none", work_head=1.0, typos=0.0,
-                     seq_len=32, block_len=128, per_class=8, steps=10, lr=3e-3, warmup_frac=0.0, eval_every=5,
-                     eval_windows_per_class=16, checkpoint_every=4, output_dir=str(tmp_path / "runs"))
-    reference = train(config, name="straight", progress=False)
-    plain = train(dataclasses.replace(config, work_head=0.0), name="plain", progress=False)
-    # the head's loss changes the gradients, so the two runs part after step 1
-    assert [r["loss"] for r in rows(reference, "train")][1:] != [r["loss"] for r in rows(plain, "train")][1:]
-    with pytest.MonkeyPatch.context() as m:
-        _signal_at_step(m, 6)
-        with pytest.raises(WhowroteError):
-            train(config, name="cut", progress=False)
-    resumed = train(run_dir=tmp_path / "runs" / "cut", resume=True, progress=False)
-    assert [(r["step"], r["loss"]) for r in rows(resumed, "train")] == [(r["step"], r["loss"]) for r in rows(reference, "train")]
-    model, _ = load_classifier(reference / "model")
-    assert model.config.num_labels == 3 and model.classifier.out_features == 3

@@ -58,7 +58,6 @@ class Config:
     name_swap: float = 0.5  # training: share of masked names replaced by a random name of any label (0: off)
     typos: float = 0.5  # training: share of windows with 5% of their letters mistyped (0: off)
     spelling: bool = True  # training and judging: lower-case non-words repaired to the likeliest English word a slip or two away
-    work_head: float = 0.0  # training: weight of an extra loss telling the background's works (authors) apart, on a head dropped at the end (0: off)
     sample_by: str = "work"  # balanced batches draw a label's windows uniformly over its works | over its tokens
     block_len: int = 1024  # tokens per no-leak block; a window never crosses a block
     val_frac: float = 0.1  # share of each label's blocks held out for validation
@@ -133,11 +132,6 @@ class Config:
         for name in ("name_swap", "typos"):
             if not 0 <= getattr(self, name) <= 1:
                 raise WhowroteError(f"config: {name} must be in [0, 1]")
-        if self.work_head < 0:
-            raise WhowroteError("config: work_head must be 0 (off) or more")
-        if self.work_head and not (self.background and self.sample_by == "work"):
-            raise WhowroteError("config: work_head tells the background's works apart: it needs a background label "
-                                "and sample_by 'work'")
         if self.sample_by not in ("work", "token"):
             raise WhowroteError(f"config: sample_by must be work or token, not '{self.sample_by}'")
         if self.seq_len < 8 or self.seq_len > 4096:

@@ -206,8 +206,7 @@ class BalancedSampler:
     """
 
     def __init__(self, streams: list[LabelStream], train_blocks: list[np.ndarray], width: int,
-                 per_class: int, seed: int, cls_id: int, sep_id: int, by_work: bool = False, augment=(),
-                 split_works: tuple[int, ...] = ()):
+                 per_class: int, seed: int, cls_id: int, sep_id: int, by_work: bool = False, augment=()):
         self.streams, self.width, self.per_class = streams, width, per_class
         self.cls_id, self.sep_id = cls_id, sep_id
         self.augment = list(augment)
@@ -224,13 +223,6 @@ class BalancedSampler:
             if not pools:
                 raise WhowroteError(f"label '{stream.label}' has no training window of {width} tokens")
             self.pools.append(pools)
-        # Finer classes for draw_fine(): each work of the labels in `split_works` is a class of
-        # its own (with by_work), every other label stays one class.
-        self.fine_offsets, n = [], 0
-        for label_id, pools in enumerate(self.pools):
-            self.fine_offsets.append(n)
-            n += len(pools) if label_id in split_works and by_work else 1
-        self.split_works, self.fine_classes = tuple(split_works) if by_work else (), n
 
     def _start(self, pool) -> int:
         starts, cum = pool
@@ -239,12 +231,7 @@ class BalancedSampler:
         return int(starts[block] + k - (cum[block - 1] if block else 0))
 
     def draw(self) -> tuple[np.ndarray, np.ndarray]:
-        return self.draw_fine()[:2]
-
-    def draw_fine(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(windows, labels, fine classes): the fine class tells apart the works of the
-        labels in `split_works` (a training-only auxiliary target; see Config.work_head)."""
-        rows, labels, fine = [], [], []
+        rows, labels = [], []
         for label_id, stream in enumerate(self.streams):
             pools = self.pools[label_id]
             for w in self.rng.integers(0, len(pools), size=self.per_class):
@@ -253,10 +240,8 @@ class BalancedSampler:
                 for fn in self.augment:
                     row = fn(row, self.rng)
                 rows.append(row)
-                fine.append(self.fine_offsets[label_id] + (int(w) if label_id in self.split_works else 0))
             labels += [label_id] * self.per_class
-        return (with_special_tokens(np.stack(rows), self.cls_id, self.sep_id), np.array(labels, np.int64),
-                np.array(fine, np.int64))
+        return with_special_tokens(np.stack(rows), self.cls_id, self.sep_id), np.array(labels, np.int64)
 
     def state_dict(self) -> dict:
         return self.rng.bit_generator.state

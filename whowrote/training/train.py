@@ -91,10 +91,10 @@ def _augmenters(config: Config, prep, tokenizer) -> list:
     return out
 
 
-def _optimizer(modules, config: Config):
+def _optimizer(model, config: Config):
     # No weight decay on biases and LayerNorm weights, as BERT was pretrained.
     decay, no_decay = [], []
-    for p in (p for m in modules for p in m.parameters()):
+    for p in model.parameters():
         if p.requires_grad:  # with LoRA, only adapters and the head
             (no_decay if p.ndim < 2 else decay).append(p)
     groups = [{"params": decay, "weight_decay": config.weight_decay}, {"params": no_decay, "weight_decay": 0.0}]
@@ -195,24 +195,15 @@ def train(config: Config | None = None, run_dir: str | Path | None = None, name:
 
     sampler = BalancedSampler(prep.streams, [p["train"] for p in prep.parts], prep.width, config.per_class,
                               seed=config.seed * 7919 + accelerator.process_index, cls_id=prep.cls_id, sep_id=prep.sep_id,
-                              by_work=config.sample_by == "work", augment=_augmenters(config, prep, tokenizer),
-                              split_works=(prep.labels.index(config.background),) if config.work_head else ())
+                              by_work=config.sample_by == "work", augment=_augmenters(config, prep, tokenizer))
     val_ids, val_y = prep.windows("val", config.eval_windows_per_class)
-    # The work head: a linear layer on the last [CLS] state that must tell every background
-    # work (one author each) and each author label apart. It trains the encoder to separate
-    # authors it will never be asked to name, and is not saved: the model keeps its labels.
-    work_head = torch.nn.Linear(model.config.hidden_size, sampler.fine_classes) if config.work_head else None
-    optimizer = _optimizer([model] + ([work_head] if work_head else []), config)
+    optimizer = _optimizer(model, config)
     scheduler = get_scheduler(config.schedule, optimizer, num_warmup_steps=round(config.warmup_frac * config.steps),
                               num_training_steps=config.steps)
     # The scheduler is not passed to prepare(): accelerate would step it once per process,
     # but here every process takes the same number of steps.
-    if work_head is not None:  # prepared beside the model, so checkpoints hold it and --resume restores it
-        model, work_head, optimizer = accelerator.prepare(model, work_head, optimizer)
-    else:
-        model, optimizer = accelerator.prepare(model, optimizer)
+    model, optimizer = accelerator.prepare(model, optimizer)
     accelerator.register_for_checkpointing(scheduler)
-    trained_params = list(model.parameters()) + (list(work_head.parameters()) if work_head is not None else [])
 
     metrics_path = run_dir / "metrics.jsonl"
     start, train_seconds = 0, 0.0
@@ -243,19 +234,13 @@ def train(config: Config | None = None, run_dir: str | Path | None = None, name:
             model.train()
             for step in range(start + 1, config.steps + 1):
                 t0 = time.perf_counter()
-                ids, labels, fine = sampler.draw_fine()
+                ids, labels = sampler.draw()
                 ids = torch.as_tensor(ids, device=accelerator.device)
                 labels_t = torch.as_tensor(labels, device=accelerator.device)
-                out = model(input_ids=ids, attention_mask=torch.ones_like(ids), labels=labels_t,
-                            output_hidden_states=work_head is not None)
-                total = out.loss
-                if work_head is not None:
-                    fine_logits = work_head(out.hidden_states[-1][:, 0])
-                    total = total + config.work_head * torch.nn.functional.cross_entropy(
-                        fine_logits.float(), torch.as_tensor(fine, device=accelerator.device))
-                accelerator.backward(total)
+                out = model(input_ids=ids, attention_mask=torch.ones_like(ids), labels=labels_t)
+                accelerator.backward(out.loss)
                 if config.max_grad_norm > 0:
-                    accelerator.clip_grad_norm_(trained_params, config.max_grad_norm)
+                    accelerator.clip_grad_norm_(model.parameters(), config.max_grad_norm)
                 lr = scheduler.get_last_lr()[0]
                 optimizer.step()
                 scheduler.step()
