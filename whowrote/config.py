@@ -77,6 +77,7 @@ class Config:
     warmup_frac: float = 0.1  # share of steps with linearly rising lr
     schedule: str = "linear"  # lr after warm-up: linear | cosine | constant
     max_grad_norm: float = 1.0  # gradient clipping; 0 turns it off
+    average_from: float = 0.0  # keep the mean of the weights of every step from this share of the steps on (SWA); 0: off, the last step's weights
     seed: int = 0  # drives the split, the windows drawn, and the classifier's init
     mixed_precision: str = "auto"  # auto (bf16 on GPU, none on CPU) | no | bf16 | fp16
     # --- evaluation, checkpoints, plots ---
@@ -151,6 +152,8 @@ class Config:
         for name in ("eval_every", "checkpoint_every", "weight_decay", "max_grad_norm", "seed", "early_stop"):
             if getattr(self, name) < 0:
                 raise WhowroteError(f"config: {name} must be 0 or more")
+        if not 0 <= self.average_from < 1:
+            raise WhowroteError("config: average_from must be in [0, 1): the share of steps before averaging starts (0: off)")
         if not 0 <= self.warmup_frac < 1:
             raise WhowroteError("config: warmup_frac must be in [0, 1)")
         if self.early_stop and not self.eval_every:
