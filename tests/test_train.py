@@ -1,6 +1,5 @@
 """Training on a tiny BERT built from a BertConfig: it learns, resumes exactly, stops cleanly."""
 
-import dataclasses
 import json
 import os
 import signal
@@ -199,26 +198,3 @@ def test_a_second_run_in_one_process_gets_its_own_precision(tiny_config):
         run = train(tiny_config, name=f"mp-{precision}", progress=False, finalize=False)
         assert (run / "model" / "model.safetensors").is_file()
         assert AcceleratorState().mixed_precision == precision
-
-
-def test_weight_averaging_saves_the_mean_and_resumes_exactly(tiny_config, tmp_path, one_thread):
-    """average_from: model/ holds the mean of the weights of the last steps (recorded in
-    report.json), not the last step's; a resumed run averages the same steps."""
-    from safetensors.torch import load_file
-
-    tiny_config.steps, tiny_config.checkpoint_every, tiny_config.average_from = 12, 5, 0.5
-    reference = train(tiny_config, name="averaged", progress=False)
-    report = json.loads((reference / "report.json").read_text())
-    assert report["averaged"] == {"from_step": 6, "steps": 7}
-    last = train(dataclasses.replace(tiny_config, average_from=0.0), name="last", progress=False)
-    assert "averaged" not in json.loads((last / "report.json").read_text())
-    a, b = load_file(reference / "model" / "model.safetensors"), load_file(last / "model" / "model.safetensors")
-    assert a.keys() == b.keys() and any(not (a[k] == b[k]).all() for k in a)  # same steps, other weights saved
-
-    with pytest.MonkeyPatch.context() as m:
-        _signal_at_step(m, 8)
-        with pytest.raises(WhowroteError):
-            train(tiny_config, name="cut", progress=False)
-    resumed = train(run_dir=tmp_path / "runs" / "cut", resume=True, progress=False)
-    c = load_file(resumed / "model" / "model.safetensors")
-    assert all((a[k] == c[k]).all() for k in a)  # the average survived the interruption, bit for bit

@@ -57,6 +57,7 @@ class Config:
     names: str = "mask"  # mask: proper names become [MASK] in training and judging | keep: the study's raw text
     name_swap: float = 0.5  # training: share of masked names replaced by a random name of any label (0: off)
     typos: float = 0.5  # training: share of windows with 5% of their letters mistyped (0: off)
+    quotes: float = 0.0  # training: share of windows with a run of 10-24 tokens of a random label's training text planted in, label kept (0: off)
     spelling: bool = True  # training and judging: lower-case non-words repaired to the likeliest English word a slip or two away
     sample_by: str = "work"  # balanced batches draw a label's windows uniformly over its works | over its tokens
     block_len: int = 1024  # tokens per no-leak block; a window never crosses a block
@@ -77,7 +78,6 @@ class Config:
     warmup_frac: float = 0.1  # share of steps with linearly rising lr
     schedule: str = "linear"  # lr after warm-up: linear | cosine | constant
     max_grad_norm: float = 1.0  # gradient clipping; 0 turns it off
-    average_from: float = 0.0  # keep the mean of the weights of every step from this share of the steps on (SWA); 0: off, the last step's weights
     seed: int = 0  # drives the split, the windows drawn, and the classifier's init
     mixed_precision: str = "auto"  # auto (bf16 on GPU, none on CPU) | no | bf16 | fp16
     # --- evaluation, checkpoints, plots ---
@@ -130,7 +130,7 @@ class Config:
             raise WhowroteError("config: open_set_max_flagged must be in (0, 0.5)")
         if self.names not in NAME_MODES:
             raise WhowroteError(f"config: names must be one of {', '.join(NAME_MODES)}, not '{self.names}'")
-        for name in ("name_swap", "typos"):
+        for name in ("name_swap", "typos", "quotes"):
             if not 0 <= getattr(self, name) <= 1:
                 raise WhowroteError(f"config: {name} must be in [0, 1]")
         if self.sample_by not in ("work", "token"):
@@ -152,8 +152,6 @@ class Config:
         for name in ("eval_every", "checkpoint_every", "weight_decay", "max_grad_norm", "seed", "early_stop"):
             if getattr(self, name) < 0:
                 raise WhowroteError(f"config: {name} must be 0 or more")
-        if not 0 <= self.average_from < 1:
-            raise WhowroteError("config: average_from must be in [0, 1): the share of steps before averaging starts (0: off)")
         if not 0 <= self.warmup_frac < 1:
             raise WhowroteError("config: warmup_frac must be in [0, 1)")
         if self.early_stop and not self.eval_every:

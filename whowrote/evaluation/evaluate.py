@@ -100,7 +100,7 @@ def evaluate_run(run_dir: str | Path, data_dir: str | None = None, progress: boo
     update_model_meta(run_dir / "model", temperature=temperature, open_set=open_set.to_dict())
 
     previous = json.loads((run_dir / "report.json").read_text()) if (run_dir / "report.json").is_file() else {}
-    for key in ("steps", "train_seconds", "stopped_early", "averaged", "validity"):
+    for key in ("steps", "train_seconds", "stopped_early", "validity"):
         if key in previous:
             report[key] = previous[key]
     report["test_windows_note"] = "disjoint windows of seq_len-2 tokens from held-out blocks; no token shared with training"

@@ -80,10 +80,12 @@ def _accelerator(config: Config):
 
 
 def _augmenters(config: Config, prep, tokenizer) -> list:
-    """What training varies so the model cannot learn it: names, typing slips."""
-    from ..data.augment import NameSwap, Typos
+    """What training varies so the model cannot learn it: planted quotations, names, typing slips."""
+    from ..data.augment import NameSwap, Quote, Typos
 
     out = []
+    if config.quotes > 0:  # first: a planted run's names and letters are then varied like the rest
+        out.append(Quote(prep.streams, [p["train"] for p in prep.parts], config.quotes))
     if prep.mask_id is not None and config.name_swap > 0:
         out.append(NameSwap(prep.mask_id, prep.swap_names, config.name_swap))
     if config.typos > 0:
@@ -204,16 +206,6 @@ def train(config: Config | None = None, run_dir: str | Path | None = None, name:
     # but here every process takes the same number of steps.
     model, optimizer = accelerator.prepare(model, optimizer)
     accelerator.register_for_checkpointing(scheduler)
-    # Weight averaging (SWA, Izmailov et al. 2018): the mean of the weights over the last
-    # steps sits in a flatter region than any one step's, so seeds agree more and verdicts on
-    # new text move less with the last batches drawn. Checkpointed, so --resume keeps it.
-    averaged = None
-    if config.average_from:
-        from torch.optim.swa_utils import AveragedModel
-
-        averaged = AveragedModel(accelerator.unwrap_model(model))
-        accelerator.register_for_checkpointing(averaged)
-    average_start = max(1, math.ceil(config.average_from * config.steps))
 
     metrics_path = run_dir / "metrics.jsonl"
     start, train_seconds = 0, 0.0
@@ -255,8 +247,6 @@ def train(config: Config | None = None, run_dir: str | Path | None = None, name:
                 optimizer.step()
                 scheduler.step()
                 optimizer.zero_grad(set_to_none=True)
-                if averaged is not None and step >= average_start:
-                    averaged.update_parameters(accelerator.unwrap_model(model))
                 correct = (out.logits.argmax(-1) == labels_t).float().mean()
                 # One collective a step: loss and accuracy averaged over the processes, and the
                 # Ctrl-C flag, so that every process stops (and checkpoints) at the same step.
@@ -296,15 +286,11 @@ def train(config: Config | None = None, run_dir: str | Path | None = None, name:
 
     accelerator.wait_for_everyone()
     if accelerator.is_main_process:
-        final = averaged.module if averaged is not None and averaged.n_averaged > 0 else accelerator.unwrap_model(model)
-        unwrapped = merge_lora(final).float()
+        unwrapped = merge_lora(accelerator.unwrap_model(model)).float()
         runfolder.save_model(unwrapped, tokenizer, run_dir / "model", prep.labels, config.seq_len,
                              normalise_spec(config, tokenizer).to_dict())
-        n_averaged = int(averaged.n_averaged) if averaged is not None else 0
         runfolder.write_json(run_dir / "report.json", {"steps": step, "train_seconds": round(train_seconds, 2),
-                                                       **({"stopped_early": stopped_early} if stopped_early else {}),
-                                                       **({"averaged": {"from_step": average_start, "steps": n_averaged}}
-                                                          if n_averaged else {})})
+                                                       **({"stopped_early": stopped_early} if stopped_early else {})})
         if finalize:
             from ..evaluation.evaluate import evaluate_run
             from .plot import plot_run
