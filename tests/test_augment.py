@@ -44,23 +44,3 @@ def test_name_swap_draws_from_every_labels_names():
         assert len(out) == len(row) and 7 not in out
         seen |= set(out.tolist())
     assert {100, 200, 300} <= seen
-
-
-def test_quote_plants_one_run_of_training_text_and_keeps_the_rest():
-    from whowrote.data.augment import Quote
-    from whowrote.data.split import LabelStream, make_blocks
-
-    # label 0's tokens are 0..999, label 1's 10_000..10_999; only blocks 0 and 2 are training
-    streams = [LabelStream(l, np.arange(o, o + 1000), make_blocks([1000], 100, 30), [1000]) for l, o in (("a", 0), ("b", 10_000))]
-    quote = Quote(streams, [np.array([0, 2]), np.array([0, 2])], windows=1.0)
-    rng = np.random.default_rng(0)
-    row = np.full(60, -1)
-    for _ in range(50):
-        out = quote(row, rng)
-        planted = np.flatnonzero(out != -1)
-        assert len(out) == 60 and 10 <= len(planted) <= 24
-        assert np.array_equal(planted, np.arange(planted[0], planted[-1] + 1))  # one contiguous run
-        run = out[planted]
-        assert np.array_equal(run, np.arange(run[0], run[0] + len(run)))  # consecutive text of one book
-        assert (run % 10_000 // 100).max() in (0, 2) and (run % 10_000 // 100).min() in (0, 2)  # training blocks only
-    assert np.array_equal(Quote(streams, [np.array([0])] * 2, windows=0.0)(row, rng), row)  # off: untouched

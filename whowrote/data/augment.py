@@ -12,12 +12,7 @@ training, so the model cannot learn it.
   each): trained on repaired slips, 5% typos changed 12.1% of labels; the run trained on
   raw slips, judging repaired text, 7.3%.
 
-- `Quote`: in a share `windows` of the training windows, a run of 10-24 tokens (about a
-  sentence) is overwritten by a run of a random label's training text, and the window
-  keeps its label: one planted sentence of another author must not make a passage his
-  (`benchmarks/alterations.py` found it moving 21% of other authors' passages to an author).
-
-All splice the new pieces in and cut the window back to its width, and draw only from
+Both splice the new pieces in and cut the window back to its width, and draw only from
 the sampler's generator, so a resumed run repeats them exactly.
 
     python -c "from whowrote.data.augment import mistype; import random; print(mistype('queen', random.Random(1)))"
@@ -95,22 +90,3 @@ class Typos:
         pieces = self.tokenizer(words, add_special_tokens=False, verbose=False)["input_ids"]
         keep = [k for k, p in enumerate(pieces) if p]
         return _splice(row, hit[keep], [pieces[k] for k in keep], len(row))
-
-
-class Quote:
-    def __init__(self, streams: list, train_blocks: list, windows: float, shortest: int = 10, longest: int = 24):
-        # every label's training blocks long enough for the longest run: (tokens, start, end)
-        self.blocks = [(st.tokens, *st.blocks[b]) for st, bl in zip(streams, train_blocks) for b in bl
-                       if st.blocks[b][1] - st.blocks[b][0] > longest]
-        self.windows, self.shortest, self.longest = windows, shortest, longest
-
-    def __call__(self, row: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-        if rng.random() >= self.windows or not self.blocks:
-            return row
-        n = int(rng.integers(self.shortest, min(self.longest, len(row)) + 1))
-        tokens, start, end = self.blocks[int(rng.integers(len(self.blocks)))]
-        src = int(rng.integers(start, end - n + 1))
-        at = int(rng.integers(0, len(row) - n + 1))
-        out = row.copy()
-        out[at:at + n] = tokens[src:src + n]
-        return out

@@ -80,12 +80,10 @@ def _accelerator(config: Config):
 
 
 def _augmenters(config: Config, prep, tokenizer) -> list:
-    """What training varies so the model cannot learn it: planted quotations, names, typing slips."""
-    from ..data.augment import NameSwap, Quote, Typos
+    """What training varies so the model cannot learn it: names, typing slips."""
+    from ..data.augment import NameSwap, Typos
 
     out = []
-    if config.quotes > 0:  # first: a planted run's names and letters are then varied like the rest
-        out.append(Quote(prep.streams, [p["train"] for p in prep.parts], config.quotes))
     if prep.mask_id is not None and config.name_swap > 0:
         out.append(NameSwap(prep.mask_id, prep.swap_names, config.name_swap))
     if config.typos > 0:
