@@ -5,6 +5,8 @@ passages (calibration / test), the share of unseen authors flagged when each aut
 at most 5% of its unseen passages flagged (threshold per half, as an oracle would set it),
 and the AUROC, for:
 - the run's P(background) (what the judge uses);
+- the energy of the authors' logits alone, -logsumexp (Liu et al. 2020), and the background
+  logit's margin over the top author's: other readings of the same logits;
 - the Mahalanobis distance of the [CLS] vector to the nearest author (Podolskiy et al. 2021),
   class means and a shared Ledoit-Wolf covariance fitted on training windows;
 - a char 2-5-gram TF-IDF logistic regression with the same three labels and windows;
@@ -51,6 +53,7 @@ def main() -> None:
     parser.add_argument("--readme")
     args = parser.parse_args()
 
+    from scipy.special import logsumexp
     from sklearn.covariance import LedoitWolf
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.linear_model import LogisticRegression
@@ -83,7 +86,10 @@ def main() -> None:
         dist = np.stack([np.einsum("ij,jk,ik->i", feats - m, precision, feats - m) for m in means], 1)
         authors = [c for c in range(len(prep.labels)) if c != b]
         lc = np.log(np.clip(char_lr.predict_proba(char.transform(prep.unseen_window_texts(part, 150))), 1e-9, 1))
-        scores = {"P(background), the judge's score": lp[:, b], "Mahalanobis distance to the nearest author": dist[:, authors].min(1),
+        scores = {"P(background), the judge's score": lp[:, b],
+                  "energy of the authors' logits, -logsumexp (Liu et al. 2020)": -logsumexp(logits[:, authors], axis=1),
+                  "background logit minus the top author's": logits[:, b] - logits[:, authors].max(1),
+                  "Mahalanobis distance to the nearest author": dist[:, authors].min(1),
                   "char 2-5-gram LR, P(background)": lc[:, b],
                   "BERT and char LR, mean log-probability": log_softmax((lp + lc) / 2)[:, b]}
         for name, s in scores.items():
