@@ -27,7 +27,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from machine import publish  # noqa: E402
+from machine import publish, run_benchmark  # noqa: E402
 
 MODERN = [(r"\b([Tt])o-(day|morrow|night)\b", r"\1o\2"), (r"\b(some|any|every|no) one\b", r"\1one"),
           (r"\bcan not\b", "cannot"), (r"\bconnexion", "connection"), (r"\b([Ss])hew(n|ed|ing|s)?\b", r"\1how\2"),
@@ -119,4 +119,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run_benchmark(main)

@@ -22,7 +22,7 @@ import numpy as np
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from machine import bert_flops_per_token, describe, matmul_gflops  # noqa: E402
+from machine import bert_flops_per_token, describe, matmul_gflops, run_benchmark  # noqa: E402
 
 from whowrote.config import JUDGE_PRECISIONS  # noqa: E402
 
@@ -118,4 +118,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run_benchmark(main)

@@ -1,6 +1,7 @@
 """What machine a figure came from: CPU model, the instruction set torch runs (AMX,
 AVX-512, AVX2), torch version and threads, and a measured fp32 matmul peak. Every
-benchmark prints this beside its figures and puts it in the README rows it writes.
+benchmark prints this beside its figures and puts it in the README rows it writes, and
+runs its main() through `run_benchmark`, so bad input is one line, not a traceback.
 
     .venv/bin/python benchmarks/machine.py
     ATEN_CPU_CAPABILITY=avx2 ONEDNN_MAX_CPU_ISA=AVX2 MKL_ENABLE_INSTRUCTIONS=AVX2 .venv/bin/python benchmarks/machine.py
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 import os
 import platform
+import sys
 import time
 
 
@@ -63,6 +65,20 @@ def describe(peak: float | None = None) -> str:
         return f"{torch.cuda.get_device_name(0)}, torch {torch.__version__}"
     return (f"{cpu_model()}, {instruction_set()}, torch {torch.__version__}, {torch.get_num_threads()} threads, "
             f"fp32 matmul {peak:.0f} GFLOP/s")
+
+
+def run_benchmark(main) -> None:
+    """Call a benchmark's main(); a WhowroteError (not a run folder, a run without held-out
+    works ...) is printed as one line and exits with its code, as the whowrote CLI does."""
+    from whowrote.errors import WhowroteError
+
+    try:
+        main()
+    except WhowroteError as exc:
+        if os.environ.get("WHOWROTE_DEBUG"):
+            raise
+        print(f"whowrote: error: {exc}", file=sys.stderr)
+        sys.exit(exc.exit_code)
 
 
 def publish(text: str, readme: str | None, section: str) -> None:

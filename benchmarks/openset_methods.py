@@ -26,7 +26,7 @@ import numpy as np
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from machine import describe, publish  # noqa: E402
+from machine import describe, publish, run_benchmark  # noqa: E402
 
 
 def flagged_at(score: np.ndarray, y: np.ndarray, background: int, fpr: float = 0.05) -> float:
@@ -114,4 +114,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run_benchmark(main)

@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from machine import describe, publish  # noqa: E402
+from machine import describe, publish, run_benchmark  # noqa: E402
 
 
 def work_tokens(judge, config, label: str) -> list[tuple[str, list]]:
@@ -117,4 +117,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run_benchmark(main)

@@ -24,7 +24,7 @@ from pathlib import Path
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from machine import bert_flops_per_token, describe, matmul_gflops, publish  # noqa: E402
+from machine import bert_flops_per_token, describe, matmul_gflops, publish, run_benchmark  # noqa: E402
 
 
 def whowrote_seconds_per_step(data_dir: str, steps: int, per_class: int, seq_len: int, out: Path) -> float:
@@ -103,7 +103,10 @@ def main() -> None:
     from transformers import AutoConfig
     from transformers.utils import logging
 
+    from whowrote.config import check_run_dir
     from whowrote.training.model import resolve_model_path
+
+    run = check_run_dir(args.run) if args.run else None  # before minutes of timing, not after
 
     logging.set_verbosity_error()
     peak = matmul_gflops()
@@ -119,9 +122,7 @@ def main() -> None:
                  f"- a training step of {2 * args.per_class} x {args.seq_len} tokens (bundled MiniLM, median of steps 3..{args.steps}): "
                  f"whowrote {ours:.3f} s, `transformers.Trainer` {theirs:.3f} s ({theirs / ours:.2f}x); {gflops:.0f} GFLOP/s, "
                  f"{gflops / peak:.0%} of the fp32 matmul peak"]
-        if args.run:
-            run = Path(args.run)
-        else:
+        if run is None:
             from whowrote.config import resolve
             from whowrote.training.train import train
 
@@ -135,4 +136,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run_benchmark(main)
