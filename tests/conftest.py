@@ -103,24 +103,27 @@ def open_set_run(tmp_path_factory, open_set_books, tiny_model):
     return train(config, name="open", progress=False)
 
 
-@pytest.fixture(scope="session")
-def tiny_model(tmp_path_factory) -> Path:
-    """A 2-layer, 32-wide BERT with a word-level vocabulary covering the invented styles."""
+def build_tiny_bert(folder: Path, hidden: int = 32) -> Path:
+    """A 2-layer BERT, `hidden` wide, with a word-level vocabulary covering the invented styles."""
+    import torch
     from transformers import BertConfig, BertModel, BertTokenizer
 
-    folder = tmp_path_factory.mktemp("tiny-bert")
     vocab = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", ".", ",", '"', "'", "-", "\u2014"]
     vocab += sorted(set(STYLE_A + STYLE_B + STYLE_C + STYLE_D + FUNCTION))
     tokenizer = BertTokenizer(vocab={w: i for i, w in enumerate(vocab)}, do_lower_case=True)
     assert len(tokenizer) == len(vocab)
-    config = BertConfig(vocab_size=len(vocab), hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
-                        intermediate_size=64, max_position_embeddings=128)
-    import torch
-
+    config = BertConfig(vocab_size=len(vocab), hidden_size=hidden, num_hidden_layers=2, num_attention_heads=2,
+                        intermediate_size=2 * hidden, max_position_embeddings=128)
     torch.manual_seed(0)
     BertModel(config).save_pretrained(folder)
     tokenizer.save_pretrained(folder)
     return folder
+
+
+@pytest.fixture(scope="session")
+def tiny_model(tmp_path_factory) -> Path:
+    """A 2-layer, 32-wide BERT (build_tiny_bert): fast, and enough for two invented styles."""
+    return build_tiny_bert(tmp_path_factory.mktemp("tiny-bert"))
 
 
 @pytest.fixture

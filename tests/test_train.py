@@ -129,11 +129,15 @@ def test_nan_loss_stops_with_a_clear_message(tiny_config, monkeypatch):
     assert info.value.exit_code == EXIT_DIVERGED
 
 
-def test_three_authors_train_and_judge(tiny_config, synthetic_books, tiny_model):
+def test_three_authors_train_and_judge(tiny_config, synthetic_books, tmp_path):
     """Attribution among many authors: the same code with a third label."""
-    from tests.conftest import STYLE_C, gutenberg_file, invented_text
+    from tests.conftest import STYLE_C, build_tiny_bert, gutenberg_file, invented_text
     from whowrote import Judge
 
+    # 64 wide, not the shared 32: with three labels the 32-wide model sometimes never parts two
+    # of them (loss stuck at 2/3 ln 2 for some seeds, on CPU and GPU alike); 64 parted all three
+    # in 20 of 20 seeds, fp32 and bf16.
+    tiny_config.model = str(build_tiny_bert(tmp_path / "bert64", hidden=64))
     (synthetic_books / "pg90003.txt").write_text(gutenberg_file(invented_text(STYLE_C, 9000, 3)))
     tiny_config.sources = {"alice": ["90001"], "edgar": ["90002"], "charles": ["90003"]}
     tiny_config.steps, tiny_config.name_swap = 40, 0.0  # in invented text the only "names" are style words
