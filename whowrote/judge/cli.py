@@ -39,7 +39,7 @@ def register(sub) -> None:
     p.add_argument("--precision", default="auto", choices=JUDGE_PRECISIONS,
                    help="auto: bf16 on CUDA or a CPU with AMX/AVX512-BF16, else fp32; int8: dynamic "
                         "quantisation of the linear layers (CPU, on request only: ~1.8x pipeline with VNNI, "
-                        "but 2.3-3.5%% of labels change, measured)")
+                        "but 2.1-3.5%% of labels change, measured)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     g = p.add_argument_group("rolling attribution (who wrote which part of one long text)")
     g.add_argument("--rolling", metavar="FILE", help="P(label) along FILE, smoothed, with headings and change points")

@@ -102,7 +102,7 @@ class Judge:
         if precision not in JUDGE_PRECISIONS:
             raise WhowroteError(f"precision must be one of {', '.join(JUDGE_PRECISIONS)}, not {precision!r}")
         self.bf16 = precision == "bf16" or (precision == "auto" and _fast_bf16(self.device))
-        # int8 is never chosen by "auto": on the README's runs it changed 2.3-3.5% of the labels
+        # int8 is never chosen by "auto": on the README's runs it changed 2.1-3.5% of the labels
         # (mean |dP| 0.019-0.028) against fp32, more than the 0.5% / 0.01 the judge allows itself;
         # where the CPU has VNNI it was 2x faster than fp32 (benchmarks/judge_speed.py)
         self.scoring_model = _int8(self.model, self.device) if precision == "int8" else self.model
