@@ -9,6 +9,7 @@ error of the hits, with the machine; `--readme` writes them into the README's be
 section.
 
     .venv/bin/python benchmarks/rolling_changepoints.py runs/authors-X --docs 20 --readme README.md
+    .venv/bin/python benchmarks/rolling_changepoints.py runs/authors-X --docs 20 --among   # hands: the two only
 """
 
 from __future__ import annotations
@@ -87,6 +88,8 @@ def main() -> None:
     parser.add_argument("--tolerance", type=int, default=64)
     parser.add_argument("--stride", type=int, help="rolling stride (default: half a window)")
     parser.add_argument("--change-cost", type=float, default=20.0, help="the segmentation's cost per change of hand")
+    parser.add_argument("--among", action="store_true",
+                        help="the change points choose between the two authors only (judge --among), not 'neither'")
     parser.add_argument("--readme")
     parser.add_argument("--example", metavar="DIR", help="also save the first document's rolling plot here")
     parser.add_argument("--seed", type=int, default=0)
@@ -109,7 +112,7 @@ def main() -> None:
     t0 = time.perf_counter()
     for _ in range(args.docs):
         text, truth, segment_labels = spliced_document(rng, works, args.min_len, args.max_len, args.segments)
-        r = judge.rolling(text, stride=args.stride, change_cost=args.change_cost)
+        r = judge.rolling(text, stride=args.stride, change_cost=args.change_cost, among=authors if args.among else None)
         found = [b["token"] for b in r.boundaries]
         if args.example and n_true == 0:  # the first document's plot, for the README (not its text: no book text in the repo)
             Path(args.example).mkdir(parents=True, exist_ok=True)
@@ -125,8 +128,9 @@ def main() -> None:
     precision, recall = hits / max(1, n_found), hits / max(1, n_true)
     f1 = 2 * precision * recall / max(1e-9, precision + recall)
     machine = describe()
+    hands = " (hands: these two only, --among)" if args.among else ""
     line = (f"{args.docs} documents of {args.segments} segments ({args.min_len}-{args.max_len} tokens) from "
-            f"{', '.join(f'{a}: #{config.heldout[a][0]}' for a in authors)}: precision {precision:.3f}, recall "
+            f"{', '.join(f'{a}: #{config.heldout[a][0]}' for a in authors)}{hands}: precision {precision:.3f}, recall "
             f"{recall:.3f}, **F1 {f1:.3f}** within ±{args.tolerance} tokens (goal 0.90); mean error of the hits "
             f"{np.mean(errors) if errors else float('nan'):.1f} tokens; {seconds:.0f} s. Why the misses: the "
             f"rolling windows lying wholly inside one segment get its author {right / max(1, inside):.3f} of the time, and "

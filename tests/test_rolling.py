@@ -2,9 +2,10 @@
 
 import json
 
+import numpy as np
 import pytest
 
-from tests.conftest import STYLE_A, STYLE_B, invented_text
+from tests.conftest import STYLE_A, STYLE_B, STYLE_C, invented_text
 from whowrote import Judge
 from whowrote.errors import WhowroteError
 
@@ -58,3 +59,31 @@ def test_rolling_refuses_bad_settings(judge):
         judge.rolling("the kitten", window=1000)
     with pytest.raises(WhowroteError, match="fewer than one window"):
         judge.rolling("the kitten said")
+
+
+def test_among_limits_the_hands_to_the_labels_named(open_set_run):
+    """A text known to be by the two authors: "neither" is not a hand the segmentation may pick,
+    though each window still reports P(neither)."""
+    judge = Judge.load(open_set_run)
+    text = " ".join(invented_text(style, 150, 60 + i) for i, style in enumerate([STYLE_A, STYLE_C, STYLE_B]))
+    free = judge.rolling(text, window=24, stride=12)
+    assert "neither" in [s["label"] for s in free.segments]  # the middle, in the background's style
+    two = judge.rolling(text, window=24, stride=12, among=["edgar", "alice"])
+    assert {s["label"] for s in two.segments} <= {"alice", "edgar"} and len(two.segments) >= 2
+    assert two.to_dict()["among"] == ["alice", "edgar"] and free.to_dict()["among"] is None
+    assert two.p_neither is not None and np.allclose(two.probs, free.probs)
+    with pytest.raises(WhowroteError, match="'carroll' is no label of this model"):
+        judge.rolling(text, among=["alice", "carroll"])
+    with pytest.raises(WhowroteError, match="at least two"):
+        judge.rolling(text, among=["alice", "alice"])
+
+
+def test_among_on_the_command_line(open_set_run, tmp_path):
+    from whowrote.cli import main
+
+    book = tmp_path / "two.txt"
+    book.write_text(invented_text(STYLE_A, 150, 70) + "\n\n" + invented_text(STYLE_B, 150, 71))
+    out = tmp_path / "out"
+    assert main(["judge", "--model", str(open_set_run), "--rolling", str(book), "--among", "alice,edgar",
+                 "--out", str(out), "--quiet"]) == 0
+    assert json.loads((out / "rolling.json").read_text())["among"] == ["alice", "edgar"]

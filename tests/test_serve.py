@@ -53,6 +53,9 @@ def test_explain_and_rolling(client):
     assert all(A_TEXT[w["start_char"]:w["end_char"]] == w["word"] for w in words)
     r = client.post("/rolling", json={"text": A_TEXT + " " + B_TEXT, "smooth_k": 3, "edge": "zero"}).json()
     assert r["format"] == "whowrote.rolling/1" and r["smooth"] == {"k": 3, "edge": "zero"} and r["segments"]
+    assert r["among"] is None
+    two = client.post("/rolling", json={"text": A_TEXT + " " + B_TEXT, "among": ["edgar", "alice"]}).json()
+    assert two["among"] == ["alice", "edgar"] and {s["label"] for s in two["segments"]} <= {"alice", "edgar"}
 
 
 @pytest.mark.parametrize("body,fragment", [
@@ -79,6 +82,8 @@ def test_malformed_json_non_utf8_too_large_and_bad_settings(client):
     assert client.post("/rolling", json={"text": A_TEXT, "edge": "mirror"}).status_code == 422
     res = client.post("/rolling", json={"text": "the kitten"})
     assert res.status_code == 422 and "fewer than one window" in res.json()["detail"]
+    res = client.post("/rolling", json={"text": A_TEXT, "among": ["alice", "carroll"]})
+    assert res.status_code == 422 and "'carroll' is no label" in res.json()["detail"]
     assert client.post("/explain", json={"text": A_TEXT, "label": "bob"}).status_code == 422
     assert client.get("/health").status_code == 200  # still serving
 

@@ -48,6 +48,9 @@ def register(sub) -> None:
     g.add_argument("--edge", default="shrink", choices=EDGES, help="edge treatment of the moving mean")
     g.add_argument("--change-cost", type=float, default=20.0,
                    help="nats of evidence a change of hand must earn in the segmentation (default 20; higher: fewer changes)")
+    g.add_argument("--among", metavar="LABELS", type=lambda v: [x.strip() for x in v.split(",") if x.strip()],
+                   help="comma-separated labels the change points may choose from, e.g. alice,edgar for a text "
+                        "known to be by the two (default: every label, 'neither' included)")
     g.add_argument("--out", default="rolling", help="folder for rolling.csv, rolling.json, rolling.png/.svg")
     p.set_defaults(func=run)
 
@@ -112,7 +115,7 @@ def run_rolling(args) -> int:
     torch.set_num_threads(os.cpu_count() or 1)
     judge = Judge.load(args.model, batch_size=args.batch_size, precision=args.precision)
     r = judge.rolling(decode(data, str(path)), window=args.window, stride=args.stride, smooth_k=args.smooth_k,
-                      edge=args.edge, change_cost=args.change_cost)
+                      edge=args.edge, change_cost=args.change_cost, among=args.among)
     write_json(out / "rolling.json", {**r.to_dict(), "source": str(path)})
     r.write_csv(out / "rolling.csv")
     for ext in ("png", "svg"):

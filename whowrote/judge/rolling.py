@@ -9,6 +9,8 @@ every window/8 tokens whatever the displayed stride, by optimal segmentation: th
 sequence that maximises the windows' summed log-probabilities minus `change_cost` nats per
 change of hand (Viterbi), so a short misattributed stretch does not count as a new hand;
 a boundary lies halfway between the last window of one hand and the first of the next.
+`among` names the hands the segmentation may choose from (say the two authors of a text
+known to be by them, leaving "neither" out); the windows' own probabilities keep every label.
 
     whowrote judge --model runs/X --rolling book.txt --out rolling/
     python -c "from whowrote import Judge; r = Judge.load('runs/X').rolling(open('book.txt').read()); print(r.boundaries)"
@@ -51,6 +53,7 @@ class Rolling:
     segments: list[dict] = field(default_factory=list)
     boundaries: list[dict] = field(default_factory=list)
     headings: list[dict] = field(default_factory=list)
+    among: list[str] | None = None  # the hands the segmentation chose from (None: every label)
 
     @property
     def centres(self) -> np.ndarray:
@@ -71,7 +74,7 @@ class Rolling:
             rows.append(row)
         return {"format": ROLLING_FORMAT, "labels": self.labels, "window": self.window, "stride": self.stride,
                 "smooth": {"k": self.smooth_k, "edge": self.edge}, "windows": rows, "segments": self.segments,
-                "boundaries": self.boundaries, "headings": self.headings}
+                "boundaries": self.boundaries, "headings": self.headings, "among": self.among}
 
     def write_csv(self, path) -> None:
         buf = io.StringIO()
@@ -162,26 +165,47 @@ def viterbi(loglik: np.ndarray, cost: float) -> list[int]:
     return path[::-1]
 
 
-def change_points(judge, ids: list[int], window: int, cost: float = CHANGE_COST) -> tuple[list[list], list[float]]:
+def change_points(judge, ids: list[int], window: int, cost: float = CHANGE_COST,
+                  among: list[str] | None = None) -> tuple[list[list], list[float]]:
     """(runs [label, first, last window], boundary tokens) on a fine series: a window every
     window/8 tokens, labelled by the segmentation that best explains their log-probabilities
     with `cost` paid per change of hand (so a short flicker does not count), each boundary
-    halfway between the last window of one hand and the first of the next."""
+    halfway between the last window of one hand and the first of the next. `among`: the
+    hands to choose from (default: the authors and "neither" where the model has it)."""
     step = max(1, window // 8)
     starts = _starts(len(ids), window, step)
     logp = judge.log_probs([ids[s:s + window] for s in starts])
-    states = list(judge.labels)  # the authors, and the background label where there is one
-    path = viterbi(logp, cost)
-    names = [NEITHER if lab == judge.open_set.background else lab for lab in states]
-    runs = _label_runs([names[i] for i in path])
+    names = [NEITHER if lab == judge.open_set.background else lab for lab in judge.labels]
+    # dropping columns needs no renormalising: it shifts every state of a window alike
+    hands = [i for i, name in enumerate(names) if among is None or name in among]
+    path = viterbi(logp[:, hands], cost)
+    runs = _label_runs([names[hands[i]] for i in path])
     centres = np.array(starts) + window / 2
     return runs, [float((centres[a[2]] + centres[b[1]]) / 2) for a, b in zip(runs, runs[1:])]
 
 
+def check_among(judge, among: list[str] | None) -> list[str] | None:
+    """`among` as the model's label names in its own order, or a WhowroteError saying why not."""
+    from ..errors import WhowroteError
+
+    if among is None:
+        return None
+    names = [NEITHER if lab == judge.open_set.background else lab for lab in judge.labels]
+    unknown = [a for a in among if a not in names]
+    if unknown:
+        raise WhowroteError(f"rolling: --among: {', '.join(map(repr, unknown))} is no label of this model "
+                            f"(its labels: {', '.join(names)})")
+    if len(set(among)) < 2:
+        raise WhowroteError("rolling: --among needs at least two different labels (one hand has no boundaries)")
+    return [name for name in names if name in among]
+
+
 def rolling(judge, text: str, window: int | None = None, stride: int | None = None, smooth_k: int = 3,
-            edge: str = "shrink", change_cost: float = CHANGE_COST) -> Rolling:
+            edge: str = "shrink", change_cost: float = CHANGE_COST, among: list[str] | None = None) -> Rolling:
     """The rolling attribution of `text` by `judge` (see the module docstring)."""
     from ..errors import WhowroteError
+
+    among = check_among(judge, among)
 
     window = window or judge.content
     stride = stride or max(1, window // 2)
@@ -208,7 +232,7 @@ def rolling(judge, text: str, window: int | None = None, stride: int | None = No
 
     if change_cost < 0:
         raise WhowroteError("rolling: --change-cost must be 0 or more")
-    runs, bounds = change_points(judge, ids, window, change_cost)
+    runs, bounds = change_points(judge, ids, window, change_cost, among)
     edges = [0] + [int(round(x)) for x in bounds] + [len(ids)]
     segments = []
     for r, (t0, t1) in zip(runs, zip(edges, edges[1:])):
@@ -221,6 +245,6 @@ def rolling(judge, text: str, window: int | None = None, stride: int | None = No
     return Rolling(names, window, stride, k, edge, np.array(starts), np.array([offsets[s][0] for s in starts]),
                    np.array([offsets[s + window - 1][1] for s in starts]), authors,
                    p_neither if judge.open_set.background else None, sm, sm_neither, decisions, segments, boundaries,
-                   headings(text, offsets))
+                   headings(text, offsets), among)
 
 

@@ -2,7 +2,7 @@
 
     POST /score    {"text": "..."} or {"texts": [...], "ids": [...]}  -> {"results": [judge --json objects]}
     POST /explain  {"text": "...", "label": null, "top": 8}          -> the score and the words for and against
-    POST /rolling  {"text": "...", "window": null, "stride": null, "smooth_k": 3, "edge": "shrink"}
+    POST /rolling  {"text": "...", "window": null, "stride": null, "smooth_k": 3, "edge": "shrink", "among": null}
     GET  /health, GET /model (labels, seq_len, temperature, open set, the run's report numbers)
     GET  /docs     OpenAPI documentation;  GET /  the web page (works offline)
 
@@ -80,6 +80,7 @@ class RollingRequest(BaseModel):
     smooth_k: int = Field(3, ge=1)
     edge: str = "shrink"
     change_cost: float = Field(20.0, ge=0, description="nats paid per change of hand in the segmentation")
+    among: list[str] | None = Field(None, description="labels the change points may choose from (default: all)")
 
     @field_validator("text")
     @classmethod
@@ -241,7 +242,7 @@ def create_app(judge, run_dir: Path | None = None, max_bytes: int = MAX_BYTES, t
 
         def work():
             return judge.rolling(req.text, window=req.window, stride=req.stride, smooth_k=req.smooth_k,
-                                 edge=req.edge, change_cost=req.change_cost).to_dict()
+                                 edge=req.edge, change_cost=req.change_cost, among=req.among).to_dict()
         try:
             return await on_model(work)
         except WhowroteError as exc:
