@@ -165,6 +165,11 @@ def viterbi(loglik: np.ndarray, cost: float) -> list[int]:
     return path[::-1]
 
 
+def hand_names(judge) -> list[str]:
+    """The model's labels as hands: the authors, and "neither" for its background label."""
+    return [NEITHER if lab == judge.open_set.background else lab for lab in judge.labels]
+
+
 def change_points(judge, ids: list[int], window: int, cost: float = CHANGE_COST,
                   among: list[str] | None = None) -> tuple[list[list], list[float]]:
     """(runs [label, first, last window], boundary tokens) on a fine series: a window every
@@ -175,7 +180,7 @@ def change_points(judge, ids: list[int], window: int, cost: float = CHANGE_COST,
     step = max(1, window // 8)
     starts = _starts(len(ids), window, step)
     logp = judge.log_probs([ids[s:s + window] for s in starts])
-    names = [NEITHER if lab == judge.open_set.background else lab for lab in judge.labels]
+    names = hand_names(judge)
     # dropping columns needs no renormalising: it shifts every state of a window alike
     hands = [i for i, name in enumerate(names) if among is None or name in among]
     path = viterbi(logp[:, hands], cost)
@@ -190,7 +195,7 @@ def check_among(judge, among: list[str] | None) -> list[str] | None:
 
     if among is None:
         return None
-    names = [NEITHER if lab == judge.open_set.background else lab for lab in judge.labels]
+    names = hand_names(judge)
     unknown = [a for a in among if a not in names]
     if unknown:
         raise WhowroteError(f"rolling: --among: {', '.join(map(repr, unknown))} is no label of this model "
