@@ -40,9 +40,10 @@ def spliced_document(rng, works: dict[str, list], lo: int, hi: int, n_segments: 
     """(text, true boundaries in tokens, the label of each segment)."""
     labels = list(works)
     first = int(rng.integers(2))
+    segment_labels = [labels[(first + k) % 2] for k in range(n_segments)]  # alternating hands
     parts, bounds, total = [], [], 0
-    for k in range(n_segments):
-        text, offsets = works[labels[(first + k) % 2]][int(rng.integers(len(works[labels[(first + k) % 2]])))]
+    for label in segment_labels:
+        text, offsets = works[label][int(rng.integers(len(works[label])))]
         length = int(rng.integers(lo, hi + 1))
         length = min(length, len(offsets) - 1)
         start = int(rng.integers(0, len(offsets) - length))
@@ -50,7 +51,7 @@ def spliced_document(rng, works: dict[str, list], lo: int, hi: int, n_segments: 
         parts.append(piece)
         total += length
         bounds.append(total)
-    return "\n\n".join(parts), bounds[:-1], [labels[(first + k) % 2] for k in range(n_segments)]
+    return "\n\n".join(parts), bounds[:-1], segment_labels
 
 
 def match(found: list[int], truth: list[int], tolerance: int) -> list[int]:
