@@ -11,7 +11,8 @@ and the AUROC, for:
   class means and a shared Ledoit-Wolf covariance fitted on training windows;
 - a char 2-5-gram TF-IDF logistic regression with the same three labels and windows;
 - BERT and the char model averaged (mean log-probability);
-- the run's P(background) for texts of 2 and 4 consecutive windows (the judge's mean).
+- the run's P(background) for contiguous texts of 2 and 4 windows' length, cut and scored
+  as the judge scores a text (`whowrote.evaluation.evaluate.judged_texts`).
 
     .venv/bin/python benchmarks/openset_methods.py runs/authors-X --readme README.md
 """
@@ -19,6 +20,7 @@ and the AUROC, for:
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from pathlib import Path
 
@@ -61,6 +63,7 @@ def main() -> None:
 
     from whowrote.config import load_run_config
     from whowrote.data.prepare import prepare
+    from whowrote.evaluation.evaluate import judged_texts
     from whowrote.evaluation.metrics import log_softmax
     from whowrote.training.model import load_classifier
 
@@ -68,6 +71,7 @@ def main() -> None:
     if not config.background or not config.heldout:
         sys.exit("the run needs a background label and held-out works")
     model, tok = load_classifier(Path(args.run) / "model")
+    temperature = json.loads((Path(args.run) / "model" / "whowrote.json").read_text())["temperature"]
     prep = prepare(config, tok)
     b = prep.labels.index(config.background)
     train_ids, train_y = prep.windows("train", 300)
@@ -80,7 +84,7 @@ def main() -> None:
 
     rows = {}
     for part in ("calib", "test"):
-        ids, y, works = prep.unseen_windows(part, 150)
+        ids, y, _ = prep.unseen_windows(part, 150)
         feats, logits = cls_and_logits(model, ids)
         lp = log_softmax(logits)
         dist = np.stack([np.einsum("ij,jk,ik->i", feats - m, precision, feats - m) for m in means], 1)
@@ -94,17 +98,12 @@ def main() -> None:
                   "BERT and char LR, mean log-probability": log_softmax((lp + lc) / 2)[:, b]}
         for name, s in scores.items():
             rows.setdefault(name, {})[part] = (roc_auc_score(y == b, s), flagged_at(s, y, b))
-        for k in (2, 4):  # texts of k consecutive windows of one work: the judge's mean log-probability
-            merged, merged_y = [], []
-            for w in dict.fromkeys(works):
-                idx = np.flatnonzero(np.array(works) == w)
-                for j in range(0, len(idx) - k + 1, k):
-                    merged.append(lp[idx[j:j + k]].mean(0))
-                    merged_y.append(y[idx[j]])
-            s = log_softmax(np.array(merged))[:, b]
-            merged_y = np.array(merged_y)
-            rows.setdefault(f"P(background), texts of {k} windows (~{k * 128} tokens)", {})[part] = (
-                roc_auc_score(merged_y == b, s), flagged_at(s, merged_y, b))
+        texts = judged_texts(prep, part, lambda x: cls_and_logits(model, x)[1], temperature)
+        for n in (2 * prep.width, 4 * prep.width):  # as the judge scores a longer text
+            probs, ty, _ = texts[n]
+            s = np.log(probs[:, b])
+            rows.setdefault(f"P(background), contiguous texts of {n} tokens", {})[part] = (
+                roc_auc_score(ty == b, s), flagged_at(s, ty, b))
     lines = [f"Run `{Path(args.run).name}`; held-out passages of 128 tokens, calibration half / test half; unseen "
              f"authors flagged when each author may have at most 5% of its unseen passages flagged. Machine: {describe()}.",
              "", "| score | AUROC | unseen authors flagged at ≤5% |", "|---|---|---|"]

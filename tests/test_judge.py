@@ -275,3 +275,12 @@ def test_loading_a_judge_leaves_torch_threads_alone(trained):
         assert torch.get_num_threads() == 1
     finally:
         torch.set_num_threads(before)
+
+
+@pytest.mark.parametrize("n_tokens", [5, 126, 127, 189, 190, 300, 1000])
+def test_window_starts_are_where_the_judge_cuts_a_text(judge, n_tokens):
+    from whowrote.data.split import window_starts
+
+    ids = list(range(n_tokens))  # each id its own position
+    cut = [w[0] for w, *_ in judge.windows(encoded=(ids, [(i, i + 1) for i in ids]))]
+    assert cut == window_starts(n_tokens, judge.content, judge.stride)

@@ -9,7 +9,8 @@ from tests.conftest import STYLE_A, STYLE_B, STYLE_C, STYLE_D, invented_text
 from whowrote import Judge
 from whowrote.config import resolve
 from whowrote.errors import WhowroteError
-from whowrote.evaluation.openset import NEITHER, OpenSet, decide, fit_threshold, split_probs
+from whowrote.evaluation.evaluate import fit_by_length
+from whowrote.evaluation.openset import MIN_TEXTS, NEITHER, OpenSet, decide, fit_threshold, split_probs
 
 
 def test_threshold_keeps_each_author_under_its_flag_budget():
@@ -27,6 +28,33 @@ def test_split_and_decide_renormalise_authors_and_flag_neither():
     assert names == ["alice", "edgar"] and authors[0] == pytest.approx([0.75, 0.25]) and list(p_neither) == [0.2, 0.8]
     open_set = OpenSet("background", "other", 0.5)
     assert decide(probs, ["alice", "edgar", "other"], open_set) == ["alice", NEITHER]
+
+
+def test_longer_texts_use_the_threshold_of_the_longest_length_they_reach():
+    open_set = OpenSet("background", "other", 0.9, [[252, 0.8], [504, 0.7]])
+    assert [open_set.threshold_for(n) for n in (None, 10, 251, 252, 503, 504, 5000)] == [0.9, 0.9, 0.9, 0.8, 0.8, 0.7, 0.7]
+    probs = np.array([[0.1, 0.1, 0.75]])
+    labels = ["alice", "edgar", "other"]
+    assert [decide(probs, labels, open_set, n)[0] for n in (126, 300, 600)] == ["alice", "alice", NEITHER]
+    old = OpenSet.from_dict({"method": "background", "background": "other", "threshold": 0.5})  # a folder before by_length
+    assert old.by_length == [] and old.threshold_for(10_000) == 0.5
+    assert OpenSet.from_dict(open_set.to_dict()) == open_set
+
+
+def test_length_thresholds_are_fitted_only_where_every_author_has_enough_texts():
+    rng = np.random.default_rng(0)
+
+    def texts(n_per_author):  # P(background) low for the authors (labels 0, 1), high for label 2
+        y = np.repeat([0, 1, 2], n_per_author)
+        p = np.where(y == 2, 0.9, rng.uniform(0, 0.5, len(y)))
+        return np.stack([(1 - p) / 2, (1 - p) / 2, p], 1), y, []
+    by_length = {10: texts(40), 20: texts(20), 40: texts(MIN_TEXTS), 80: texts(MIN_TEXTS - 1), 160: texts(40)}
+    fitted = fit_by_length(by_length, [0, 1], 2, 0.05, width=10)
+    # one window (10) is fitted apart; 80 has too few texts, and nothing longer is fitted after it
+    assert [n for n, _ in fitted] == [20, 40]
+    for n, tau in fitted:
+        probs, y, _ = by_length[n]
+        assert tau == fit_threshold(probs[:, 2], y, [0, 1], 0.05)
 
 
 @pytest.mark.parametrize("kwargs,match", [
@@ -54,6 +82,25 @@ def test_unseen_works_are_scored_and_the_threshold_is_fitted(open_set_run):
     assert set(report["unseen_calibration"]["per_work"]) == {"91003", "91004", "91007"}
     assert works["91003"]["own_label"] >= 0.8 and works["91004"]["own_label"] >= 0.8
     assert works["91008"]["neither"] >= 0.8  # an author it never saw is "neither"
+
+
+def test_longer_texts_get_thresholds_fitted_on_texts_cut_as_the_judge_cuts(open_set_run):
+    report = json.loads((open_set_run / "report.json").read_text())
+    judge = Judge.load(open_set_run)
+    rows = report["unseen_by_length"]
+    assert rows[0]["tokens"] == judge.content and rows[0]["threshold"] == judge.open_set.threshold
+    assert [r["tokens"] for r in rows] == sorted(r["tokens"] for r in rows) and all(r["texts"] > 0 for r in rows)
+    lengths = [n for n, _ in judge.open_set.by_length]
+    assert lengths and lengths == sorted(lengths) and lengths[0] > judge.content
+    assert {r["tokens"]: r["threshold"] for r in rows if r["fitted"] and r["tokens"] > judge.content} == dict(
+        judge.open_set.by_length)
+    assert set(rows[0]["per_label"]) == {"alice", "edgar", NEITHER}
+    assert all(set(r["per_label"]) <= {"alice", "edgar", NEITHER} for r in rows)
+    # the judge picks the threshold by the text's length
+    for text in (invented_text(STYLE_C + STYLE_A, 40, 5), invented_text(STYLE_C + STYLE_A, 400, 6)):
+        (s,) = judge.score([text])
+        assert (s.label == NEITHER) == (s.p_neither >= judge.open_set.threshold_for(s.tokens))
+    assert "Longer texts" in (open_set_run / "README.md").read_text()
 
 
 def test_judge_says_neither_with_probs_over_the_authors(open_set_run):

@@ -8,9 +8,11 @@ from whowrote.data.split import (
     assign_blocks,
     disjoint_windows,
     fold_parts,
+    judged_spans,
     kfold_blocks,
     make_blocks,
     unseen_parts,
+    window_starts,
 )
 from whowrote.errors import WhowroteError
 
@@ -154,3 +156,27 @@ def test_unseen_parts_alternate_whole_works_or_blocks():
     one = two_work_stream("b", [1000], 0, 100, 10)
     parts = unseen_parts(one)
     assert list(parts["calib"]) == [0, 2, 4, 6, 8] and list(parts["test"]) == [1, 3, 5, 7, 9]
+
+
+def test_judged_spans_are_contiguous_texts_inside_blocks_cut_as_the_judge_cuts():
+    stream = two_work_stream("a", [1000, 1000], 0, 100, 10)  # token id == position
+    blocks = np.arange(len(stream.blocks))
+    starts, spans = judged_spans(stream, blocks, [10, 20, 40], width=10, stride=5)
+    assert len(set(starts.tolist())) == len(starts)  # each distinct window scored once
+    for n, (rows, works) in spans.items():
+        assert len(rows) == len(works) == sum((e - s) // n for s, e in stream.blocks)
+        for r in rows:
+            first, last = starts[r].min(), starts[r].max() + 10
+            assert last - first == n and list(starts[r] - first) == window_starts(n, 10, 5)
+            assert any(s <= first and last <= e for s, e in stream.blocks)  # never across blocks
+    # the lengths share one grid of windows: the 40-token texts add no window the 10s lack
+    assert {int(starts[r].min()) for r in spans[40][0]} <= set(starts[np.concatenate(spans[10][0])].tolist())
+    few, few_spans = judged_spans(stream, blocks, [10], width=10, stride=5, blocks_per_work=2)
+    assert len(few_spans[10][0]) == 2 * 2 * 10 and set(few_spans[10][1]) == {0, 1}  # 2 blocks of each work
+
+
+def test_window_starts_step_by_stride_and_align_the_last_to_the_end():
+    assert window_starts(5, 10, 5) == [0]  # a short text is one short window
+    assert window_starts(10, 10, 5) == [0]
+    assert window_starts(20, 10, 5) == [0, 5, 10]
+    assert window_starts(23, 10, 5) == [0, 5, 10, 13]

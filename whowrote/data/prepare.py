@@ -32,6 +32,7 @@ from .split import (
     disjoint_windows,
     disjoint_windows_by_work,
     fold_parts,
+    judged_spans,
     kfold_blocks,
     with_special_tokens,
 )
@@ -129,6 +130,30 @@ class Prepared:
         if not rows:
             return np.zeros((0, self.config.seq_len), np.int64), np.zeros(0, np.int64), []
         return with_special_tokens(np.concatenate(rows), self.cls_id, self.sep_id), np.array(labels, np.int64), works
+    def unseen_judged_texts(self, part: str, lengths: list[int], blocks_per_work: dict[str, int | None]):
+        """Contiguous texts of each of `lengths` content tokens in the held-out works' `part`,
+        each cut into windows as the judge cuts a text (`split.judged_spans`), from the labels
+        in `blocks_per_work` (label -> at most that many blocks of each work; None: all):
+        (input_ids of every distinct window [m, seq_len], {length: (each text's rows into
+        them, labels [n], source of each text's work)})."""
+        ids, out = [], {n: ([], [], []) for n in lengths}
+        for label_id, (stream, parts) in enumerate(zip(self.unseen, self.unseen_parts)):
+            if stream is None or stream.label not in blocks_per_work:
+                continue
+            starts, spans = judged_spans(stream, parts[part], lengths, self.width, max(1, self.width // 2),
+                                         blocks_per_work[stream.label])
+            offset = sum(len(x) for x in ids)
+            ids.append(np.stack([stream.tokens[s:s + self.width] for s in starts]) if len(starts)
+                       else np.zeros((0, self.width), np.int32))
+            sources = self.config.heldout[stream.label]
+            for n, (rows, works) in spans.items():
+                out[n][0].extend(r + offset for r in rows)
+                out[n][1].extend([label_id] * len(rows))
+                out[n][2].extend(sources[w] for w in works)
+        windows = np.concatenate(ids) if ids else np.zeros((0, self.width), np.int32)
+        return (with_special_tokens(windows, self.cls_id, self.sep_id),
+                {n: (rows, np.array(labels, np.int64), works) for n, (rows, labels, works) in out.items()})
+
     def summary(self) -> dict:
         """Split sizes per label, for config.json and the model card."""
         out = {}

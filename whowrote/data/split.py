@@ -186,6 +186,49 @@ def disjoint_windows_by_work(stream: LabelStream, block_ids, width: int, limit: 
     return (np.stack(rows) if rows else np.zeros((0, width), np.int32)), works
 
 
+def window_starts(n_tokens: int, width: int, stride: int) -> list[int]:
+    """Where the judge's windows start in a text of `n_tokens` (as `Judge.windows` cuts it):
+    every `stride` tokens while a full window and a stride remain, then one more, and a last
+    one aligned to the end; a text shorter than a window is one short window."""
+    if n_tokens <= width:
+        return [0]
+    starts = list(range(0, n_tokens - width - stride + 1, stride))
+    pos = starts[-1] + stride if starts else 0
+    starts.append(pos)
+    if n_tokens - pos > width:
+        starts.append(n_tokens - width)
+    return starts
+
+
+def judged_spans(stream: LabelStream, block_ids, lengths: list[int], width: int, stride: int,
+                 blocks_per_work: int | None = None) -> tuple[np.ndarray, dict[int, tuple[list[np.ndarray], np.ndarray]]]:
+    """Contiguous texts of each of `lengths` tokens inside the given blocks, each cut into
+    windows as the judge cuts a text, so a threshold for longer texts is fitted on what the
+    judge computes. At most `blocks_per_work` evenly spaced blocks of each work (None: all)
+    are used, and
+    every length takes all its non-overlapping spans from those same blocks: their windows
+    fall on one grid and are scored once.
+    Returns (start of every distinct window, {length: (each span's rows into those starts,
+    each span's work)})."""
+    works = stream.block_works
+    chosen = []
+    for w in np.unique(works[block_ids]) if len(block_ids) else []:
+        mine = [b for b in block_ids if works[b] == w]
+        if blocks_per_work is not None and len(mine) > blocks_per_work:
+            mine = [mine[i] for i in np.linspace(0, len(mine) - 1, blocks_per_work).round().astype(int)]
+        chosen += mine
+    row_of: dict[int, int] = {}
+    spans: dict[int, tuple[list[np.ndarray], list[int]]] = {n: ([], []) for n in lengths}
+    for b in chosen:
+        start, end = stream.blocks[b]
+        for n in lengths:
+            for s in range(start, end - n + 1, n):
+                rows = [row_of.setdefault(s + k, len(row_of)) for k in window_starts(n, width, stride)]
+                spans[n][0].append(np.array(rows))
+                spans[n][1].append(int(works[b]))
+    return np.array(list(row_of), dtype=np.int64), {n: (r, np.array(w, dtype=int)) for n, (r, w) in spans.items()}
+
+
 def with_special_tokens(windows: np.ndarray, cls_id: int, sep_id: int) -> np.ndarray:
     n = len(windows)
     return np.concatenate(

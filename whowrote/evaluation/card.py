@@ -73,6 +73,27 @@ def _unseen_table(report: dict) -> str:
     return "\n".join(lines) + f"\n\nOverall accuracy {unseen['accuracy']:.4f}, ECE {unseen['ece']:.4f} on {unseen['passages']} passages.\n"
 
 
+def _length_table(report: dict) -> str:
+    """The open set by text length (report.json "unseen_by_length"); "" for runs without it."""
+    rows = report.get("unseen_by_length")
+    if not rows:
+        return ""
+    labels = list(rows[0]["per_label"])
+    lines = ["Longer texts: contiguous texts of the same unseen works (test half), cut into windows and scored as "
+             "the judge scores a text; each length's threshold fitted on contiguous texts of the calibration half "
+             "(a length without enough calibration texts uses the longest fitted one):", "",
+             "| text tokens | threshold | texts | " + " | ".join(f"{lab} flagged neither (texts)" for lab in labels)
+             + " | " + " | ".join(f"{lab} labelled {lab}" for lab in labels if lab != "neither") + " |",
+             "|---|---|---|" + "---|" * (2 * len(labels) - ("neither" in labels))]
+    def cell(r, lab, key):  # a work shorter than the text length has no texts of it
+        return f"{r['per_label'][lab][key]:.3f} ({r['per_label'][lab]['passages']})" if lab in r["per_label"] else "-"
+    for r in rows:
+        lines.append(f"| {r['tokens']} | {r['threshold']:.4f}{'' if r['fitted'] else ' (longest fitted)'} | {r['texts']} | "
+                     + " | ".join(cell(r, lab, "neither") for lab in labels) + " | "
+                     + " | ".join(cell(r, lab, "own_label") for lab in labels if lab != "neither") + " |")
+    return "\n".join(lines) + "\n"
+
+
 def summary_markdown(run_dir: str | Path) -> str:
     """The validity evidence of a run as markdown: works and authors never trained on, the
     probes, the open set; for the model card and, via `whowrote validate --readme`, a README."""
@@ -90,6 +111,8 @@ def summary_markdown(run_dir: str | Path) -> str:
                   f"(fitted so that at most {open_set.get('max_flagged', 0):.0%} of each author's calibration passages are flagged). "
                   f"Authors never seen flagged: {per_label['neither']['neither']:.3f} (goal >= 0.90); "
                   + ", ".join(f"{a}'s unseen passages flagged: {per_label[a]['neither']:.3f}" for a in authors) + " (goal <= 0.05).", ""]
+        if _length_table(report):
+            lines += [_length_table(report)]
     lines += ["Validity probes (the same held-out works; labels changed against the unaltered passages):", "",
               _validity_table(validity)]
     return "\n".join(lines)
@@ -137,6 +160,7 @@ the temperature T = {meta.get('temperature', 1.0):.3f} and the "neither" thresho
 
 ## Works never trained on
 {_unseen_table(report)}
+{_length_table(report)}
 ## In-book held-out blocks (the study's measure)
 | metric | value |
 |---|---|

@@ -8,7 +8,7 @@ log-probabilities; the text's score is their mean, renormalised: P(c) ∝ exp(me
 p_w(c)) — the geometric mean of the windows' probabilities, so one odd window cannot
 outvote a consistent text. With a background label, `probs` covers the authors only
 (P(author | by one of them)), `p_neither` is P(background), and the label is "neither"
-when p_neither reaches the run's fitted threshold. Windows
+when p_neither reaches the run's fitted threshold for a text of its length. Windows
 from many texts are sorted by length and batched with dynamic padding under
 torch.inference_mode, in bf16 where the hardware runs it natively (precision="auto"; "int8":
 dynamic quantisation of the linear layers, on request only).
@@ -230,10 +230,11 @@ class Judge:
         flush()
         yield from (self._result(t) for t in finished)
 
-    def _verdict(self, p: np.ndarray) -> tuple[str, dict[str, float], float | None]:
-        """(label, author probabilities, P(neither) or None) from one row over every label."""
+    def _verdict(self, p: np.ndarray, tokens: int | None = None) -> tuple[str, dict[str, float], float | None]:
+        """(label, author probabilities, P(neither) or None) from one row over every label,
+        for a text of `tokens` tokens (its length picks the "neither" threshold)."""
         authors, p_neither, names = split_probs(p[None], self.labels, self.open_set.background)
-        label = decide_split(authors, p_neither, names, self.open_set)[0]
+        label = decide_split(authors, p_neither, names, self.open_set, tokens)[0]
         return (label, {l: float(v) for l, v in zip(names, authors[0])},
                 float(p_neither[0]) if self.open_set.background else None)
 
@@ -272,7 +273,7 @@ class Judge:
         if tally.error:
             return Score(rec.id, extra=rec.extra, error=tally.error)
         # mean log-probability, renormalised
-        label, probs, p_neither = self._verdict(softmax((tally.logp_sum / tally.windows)[None])[0])
+        label, probs, p_neither = self._verdict(softmax((tally.logp_sum / tally.windows)[None])[0], tally.tokens)
         flags = ["short"] if tally.tokens < SHORT_TOKENS else []
         return Score(rec.id, label, probs, p_neither, tally.windows, tally.tokens, flags, tally.details, rec.extra)
 
