@@ -12,7 +12,7 @@ and the AUROC, for:
 - a char 2-5-gram TF-IDF logistic regression with the same three labels and windows;
 - BERT and the char model averaged (mean log-probability);
 - the run's P(background) for contiguous texts of 2 and 4 windows' length, cut and scored
-  as the judge scores a text (`whowrote.evaluation.evaluate.judged_texts`).
+  as the judge scores a text (`whowrote.evaluation.lengths.judged_texts`).
 
     .venv/bin/python benchmarks/openset_methods.py runs/authors-X --readme README.md
 """
@@ -63,15 +63,16 @@ def main() -> None:
 
     from whowrote.config import load_run_config
     from whowrote.data.prepare import prepare
-    from whowrote.evaluation.evaluate import judged_texts
+    from whowrote.evaluation.lengths import judged_texts
     from whowrote.evaluation.metrics import log_softmax
+    from whowrote.evaluation.openset import for_length
     from whowrote.training.model import load_classifier
 
     config = load_run_config(args.run)
     if not config.background or not config.heldout:
         sys.exit("the run needs a background label and held-out works")
     model, tok = load_classifier(Path(args.run) / "model")
-    temperature = json.loads((Path(args.run) / "model" / "whowrote.json").read_text())["temperature"]
+    meta = json.loads((Path(args.run) / "model" / "whowrote.json").read_text())
     prep = prepare(config, tok)
     b = prep.labels.index(config.background)
     train_ids, train_y = prep.windows("train", 300)
@@ -98,10 +99,10 @@ def main() -> None:
                   "BERT and char LR, mean log-probability": log_softmax((lp + lc) / 2)[:, b]}
         for name, s in scores.items():
             rows.setdefault(name, {})[part] = (roc_auc_score(y == b, s), flagged_at(s, y, b))
-        texts = judged_texts(prep, part, lambda x: cls_and_logits(model, x)[1], temperature)
+        texts = judged_texts(prep, part, lambda x: cls_and_logits(model, x)[1], meta["temperature"])
         for n in (2 * prep.width, 4 * prep.width):  # as the judge scores a longer text
-            probs, ty, _ = texts[n]
-            s = np.log(probs[:, b])
+            mean_logp, ty, _ = texts[n]
+            s = log_softmax(mean_logp, for_length(meta.get("length_temperatures", []), n, 1.0))[:, b]
             rows.setdefault(f"P(background), contiguous texts of {n} tokens", {})[part] = (
                 roc_auc_score(ty == b, s), flagged_at(s, ty, b))
     lines = [f"Run `{Path(args.run).name}`; held-out passages of 128 tokens, calibration half / test half; unseen "

@@ -9,8 +9,9 @@ from tests.conftest import STYLE_A, STYLE_B, STYLE_C, STYLE_D, invented_text
 from whowrote import Judge
 from whowrote.config import resolve
 from whowrote.errors import WhowroteError
-from whowrote.evaluation.evaluate import fit_by_length
-from whowrote.evaluation.openset import MIN_TEXTS, NEITHER, OpenSet, decide, fit_threshold, split_probs
+from whowrote.evaluation.lengths import fit_lengths
+from whowrote.evaluation.metrics import softmax
+from whowrote.evaluation.openset import MIN_TEXTS, NEITHER, OpenSet, decide, fit_threshold, for_length, split_probs
 
 
 def test_threshold_keeps_each_author_under_its_flag_budget():
@@ -41,20 +42,25 @@ def test_longer_texts_use_the_threshold_of_the_longest_length_they_reach():
     assert OpenSet.from_dict(open_set.to_dict()) == open_set
 
 
-def test_length_thresholds_are_fitted_only_where_every_author_has_enough_texts():
+def test_length_settings_are_fitted_only_where_every_author_has_enough_texts():
     rng = np.random.default_rng(0)
 
-    def texts(n_per_author):  # P(background) low for the authors (labels 0, 1), high for label 2
+    def texts(n_per_author):  # mean log-probabilities: the authors (labels 0, 1) right but unsure, label 2 clear
         y = np.repeat([0, 1, 2], n_per_author)
-        p = np.where(y == 2, 0.9, rng.uniform(0, 0.5, len(y)))
-        return np.stack([(1 - p) / 2, (1 - p) / 2, p], 1), y, []
+        p = np.full((len(y), 3), 0.2)
+        p[np.arange(len(y)), y] = 0.6
+        p[y == 2] = [0.05, 0.05, 0.9]
+        p[:, 2] += rng.uniform(0, 0.1, len(y))
+        return np.log(p / p.sum(1, keepdims=True)), y, []
     by_length = {10: texts(40), 20: texts(20), 40: texts(MIN_TEXTS), 80: texts(MIN_TEXTS - 1), 160: texts(40)}
-    fitted = fit_by_length(by_length, [0, 1], 2, 0.05, width=10)
+    temperatures, thresholds = fit_lengths(by_length, [0, 1], 2, 0.05, width=10)
     # one window (10) is fitted apart; 80 has too few texts, and nothing longer is fitted after it
-    assert [n for n, _ in fitted] == [20, 40]
-    for n, tau in fitted:
-        probs, y, _ = by_length[n]
-        assert tau == fit_threshold(probs[:, 2], y, [0, 1], 0.05)
+    assert [n for n, _ in temperatures] == [n for n, _ in thresholds] == [20, 40]
+    for (n, t), (_, tau) in zip(temperatures, thresholds):
+        mean_logp, y, _ = by_length[n]
+        assert t < 1  # every text is right: the fit sharpens
+        assert tau == fit_threshold(softmax(mean_logp, t)[:, 2], y, [0, 1], 0.05)
+    assert fit_lengths(by_length, [0, 1, 2], None, 0.05, width=10)[1] == []  # no background: no thresholds
 
 
 @pytest.mark.parametrize("kwargs,match", [
@@ -96,10 +102,16 @@ def test_longer_texts_get_thresholds_fitted_on_texts_cut_as_the_judge_cuts(open_
         judge.open_set.by_length)
     assert set(rows[0]["per_label"]) == {"alice", "edgar", NEITHER}
     assert all(set(r["per_label"]) <= {"alice", "edgar", NEITHER} for r in rows)
-    # the judge picks the threshold by the text's length
+    temps = json.loads((open_set_run / "model" / "whowrote.json").read_text())["length_temperatures"]
+    assert [n for n, _ in temps] == lengths and judge.length_temperatures == temps
+    # the judge picks the temperature and the threshold by the text's length
     for text in (invented_text(STYLE_C + STYLE_A, 40, 5), invented_text(STYLE_C + STYLE_A, 400, 6)):
-        (s,) = judge.score([text])
+        (s,) = judge.score([text], details=True)
         assert (s.label == NEITHER) == (s.p_neither >= judge.open_set.threshold_for(s.tokens))
+        mean_logp = np.mean([np.log([w["probs"][a] * (1 - w["p_neither"]) for a in judge.author_labels]
+                                    + [w["p_neither"]]) for w in s.window_details], axis=0)
+        p = softmax(mean_logp[None], for_length(temps, s.tokens, 1.0))[0]
+        assert s.p_neither == pytest.approx(p[-1], rel=1e-6)
     assert "Longer texts" in (open_set_run / "README.md").read_text()
 
 

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from ..files import atomic_write
 from ..text.normalise import Spec
+from .openset import NEITHER
 
 PROJECT = "whowrote"
 
@@ -74,23 +75,31 @@ def _unseen_table(report: dict) -> str:
 
 
 def _length_table(report: dict) -> str:
-    """The open set by text length (report.json "unseen_by_length"); "" for runs without it."""
+    """Calibration and the open set by text length (report.json "unseen_by_length"); "" without it."""
     rows = report.get("unseen_by_length")
     if not rows:
         return ""
     labels = list(rows[0]["per_label"])
+    authors = [lab for lab in labels if lab != NEITHER]
+
+    def cell(r, lab, key, before=False):  # a work shorter than the text length has no texts of it
+        pl = (r["before"] if before else r)["per_label"]
+        return f"{pl[lab][key]:.3f}" if lab in pl else "-"
     lines = ["Longer texts: contiguous texts of the same unseen works (test half), cut into windows and scored as "
-             "the judge scores a text; each length's threshold fitted on contiguous texts of the calibration half "
-             "(a length without enough calibration texts uses the longest fitted one):", "",
-             "| text tokens | threshold | texts | " + " | ".join(f"{lab} flagged neither (texts)" for lab in labels)
-             + " | " + " | ".join(f"{lab} labelled {lab}" for lab in labels if lab != "neither") + " |",
-             "|---|---|---|" + "---|" * (2 * len(labels) - ("neither" in labels))]
-    def cell(r, lab, key):  # a work shorter than the text length has no texts of it
-        return f"{r['per_label'][lab][key]:.3f} ({r['per_label'][lab]['passages']})" if lab in r["per_label"] else "-"
+             "the judge scores a text, with the temperature and threshold fitted for their length on contiguous "
+             "texts of the calibration half (a length with too few calibration texts uses the longest fitted one); "
+             "before: the one-window temperature and threshold for every length.", "",
+             "| text tokens | texts | T | threshold | ECE before → after | "
+             + ("unseen authors flagged before → after | " if NEITHER in labels else "")
+             + " | ".join(f"{lab}: flagged, labelled {lab}" for lab in authors) + " |",
+             "|---|---|---|---|---|" + "---|" * ((NEITHER in labels) + len(authors))]
     for r in rows:
-        lines.append(f"| {r['tokens']} | {r['threshold']:.4f}{'' if r['fitted'] else ' (longest fitted)'} | {r['texts']} | "
-                     + " | ".join(cell(r, lab, "neither") for lab in labels) + " | "
-                     + " | ".join(cell(r, lab, "own_label") for lab in labels if lab != "neither") + " |")
+        n = {lab: r["per_label"][lab]["passages"] for lab in r["per_label"]}
+        lines.append(f"| {r['tokens']} | {r['texts']} | {r['temperature']:.3f} | {r['threshold']:.4f}"
+                     f"{'' if r['fitted'] else ' (longest fitted)'} | {r['before']['ece']:.3f} → {r['ece']:.3f} | "
+                     + (f"{cell(r, NEITHER, 'neither', True)} → {cell(r, NEITHER, 'neither')} | " if NEITHER in labels else "")
+                     + " | ".join(f"{cell(r, lab, 'neither')}, {cell(r, lab, 'own_label')} ({n.get(lab, 0)})" for lab in authors)
+                     + " |")
     return "\n".join(lines) + "\n"
 
 
@@ -111,8 +120,8 @@ def summary_markdown(run_dir: str | Path) -> str:
                   f"(fitted so that at most {open_set.get('max_flagged', 0):.0%} of each author's calibration passages are flagged). "
                   f"Authors never seen flagged: {per_label['neither']['neither']:.3f} (goal >= 0.90); "
                   + ", ".join(f"{a}'s unseen passages flagged: {per_label[a]['neither']:.3f}" for a in authors) + " (goal <= 0.05).", ""]
-        if _length_table(report):
-            lines += [_length_table(report)]
+    if _length_table(report):
+        lines += [_length_table(report)]
     lines += ["Validity probes (the same held-out works; labels changed against the unaltered passages):", "",
               _validity_table(validity)]
     return "\n".join(lines)

@@ -9,14 +9,8 @@ value that keeps that promise (so as many other authors as possible are flagged)
 share of *held-out authors* flagged is then measured on authors that neither training nor
 the threshold ever saw.
 
-Longer texts get their own thresholds (`by_length`). The judge scores a text by the mean
-of its windows' log-probabilities, which pulls P(background) towards the middle when the
-windows disagree: with the one-window threshold, the judge flagged *fewer* unseen authors
-the longer the text (0.52 at 128 tokens, 0.33 at 506, 0.29 at 1,010 on
-authors-20261127-123545). So tau is also fitted on contiguous calibration texts of 2, 4 and
-8 windows' length, cut and scored exactly as the judge cuts and scores a text, and a text
-uses the threshold of the longest fitted length it reaches. A length is fitted only while
-every author has at least `MIN_TEXTS` calibration texts of it.
+Longer texts get their own thresholds (`by_length`, fitted by `evaluation/lengths.py`): a
+text uses the threshold of the longest fitted length it reaches.
 
 Whatever the method, the judge reports `probs` over the author labels only (renormalised:
 P(author | text, by one of them)), `p_neither` = P(background), and the decision.
@@ -56,11 +50,17 @@ class OpenSet:
 
     def threshold_for(self, tokens: int | None) -> float:
         """The threshold for a text of `tokens` tokens (None: one window)."""
-        tau = self.threshold
-        for n, t in self.by_length:
-            if tokens is not None and tokens >= n:
-                tau = t
-        return tau
+        return for_length(self.by_length, tokens, self.threshold)
+
+
+def for_length(table: list[list[float]], tokens: int | None, default: float) -> float:
+    """The value of the longest entry of [[tokens, value], ...] (ascending) that a text of
+    `tokens` tokens reaches; `default` below the first (and for None: one window)."""
+    value = default
+    for n, v in table:
+        if tokens is not None and tokens >= n:
+            value = v
+    return value
 
 
 def split_probs(probs: np.ndarray, labels: list[str], background: str) -> tuple[np.ndarray, np.ndarray, list[str]]:

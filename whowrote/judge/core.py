@@ -5,8 +5,9 @@ and proper names masked, as recorded in model/whowrote.json), then is cut into t
 windows of the run's seq_len (stride: half a window, the last one aligned to the end).
 Offsets always point into the text as given. Each window gets temperature-scaled
 log-probabilities; the text's score is their mean, renormalised: P(c) ∝ exp(mean_w log
-p_w(c)) — the geometric mean of the windows' probabilities, so one odd window cannot
-outvote a consistent text. With a background label, `probs` covers the authors only
+p_w(c) / T_len) — the geometric mean of the windows' probabilities, so one odd window cannot
+outvote a consistent text, sharpened by a temperature fitted for texts of its length
+(`evaluation/lengths.py`; 1 for one window). With a background label, `probs` covers the authors only
 (P(author | by one of them)), `p_neither` is P(background), and the label is "neither"
 when p_neither reaches the run's fitted threshold for a text of its length. Windows
 from many texts are sorted by length and batched with dynamic padding under
@@ -32,7 +33,7 @@ import torch
 from ..config import JUDGE_PRECISIONS
 from ..errors import WhowroteError
 from ..evaluation.metrics import log_softmax, softmax
-from ..evaluation.openset import OpenSet, decide_split, split_probs
+from ..evaluation.openset import OpenSet, decide_split, for_length, split_probs
 from ..text.normalise import Spec, normalise
 
 FLUSH_WINDOWS = 512  # windows collected before a batch pass: enough to sort by length well
@@ -88,9 +89,13 @@ class _Tally:
 class Judge:
     def __init__(self, model, tokenizer, labels: list[str], seq_len: int, temperature: float = 1.0,
                  stride: int | None = None, batch_size: int = 32, device: str | None = None, precision: str = "auto",
-                 normalise: Spec | None = None, open_set: OpenSet | None = None):
+                 normalise: Spec | None = None, open_set: OpenSet | None = None,
+                 length_temperatures: list[list[float]] | None = None):
         self.model, self.tokenizer, self.labels = model, tokenizer, labels
         self.seq_len, self.temperature = seq_len, temperature
+        # [[tokens, T], ...]: a text of several windows sharpens its mean log-probability by the
+        # T fitted for the longest length it reaches (evaluation/lengths.py); [] -> 1
+        self.length_temperatures = length_temperatures or []
         self.normalise = normalise or Spec(names="keep")
         self.open_set = open_set or OpenSet()
         self.author_labels = split_probs(np.zeros((0, len(labels))), labels, self.open_set.background)[2]
@@ -128,7 +133,8 @@ class Judge:
 
             speller()
         return cls(model, tokenizer, labels, seq_len, float(meta.get("temperature", 1.0)),
-                   normalise=spec, open_set=OpenSet.from_dict(meta.get("open_set")), **kwargs)
+                   normalise=spec, open_set=OpenSet.from_dict(meta.get("open_set")),
+                   length_temperatures=meta.get("length_temperatures"), **kwargs)
 
     # --- windows -------------------------------------------------------------------------
     def encode(self, texts: list[str], base: int = 0) -> list[tuple[list[int], list[tuple[int, int]]]]:
@@ -272,8 +278,9 @@ class Judge:
         rec = tally.record
         if tally.error:
             return Score(rec.id, extra=rec.extra, error=tally.error)
-        # mean log-probability, renormalised
-        label, probs, p_neither = self._verdict(softmax((tally.logp_sum / tally.windows)[None])[0], tally.tokens)
+        # mean log-probability, renormalised, at the temperature fitted for texts of this length
+        t = for_length(self.length_temperatures, tally.tokens, 1.0)
+        label, probs, p_neither = self._verdict(softmax((tally.logp_sum / tally.windows)[None], t)[0], tally.tokens)
         flags = ["short"] if tally.tokens < SHORT_TOKENS else []
         return Score(rec.id, label, probs, p_neither, tally.windows, tally.tokens, flags, tally.details, rec.extra)
 
