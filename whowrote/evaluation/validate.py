@@ -137,7 +137,9 @@ def plot_validity(validity: dict, report: dict, path: Path) -> None:
     from ..files import pyplot, save_figure
 
     plt = pyplot()
-    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 4), dpi=150)
+    lengths = [r for r in report.get("unseen_by_length") or [] if NEITHER in r["per_label"]]
+    fig, axes = plt.subplots(1, 3 if lengths else 2, figsize=(16 if lengths else 11, 4.6 if lengths else 4), dpi=150)
+    ax1, ax2 = axes[:2]
     names = list(validity["probes"])
     ax1.barh(names, [validity["probes"][n]["changed"] for n in names], color="tab:purple")
     ax1.axvline(0.05, color="grey", ls="--", lw=1, label="goal 5% (names: 2%)")
@@ -153,6 +155,24 @@ def plot_validity(validity: dict, report: dict, path: Path) -> None:
     ax2.set_xlabel("share answered right (own author, or neither)")
     ax2.set_title("Works and authors never trained on")
     ax2.tick_params(axis="y", labelsize=7)
+    if lengths:  # "neither" by text length: each length's own settings against the one-window ones
+        ax3, tokens = axes[2], [r["tokens"] for r in lengths]
+        ax3.plot(tokens, [r["per_label"][NEITHER]["neither"] for r in lengths], "o-", color="tab:green",
+                 label="unseen authors, per-length threshold")
+        ax3.plot(tokens, [r["before"]["per_label"][NEITHER]["neither"] for r in lengths], "o--", color="tab:grey",
+                 label="unseen authors, one-window threshold")
+        for lab in [lab for lab in lengths[0]["per_label"] if lab != NEITHER]:
+            ax3.plot(tokens, [r["per_label"].get(lab, {}).get("neither", np.nan) for r in lengths], "x:",
+                     label=f"{lab}'s own texts")
+        ax3.axhline(0.9, color="grey", ls="--", lw=1)
+        ax3.axhline(0.05, color="grey", ls=":", lw=1)
+        ax3.set_xscale("log", base=2)
+        ax3.set_xticks(tokens, [str(t) for t in tokens])
+        ax3.set_ylim(0, 1)
+        ax3.set_xlabel("text length (tokens)")
+        ax3.set_ylabel("share flagged neither")
+        ax3.set_title('"Neither" by text length')
+        ax3.legend(fontsize=6, loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=2)
     fig.tight_layout()
     for ext in ("png", "svg"):
         save_figure(fig, path.with_suffix(f".{ext}"))
