@@ -9,9 +9,9 @@ from tests.conftest import STYLE_A, STYLE_B, STYLE_C, STYLE_D, invented_text
 from whowrote import Judge
 from whowrote.config import resolve
 from whowrote.errors import WhowroteError
-from whowrote.evaluation.lengths import fit_lengths
+from whowrote.evaluation.lengths import MIN_TEXTS, fit_lengths
 from whowrote.evaluation.metrics import softmax
-from whowrote.evaluation.openset import MIN_TEXTS, NEITHER, OpenSet, decide, fit_threshold, for_length, split_probs
+from whowrote.evaluation.openset import NEITHER, OpenSet, decide, fit_threshold, for_length, split_probs
 
 
 def test_threshold_keeps_each_author_under_its_flag_budget():

@@ -26,7 +26,6 @@ from dataclasses import dataclass, field
 import numpy as np
 
 NEITHER = "neither"  # the judge's answer for a text by none of the authors
-MIN_TEXTS = 8  # calibration texts every author needs before a length gets its own threshold
 
 
 @dataclass
