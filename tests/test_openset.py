@@ -108,6 +108,7 @@ def test_longer_texts_get_thresholds_fitted_on_texts_cut_as_the_judge_cuts(open_
     for text in (invented_text(STYLE_C + STYLE_A, 40, 5), invented_text(STYLE_C + STYLE_A, 400, 6)):
         (s,) = judge.score([text], details=True)
         assert (s.label == NEITHER) == (s.p_neither >= judge.open_set.threshold_for(s.tokens))
+        assert s.to_dict()["neither_threshold"] == judge.open_set.threshold_for(s.tokens)
         mean_logp = np.mean([np.log([w["probs"][a] * (1 - w["p_neither"]) for a in judge.author_labels]
                                     + [w["p_neither"]]) for w in s.window_details], axis=0)
         p = softmax(mean_logp[None], for_length(temps, s.tokens, 1.0))[0]

@@ -48,6 +48,7 @@ class Score:
     label: str | None = None  # an author label, or "neither" (open set)
     probs: dict[str, float] = field(default_factory=dict)  # over the author labels, summing to 1
     p_neither: float | None = None  # P(background) where the model has a background label
+    neither_threshold: float | None = None  # the threshold p_neither met or missed, for a text of this length
     windows: int = 0
     tokens: int = 0
     flags: list[str] = field(default_factory=list)
@@ -62,6 +63,8 @@ class Score:
         out.update(label=self.label, probs=self.probs)
         if self.p_neither is not None:
             out["p_neither"] = self.p_neither
+        if self.neither_threshold is not None:
+            out["neither_threshold"] = self.neither_threshold
         out.update(windows=self.windows, tokens=self.tokens, flags=self.flags)
         if self.window_details is not None:
             out["window_details"] = self.window_details
@@ -282,7 +285,9 @@ class Judge:
         t = for_length(self.length_temperatures, tally.tokens, 1.0)
         label, probs, p_neither = self._verdict(softmax((tally.logp_sum / tally.windows)[None], t)[0], tally.tokens)
         flags = ["short"] if tally.tokens < SHORT_TOKENS else []
-        return Score(rec.id, label, probs, p_neither, tally.windows, tally.tokens, flags, tally.details, rec.extra)
+        threshold = self.open_set.threshold_for(tally.tokens) if self.open_set.method == "background" else None
+        return Score(rec.id, label, probs, p_neither, threshold, tally.windows, tally.tokens, flags, tally.details,
+                     rec.extra)
 
     def rolling(self, text: str, **settings):
         """P(label) along the text, smoothed, with headings and change points (whowrote.judge.rolling)."""

@@ -22,7 +22,10 @@ function status(message, isError = false) {
 
 function showProbs(result) {
   const rows = Object.entries(result.probs).map(([label, p]) => [`P(${label} | by one of them)`, p]);
-  if (result.p_neither !== undefined) rows.push(["P(neither: another author)", result.p_neither]);
+  if (result.p_neither !== undefined) {
+    const from = result.neither_threshold !== undefined ? `; "neither" from ${result.neither_threshold.toFixed(3)} at this length` : "";
+    rows.push([`P(neither: another author${from})`, result.p_neither]);
+  }
   $("probs").tBodies[0].replaceChildren(...rows.map(([name, p]) => {
     const tr = document.createElement("tr");
     const bar = `<span class="bar" style="width:${Math.round(p * 200)}px"></span>`;
