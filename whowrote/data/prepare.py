@@ -130,6 +130,7 @@ class Prepared:
         if not rows:
             return np.zeros((0, self.config.seq_len), np.int64), np.zeros(0, np.int64), []
         return with_special_tokens(np.concatenate(rows), self.cls_id, self.sep_id), np.array(labels, np.int64), works
+
     def unseen_judged_texts(self, part: str, lengths: list[int], blocks_per_work: dict[str, int | None]):
         """Contiguous texts of each of `lengths` content tokens in the held-out works' `part`,
         each cut into windows as the judge cuts a text (`split.judged_spans`), from the labels

@@ -203,11 +203,10 @@ def window_starts(n_tokens: int, width: int, stride: int) -> list[int]:
 def judged_spans(stream: LabelStream, block_ids, lengths: list[int], width: int, stride: int,
                  blocks_per_work: int | None = None) -> tuple[np.ndarray, dict[int, tuple[list[np.ndarray], np.ndarray]]]:
     """Contiguous texts of each of `lengths` tokens inside the given blocks, each cut into
-    windows as the judge cuts a text, so a threshold for longer texts is fitted on what the
+    windows as the judge cuts a text, so settings for longer texts are fitted on what the
     judge computes. At most `blocks_per_work` evenly spaced blocks of each work (None: all)
-    are used, and
-    every length takes all its non-overlapping spans from those same blocks: their windows
-    fall on one grid and are scored once.
+    are used, and every length takes all its non-overlapping spans from those same blocks:
+    their windows fall on one grid and are scored once.
     Returns (start of every distinct window, {length: (each span's rows into those starts,
     each span's work)})."""
     works = stream.block_works
