@@ -64,7 +64,7 @@ def main() -> None:
     from whowrote.config import load_run_config
     from whowrote.data.prepare import prepare
     from whowrote.evaluation.lengths import judged_texts
-    from whowrote.evaluation.metrics import log_softmax
+    from whowrote.evaluation.metrics import log_softmax, predict_logits
     from whowrote.evaluation.openset import for_length
     from whowrote.training.model import load_classifier
 
@@ -99,7 +99,7 @@ def main() -> None:
                   "BERT and char LR, mean log-probability": log_softmax((lp + lc) / 2)[:, b]}
         for name, s in scores.items():
             rows.setdefault(name, {})[part] = (roc_auc_score(y == b, s), flagged_at(s, y, b))
-        texts = judged_texts(prep, part, lambda x: cls_and_logits(model, x)[1], meta["temperature"])
+        texts = judged_texts(prep, part, lambda x: predict_logits(model, x), meta["temperature"])
         for n in (2 * prep.width, 4 * prep.width):  # as the judge scores a longer text
             mean_logp, ty, _ = texts[n]
             s = log_softmax(mean_logp, for_length(meta.get("length_temperatures", []), n, 1.0))[:, b]

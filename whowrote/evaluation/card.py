@@ -120,8 +120,9 @@ def summary_markdown(run_dir: str | Path) -> str:
                   f"(fitted so that at most {open_set.get('max_flagged', 0):.0%} of each author's calibration passages are flagged). "
                   f"Authors never seen flagged: {per_label['neither']['neither']:.3f} (goal >= 0.90); "
                   + ", ".join(f"{a}'s unseen passages flagged: {per_label[a]['neither']:.3f}" for a in authors) + " (goal <= 0.05).", ""]
-    if _length_table(report):
-        lines += [_length_table(report)]
+    lengths = _length_table(report)
+    if lengths:
+        lines.append(lengths)
     lines += ["Validity probes (the same held-out works; labels changed against the unaltered passages):", "",
               _validity_table(validity)]
     return "\n".join(lines)

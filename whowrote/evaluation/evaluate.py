@@ -83,17 +83,15 @@ def evaluate_run(run_dir: str | Path, data_dir: str | None = None, progress: boo
         calib_logits, u_logits = logits_of(calib_ids), logits_of(u_ids)
         temperature, report["calibration"] = calibration_report(calib_logits, calib_y, u_logits, u_y,
                                                                 "held-out works, calibration half")
-        if config.open_set == "background":
-            b = labels.index(config.background)
+        b = labels.index(config.background) if config.open_set == "background" else None
+        authors = [i for i in range(len(labels)) if i != b]
+        if b is not None:
             _, p_neither, _ = split_probs(softmax(calib_logits, temperature), labels, config.background)
-            threshold = fit_threshold(p_neither, calib_y, [i for i in range(len(labels)) if i != b],
-                                      config.open_set_max_flagged)
+            threshold = fit_threshold(p_neither, calib_y, authors, config.open_set_max_flagged)
             open_set = OpenSet("background", config.background, threshold)
         # longer texts: their own temperature and threshold, fitted on texts cut as the judge cuts them
-        b = labels.index(config.background) if config.open_set == "background" else None
         length_temperatures, open_set.by_length = fit_lengths(
-            judged_texts(prep, "calib", logits_of, temperature), [i for i in range(len(labels)) if i != b], b,
-            config.open_set_max_flagged, prep.width)
+            judged_texts(prep, "calib", logits_of, temperature), authors, b, config.open_set_max_flagged, prep.width)
         report["unseen_by_length"] = lengths_report(config.background, labels,
                                                     judged_texts(prep, "test", logits_of, temperature), open_set,
                                                     length_temperatures)
