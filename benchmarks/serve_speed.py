@@ -48,6 +48,8 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5, help="passes of each, alternating (default 5)")
     parser.add_argument("--readme")
     args = parser.parse_args()
+    if min(args.passages, args.clients, args.rounds) < 1:
+        parser.error("--passages, --clients and --rounds must be at least 1")
 
     import torch
 
