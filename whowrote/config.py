@@ -57,9 +57,6 @@ class Config:
     names: str = "mask"  # mask: proper names become [MASK] in training and judging | keep: the study's raw text
     name_swap: float = 0.5  # training: share of masked names replaced by a random name of any label (0: off)
     typos: float = 0.5  # training: share of windows with 5% of their letters mistyped (0: off)
-    # training: share of the background's windows drawn from the quarter of each background
-    # work that reads most like the authors (data/matching.py), so subject cannot tell them apart (0: off)
-    background_match: float = 0.0
     spelling: bool = True  # training and judging: lower-case non-words repaired to the likeliest English word a slip or two away
     sample_by: str = "work"  # balanced batches draw a label's windows uniformly over its works | over its tokens
     block_len: int = 1024  # tokens per no-leak block; a window never crosses a block
@@ -132,11 +129,9 @@ class Config:
             raise WhowroteError("config: open_set_max_flagged must be in (0, 0.5)")
         if self.names not in NAME_MODES:
             raise WhowroteError(f"config: names must be one of {', '.join(NAME_MODES)}, not '{self.names}'")
-        for name in ("name_swap", "typos", "background_match"):
+        for name in ("name_swap", "typos"):
             if not 0 <= getattr(self, name) <= 1:
                 raise WhowroteError(f"config: {name} must be in [0, 1]")
-        if self.background_match and not self.background:
-            raise WhowroteError("config: background_match needs a background label (--background LABEL)")
         if self.sample_by not in ("work", "token"):
             raise WhowroteError(f"config: sample_by must be work or token, not '{self.sample_by}'")
         if self.seq_len < 8 or self.seq_len > 4096:

@@ -244,16 +244,12 @@ class BalancedSampler:
     works, not mostly from the longest. Otherwise the start is uniform over all the label's
     training tokens. Either way every label fills its share of the batch, whatever the sizes.
     `augment`: functions (window, rng) -> window applied in turn (whowrote.data.augment), drawing
-    from this sampler's generator so a resumed run repeats them. `matched` (label id ->
-    per work, [[lowest, highest start], ...]: whowrote.data.matching) draws `match_share` of
-    that label's windows from those ranges instead, a work first, uniformly.
+    from this sampler's generator so a resumed run repeats them.
     """
 
     def __init__(self, streams: list[LabelStream], train_blocks: list[np.ndarray], width: int,
-                 per_class: int, seed: int, cls_id: int, sep_id: int, by_work: bool = False, augment=(),
-                 matched: dict[int, list[np.ndarray]] | None = None, match_share: float = 0.0):
+                 per_class: int, seed: int, cls_id: int, sep_id: int, by_work: bool = False, augment=()):
         self.streams, self.width, self.per_class = streams, width, per_class
-        self.matched, self.match_share = (matched or {}) if match_share > 0 else {}, match_share
         self.cls_id, self.sep_id = cls_id, sep_id
         self.augment = list(augment)
         self.rng = np.random.default_rng(seed)
@@ -280,13 +276,8 @@ class BalancedSampler:
         rows, labels = [], []
         for label_id, stream in enumerate(self.streams):
             pools = self.pools[label_id]
-            matched = self.matched.get(label_id)
             for w in self.rng.integers(0, len(pools), size=self.per_class):
                 s = self._start(pools[w])
-                if matched and self.rng.random() < self.match_share:  # no extra draw without matching: old runs resume alike
-                    ranges = matched[int(self.rng.integers(len(matched)))]
-                    lo, hi = ranges[int(self.rng.integers(len(ranges)))]
-                    s = int(self.rng.integers(lo, hi + 1))
                 row = stream.tokens[s : s + self.width]
                 for fn in self.augment:
                     row = fn(row, self.rng)

@@ -193,16 +193,9 @@ def train(config: Config | None = None, run_dir: str | Path | None = None, name:
             runfolder.write_config(run_dir, config, prep.books, prep.summary(), str(accelerator.device), prep.top_names)
     run_dir = Path(run_dir)
 
-    matched = {}
-    if config.background_match > 0:  # with the pretrained encoder, before any step changes it
-        from ..data.matching import matched_starts
-
-        b = prep.labels.index(config.background)
-        matched[b] = matched_starts(prep, model, b, progress=progress and accelerator.is_main_process)
     sampler = BalancedSampler(prep.streams, [p["train"] for p in prep.parts], prep.width, config.per_class,
                               seed=config.seed * 7919 + accelerator.process_index, cls_id=prep.cls_id, sep_id=prep.sep_id,
-                              by_work=config.sample_by == "work", augment=_augmenters(config, prep, tokenizer),
-                              matched=matched, match_share=config.background_match)
+                              by_work=config.sample_by == "work", augment=_augmenters(config, prep, tokenizer))
     val_ids, val_y = prep.windows("val", config.eval_windows_per_class)
     optimizer = _optimizer(model, config)
     scheduler = get_scheduler(config.schedule, optimizer, num_warmup_steps=round(config.warmup_frac * config.steps),
