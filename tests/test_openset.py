@@ -10,7 +10,7 @@ from whowrote import Judge
 from whowrote.config import resolve
 from whowrote.errors import WhowroteError
 from whowrote.evaluation.lengths import MIN_TEXTS, fit_lengths
-from whowrote.evaluation.metrics import softmax
+from whowrote.evaluation.metrics import fit_temperature, softmax
 from whowrote.evaluation.openset import NEITHER, OpenSet, decide, fit_threshold, for_length, split_probs
 
 
@@ -31,12 +31,19 @@ def test_split_and_decide_renormalise_authors_and_flag_neither():
     assert decide(probs, ["alice", "edgar", "other"], open_set) == ["alice", NEITHER]
 
 
-def test_longer_texts_use_the_threshold_of_the_longest_length_they_reach():
-    open_set = OpenSet("background", "other", 0.9, [[252, 0.8], [504, 0.7]])
-    assert [open_set.threshold_for(n) for n in (None, 10, 251, 252, 503, 504, 5000)] == [0.9, 0.9, 0.9, 0.8, 0.8, 0.7, 0.7]
+def test_a_texts_threshold_is_interpolated_in_log_length_between_the_fitted_ones():
+    open_set = OpenSet("background", "other", 0.9, [[0, 0.6], [63, 0.6], [126, 0.9], [252, 0.8], [504, 0.7]])
+    got = [open_set.threshold_for(n) for n in (None, 1, 63, 126, 252, 504, 5000)]
+    assert got == pytest.approx([0.9, 0.6, 0.6, 0.9, 0.8, 0.7, 0.7])
+    assert open_set.threshold_for(356) == pytest.approx(0.75, abs=1e-3)  # 356 ~ sqrt(252 * 504): halfway in log
+    assert open_set.threshold_for(120) == pytest.approx(0.6 + 0.3 * np.log2(120 / 63), abs=1e-9)  # near one window's
+    assert for_length([[10, 1.0], [40, 3.0]], 20, 5.0) == pytest.approx(2.0)
     probs = np.array([[0.1, 0.1, 0.75]])
     labels = ["alice", "edgar", "other"]
-    assert [decide(probs, labels, open_set, n)[0] for n in (126, 300, 600)] == ["alice", "alice", NEITHER]
+    assert [decide(probs, labels, open_set, n)[0] for n in (30, 126, 300, 600)] == [NEITHER, "alice", "alice", NEITHER]
+    # a folder from before texts shorter than a window had settings: its table starts above one window
+    before = OpenSet("background", "other", 0.9, [[252, 0.8], [504, 0.7]])
+    assert [before.threshold_for(n) for n in (10, 251, 252)] == [0.9, 0.9, 0.8]
     old = OpenSet.from_dict({"method": "background", "background": "other", "threshold": 0.5})  # a folder before by_length
     assert old.by_length == [] and old.threshold_for(10_000) == 0.5
     assert OpenSet.from_dict(open_set.to_dict()) == open_set
@@ -53,14 +60,29 @@ def test_length_settings_are_fitted_only_where_every_author_has_enough_texts():
         p[:, 2] += rng.uniform(0, 0.1, len(y))
         return np.log(p / p.sum(1, keepdims=True)), y, []
     by_length = {10: texts(40), 20: texts(20), 40: texts(MIN_TEXTS), 80: texts(MIN_TEXTS - 1), 160: texts(40)}
-    temperatures, thresholds = fit_lengths(by_length, [0, 1], 2, 0.05, width=10)
+    temperatures, thresholds, fitted = fit_lengths(by_length, [0, 1], 2, 0.05, width=10, threshold=0.7)
     # one window (10) is fitted apart; 80 has too few texts, and nothing longer is fitted after it
-    assert [n for n, _ in temperatures] == [n for n, _ in thresholds] == [20, 40]
-    for (n, t), (_, tau) in zip(temperatures, thresholds):
+    assert fitted == [20, 40] and [n for n, _ in temperatures] == [n for n, _ in thresholds] == [10, 20, 40]
+    assert temperatures[0] == [10, 1.0] and thresholds[0] == [10, 0.7]  # one window's own, to interpolate from
+    for (n, t), (_, tau) in zip(temperatures[1:], thresholds[1:]):
         mean_logp, y, _ = by_length[n]
         assert t < 1  # every text is right: the fit sharpens
         assert tau == fit_threshold(softmax(mean_logp, t)[:, 2], y, [0, 1], 0.05)
     assert fit_lengths(by_length, [0, 1, 2], None, 0.05, width=10)[1] == []  # no background: no thresholds
+
+    # texts shorter than a window: every such length is fitted, the shortest from 0 tokens, and
+    # from one window on the one-window settings (temperature 1, its threshold) hold again
+    shorter = {2: texts(MIN_TEXTS - 1), 3: texts(40), 5: texts(40), **by_length}
+    temperatures, thresholds, fitted = fit_lengths(shorter, [0, 1], 2, 0.05, width=10, threshold=0.7)
+    assert fitted == [3, 5, 20, 40]
+    assert [n for n, _ in temperatures] == [n for n, _ in thresholds] == [0, 3, 5, 10, 20, 40]
+    assert dict(temperatures)[10] == 1.0 and dict(thresholds)[10] == 0.7
+    mean_logp, y, _ = shorter[3]
+    assert dict(temperatures)[0] == dict(temperatures)[3] == fit_temperature(mean_logp, y)
+    table = OpenSet("background", "other", 0.7, thresholds)
+    assert table.threshold_for(1) == table.threshold_for(2) == dict(thresholds)[3]  # 2 had too few: 3 serves it
+    assert table.threshold_for(10) == 0.7 and table.threshold_for(None) == 0.7
+    assert fit_lengths({n: shorter[n] for n in (2, 10)}, [0, 1], 2, 0.05, width=10) == ([], [], [])  # nothing fitted
 
 
 @pytest.mark.parametrize("kwargs,match", [
@@ -94,12 +116,17 @@ def test_longer_texts_get_thresholds_fitted_on_texts_cut_as_the_judge_cuts(open_
     report = json.loads((open_set_run / "report.json").read_text())
     judge = Judge.load(open_set_run)
     rows = report["unseen_by_length"]
-    assert rows[0]["tokens"] == judge.content and rows[0]["threshold"] == judge.open_set.threshold
+    one = next(r for r in rows if r["tokens"] == judge.content)
+    assert one["threshold"] == judge.open_set.threshold
     assert [r["tokens"] for r in rows] == sorted(r["tokens"] for r in rows) and all(r["texts"] > 0 for r in rows)
     lengths = [n for n, _ in judge.open_set.by_length]
-    assert lengths and lengths == sorted(lengths) and lengths[0] > judge.content
-    assert {r["tokens"]: r["threshold"] for r in rows if r["fitted"] and r["tokens"] > judge.content} == dict(
-        judge.open_set.by_length)
+    assert lengths and lengths == sorted(lengths) and lengths[0] == 0  # texts shorter than a window: fitted too
+    assert dict(judge.open_set.by_length)[judge.content] == judge.open_set.threshold  # one window: its own again
+    short = [r for r in rows if r["tokens"] < judge.content]
+    assert [r["tokens"] for r in short] == [judge.content // k for k in (8, 4, 2)] and all(r["fitted"] for r in short)
+    assert {r["tokens"]: r["threshold"] for r in rows if r["fitted"] and r["tokens"] > judge.content} == {
+        n: t for n, t in judge.open_set.by_length if n > judge.content}
+    assert all(r["threshold"] == judge.open_set.threshold_for(r["tokens"]) for r in rows)
     assert set(rows[0]["per_label"]) == {"alice", "edgar", NEITHER}
     assert all(set(r["per_label"]) <= {"alice", "edgar", NEITHER} for r in rows)
     temps = json.loads((open_set_run / "model" / "whowrote.json").read_text())["length_temperatures"]
@@ -113,7 +140,7 @@ def test_longer_texts_get_thresholds_fitted_on_texts_cut_as_the_judge_cuts(open_
                                     + [w["p_neither"]]) for w in s.window_details], axis=0)
         p = softmax(mean_logp[None], for_length(temps, s.tokens, 1.0))[0]
         assert s.p_neither == pytest.approx(p[-1], rel=1e-6)
-    assert "Longer texts" in (open_set_run / "README.md").read_text()
+    assert "Texts of other lengths" in (open_set_run / "README.md").read_text()
 
 
 def test_judge_says_neither_with_probs_over_the_authors(open_set_run):

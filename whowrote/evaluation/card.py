@@ -85,10 +85,11 @@ def _length_table(report: dict) -> str:
     def cell(r, lab, key, before=False):  # a work shorter than the text length has no texts of it
         pl = (r["before"] if before else r)["per_label"]
         return f"{pl[lab][key]:.3f}" if lab in pl else "-"
-    lines = ["Longer texts: contiguous texts of the same unseen works (test half), cut into windows and scored as "
-             "the judge scores a text, with the temperature and threshold fitted for their length on contiguous "
-             "texts of the calibration half (a length with too few calibration texts uses the longest fitted one); "
-             "before: the one-window temperature and threshold for every length.", "",
+    lines = ["Texts of other lengths: contiguous texts of the same unseen works (test half), cut into windows and "
+             "scored as the judge scores a text (shorter than a window: disjoint pieces of its windows), with the "
+             "temperature and threshold fitted for their length on such texts of the calibration half (a length "
+             "with too few calibration texts uses the longest fitted one; a text between fitted lengths, values "
+             "interpolated in log-length); before: the one-window temperature and threshold for every length.", "",
              "| text tokens | texts | T | threshold | ECE before → after | "
              + ("unseen authors flagged before → after | " if NEITHER in labels else "")
              + " | ".join(f"{lab}: flagged, labelled {lab}" for lab in authors) + " |",

@@ -6,9 +6,10 @@ Three sets of windows, all disjoint from training:
   here (without held-out works: T on the in-book validation blocks, no threshold);
 - unseen works, test half: accuracy, ECE and open-set rates on works -- and, for the
   background label, authors -- that neither training nor calibration saw.
-Longer texts (`lengths.py`): contiguous texts of 2, 4 and 8 windows' length, cut and scored
-as the judge does, get their own temperature and "neither" threshold on the calibration
-half, and their numbers on the test half go into report.json ("unseen_by_length").
+Shorter and longer texts (`lengths.py`): pieces of an eighth, a quarter and half a window,
+and contiguous texts of 2, 4 and 8 windows' length, cut and scored as the judge does, get
+their own temperature and "neither" threshold on the calibration half, and their numbers on
+the test half go into report.json ("unseen_by_length").
 
     whowrote evaluate runs/authors-20261127-120000          # rewrites its report.json
 """
@@ -89,12 +90,13 @@ def evaluate_run(run_dir: str | Path, data_dir: str | None = None, progress: boo
             _, p_neither, _ = split_probs(softmax(calib_logits, temperature), labels, config.background)
             threshold = fit_threshold(p_neither, calib_y, authors, config.open_set_max_flagged)
             open_set = OpenSet("background", config.background, threshold)
-        # longer texts: their own temperature and threshold, fitted on texts cut as the judge cuts them
-        length_temperatures, open_set.by_length = fit_lengths(
-            judged_texts(prep, "calib", logits_of, temperature), authors, b, config.open_set_max_flagged, prep.width)
+        # shorter and longer texts: their own temperature and threshold, fitted on texts cut as the judge cuts them
+        length_temperatures, open_set.by_length, fitted = fit_lengths(
+            judged_texts(prep, "calib", logits_of, temperature), authors, b, config.open_set_max_flagged, prep.width,
+            open_set.threshold)
         report["unseen_by_length"] = lengths_report(config.background, labels,
                                                     judged_texts(prep, "test", logits_of, temperature), open_set,
-                                                    length_temperatures)
+                                                    length_temperatures, fitted, prep.width)
         books = json.loads((run_dir / "config.json").read_text()).get("books", [])
         report["unseen_calibration"] = unseen_report(config, labels, calib_logits, calib_y, calib_works,
                                                      temperature, open_set, books)

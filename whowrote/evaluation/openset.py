@@ -9,8 +9,9 @@ value that keeps that promise (so as many other authors as possible are flagged)
 share of *held-out authors* flagged is then measured on authors that neither training nor
 the threshold ever saw.
 
-Longer texts get their own thresholds (`by_length`, fitted by `evaluation/lengths.py`): a
-text uses the threshold of the longest fitted length it reaches.
+Shorter and longer texts get their own thresholds (`by_length`, fitted by
+`evaluation/lengths.py`): a text's threshold is interpolated in log-length between those of
+the fitted lengths around it.
 
 Whatever the method, the judge reports `probs` over the author labels only (renormalised:
 P(author | text, by one of them)), `p_neither` = P(background), and the decision.
@@ -34,9 +35,10 @@ class OpenSet:
 
     method: str = "none"  # none | background
     background: str = ""  # the background label's name
-    threshold: float = 1.0  # flag when P(background) >= threshold (a text of one window or less)
-    # [[tokens, threshold], ...] ascending: a text of at least `tokens` tokens uses that
-    # threshold (the longest such entry); [] (older model folders): `threshold` for every text
+    threshold: float = 1.0  # flag when P(background) >= threshold (one window)
+    # [[tokens, threshold], ...] ascending, for other lengths: a text's threshold is
+    # interpolated between the entries around its length (for_length); [] (older model
+    # folders): `threshold` for every text
     by_length: list[list[float]] = field(default_factory=list)
 
     def to_dict(self) -> dict:
@@ -53,13 +55,19 @@ class OpenSet:
 
 
 def for_length(table: list[list[float]], tokens: int | None, default: float) -> float:
-    """The value of the longest entry of [[tokens, value], ...] (ascending) that a text of
-    `tokens` tokens reaches; `default` below the first (and for None: one window)."""
-    value = default
-    for n, v in table:
-        if tokens is not None and tokens >= n:
-            value = v
-    return value
+    """The value of [[tokens, value], ...] (ascending) for a text of `tokens` tokens: linear
+    in log(tokens) between the two entries around it (so a text a few words shorter than a
+    fitted length is judged almost as one of that length, not by the next shorter one's
+    settings), the last entry's value beyond it; `default` below the first entry (older
+    folders, whose tables start above one window) and for None (one window)."""
+    if tokens is None or not table or tokens < table[0][0]:
+        return default
+    x = np.log2(max(tokens, 1))
+    points = [(np.log2(max(n, 1)), v) for n, v in table]
+    for (x0, v0), (x1, v1) in zip(points, points[1:]):
+        if x < x1:
+            return float(v0 + (v1 - v0) * (x - x0) / (x1 - x0)) if x1 > x0 else float(v0)
+    return float(points[-1][1])
 
 
 def split_probs(probs: np.ndarray, labels: list[str], background: str) -> tuple[np.ndarray, np.ndarray, list[str]]:
