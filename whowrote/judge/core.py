@@ -96,8 +96,8 @@ class Judge:
                  length_temperatures: list[list[float]] | None = None):
         self.model, self.tokenizer, self.labels = model, tokenizer, labels
         self.seq_len, self.temperature = seq_len, temperature
-        # [[tokens, T], ...]: a text of several windows sharpens its mean log-probability by the
-        # T fitted for the longest length it reaches (evaluation/lengths.py); [] -> 1
+        # [[tokens, T], ...]: a text shorter or longer than a window rescales its mean log-probability by the
+        # T for a text's length, interpolated between fitted lengths (evaluation/lengths.py); [] -> 1
         self.length_temperatures = length_temperatures or []
         self.normalise = normalise or Spec(names="keep")
         self.open_set = open_set or OpenSet()
