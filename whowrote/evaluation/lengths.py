@@ -7,8 +7,8 @@ P(background) towards the middle when windows disagree. Measured on the README's
 threshold, the judge was underconfident on longer texts (ECE 0.070 at 126 tokens, 0.117 at
 1,008, its confidence below its accuracy) and flagged *fewer* unseen authors the longer the
 text (0.51 at 126 tokens, 0.33 at 1,008). Texts shorter than a window went wrong the other
-way: overconfident (ECE 0.127 at 30 tokens, 0.111 at 62) and flagging the authors' own
-texts too often (Poe's 0.107 at 30 tokens, 0.060 at 62; the goal is 0.05).
+way: overconfident (ECE 0.156 at 15 tokens, 0.125 at 31, 0.142 at 63) and flagging the
+authors' own texts too often (Poe's 0.092 at 31 tokens, 0.100 at 63; the goal is 0.05).
 
 So contiguous texts of 2, 4 and 8 windows' length are cut from the held-out works'
 calibration half exactly as the judge cuts a text (`split.judged_spans`), and texts of an
@@ -21,8 +21,8 @@ threshold are interpolated in log-length between the fitted lengths around it (t
 shortest one's below it, the longest one's beyond it): a step from one length's settings to
 the next made a passage with a few words dropped change label for its length alone (the
 word-dropout probe on the README run: 0.077 of labels changed with the one-window settings,
-0.285 with a step, 0.082 interpolated). The test half's texts give the report's `unseen_by_length` rows, before (one-window
-settings) and after.
+0.285 with a step, 0.082 interpolated). The test half's texts give the report's
+`unseen_by_length` rows, before (one-window settings) and after.
 
     whowrote evaluate runs/authors-20261127-123545    # refits them; prints the table
 """
