@@ -60,9 +60,9 @@ def test_length_settings_are_fitted_only_where_every_author_has_enough_texts():
         p[:, 2] += rng.uniform(0, 0.1, len(y))
         return np.log(p / p.sum(1, keepdims=True)), y, []
     by_length = {10: texts(40), 20: texts(20), 40: texts(MIN_TEXTS), 80: texts(MIN_TEXTS - 1), 160: texts(40)}
-    temperatures, thresholds, fitted = fit_lengths(by_length, [0, 1], 2, 0.05, width=10, threshold=0.7)
+    temperatures, thresholds = fit_lengths(by_length, [0, 1], 2, 0.05, width=10, threshold=0.7)
     # one window (10) is fitted apart; 80 has too few texts, and nothing longer is fitted after it
-    assert fitted == [20, 40] and [n for n, _ in temperatures] == [n for n, _ in thresholds] == [10, 20, 40]
+    assert [n for n, _ in temperatures] == [n for n, _ in thresholds] == [10, 20, 40]
     assert temperatures[0] == [10, 1.0] and thresholds[0] == [10, 0.7]  # one window's own, to interpolate from
     for (n, t), (_, tau) in zip(temperatures[1:], thresholds[1:]):
         mean_logp, y, _ = by_length[n]
@@ -73,8 +73,7 @@ def test_length_settings_are_fitted_only_where_every_author_has_enough_texts():
     # texts shorter than a window: every such length is fitted, the shortest from 0 tokens, and
     # from one window on the one-window settings (temperature 1, its threshold) hold again
     shorter = {2: texts(MIN_TEXTS - 1), 3: texts(40), 5: texts(40), **by_length}
-    temperatures, thresholds, fitted = fit_lengths(shorter, [0, 1], 2, 0.05, width=10, threshold=0.7)
-    assert fitted == [3, 5, 20, 40]
+    temperatures, thresholds = fit_lengths(shorter, [0, 1], 2, 0.05, width=10, threshold=0.7)
     assert [n for n, _ in temperatures] == [n for n, _ in thresholds] == [0, 3, 5, 10, 20, 40]
     assert dict(temperatures)[10] == 1.0 and dict(thresholds)[10] == 0.7
     mean_logp, y, _ = shorter[3]
@@ -82,7 +81,7 @@ def test_length_settings_are_fitted_only_where_every_author_has_enough_texts():
     table = OpenSet("background", "other", 0.7, thresholds)
     assert table.threshold_for(1) == table.threshold_for(2) == dict(thresholds)[3]  # 2 had too few: 3 serves it
     assert table.threshold_for(10) == 0.7 and table.threshold_for(None) == 0.7
-    assert fit_lengths({n: shorter[n] for n in (2, 10)}, [0, 1], 2, 0.05, width=10) == ([], [], [])  # nothing fitted
+    assert fit_lengths({n: shorter[n] for n in (2, 10)}, [0, 1], 2, 0.05, width=10) == ([], [])  # nothing fitted
 
 
 @pytest.mark.parametrize("kwargs,match", [

@@ -91,12 +91,12 @@ def evaluate_run(run_dir: str | Path, data_dir: str | None = None, progress: boo
             threshold = fit_threshold(p_neither, calib_y, authors, config.open_set_max_flagged)
             open_set = OpenSet("background", config.background, threshold)
         # shorter and longer texts: their own temperature and threshold, fitted on texts cut as the judge cuts them
-        length_temperatures, open_set.by_length, fitted = fit_lengths(
+        length_temperatures, open_set.by_length = fit_lengths(
             judged_texts(prep, "calib", logits_of, temperature), authors, b, config.open_set_max_flagged, prep.width,
             open_set.threshold)
         report["unseen_by_length"] = lengths_report(config.background, labels,
                                                     judged_texts(prep, "test", logits_of, temperature), open_set,
-                                                    length_temperatures, fitted, prep.width)
+                                                    length_temperatures, prep.width)
         books = json.loads((run_dir / "config.json").read_text()).get("books", [])
         report["unseen_calibration"] = unseen_report(config, labels, calib_logits, calib_y, calib_works,
                                                      temperature, open_set, books)

@@ -71,9 +71,9 @@ def judged_texts(prep, part: str, logits_of, temperature: float) -> dict[int, tu
 
 
 def fit_lengths(texts: dict, authors: list[int], background: int | None, max_flagged: float, width: int,
-                threshold: float = 1.0) -> tuple[list[list[float]], list[list[float]], list[int]]:
-    """([[tokens, temperature], ...], [[tokens, threshold], ...], the lengths fitted) for
-    the lengths other than one window (`width`): every shorter one, and the longer ones
+                threshold: float = 1.0) -> tuple[list[list[float]], list[list[float]]]:
+    """([[tokens, temperature], ...], [[tokens, threshold], ...]) for the lengths other
+    than one window (`width`): every shorter one, and the longer ones
     while every author has MIN_TEXTS calibration texts of that length (thresholds only with
     a background label). With any length fitted, the tables also hold one window (temperature
     1, `threshold`) to interpolate from, and, with shorter lengths, an entry at 0 tokens with
@@ -95,13 +95,11 @@ def fit_lengths(texts: dict, authors: list[int], background: int | None, max_fla
             temperatures.append([key, t])
             thresholds += [[key, tau]] if background is not None else []
         fitted.append(n)
-    if not fitted:
-        return [], [], []
-    return temperatures, thresholds, fitted
+    return (temperatures, thresholds) if fitted else ([], [])
 
 
 def lengths_report(background: str, labels: list[str], texts: dict, open_set: OpenSet,
-                   temperatures: list[list[float]], fitted: list[int], width: int) -> list[dict]:
+                   temperatures: list[list[float]], width: int) -> list[dict]:
     """Per text length, on the test half: the temperature and threshold the judge uses, ECE,
     and each true label's share labelled its own and share flagged; `before`: the same with
     the one-window temperature and threshold for every length."""
@@ -115,7 +113,7 @@ def lengths_report(background: str, labels: list[str], texts: dict, open_set: Op
         t = for_length(temperatures, n, 1.0)
         probs, before = softmax(mean_logp, t), softmax(mean_logp)
         out.append({"tokens": n, "temperature": t, "threshold": open_set.threshold_for(n),
-                    "fitted": n == width or n in fitted, "texts": len(y),
+                    "fitted": n == width or any(m == n for m, _ in temperatures), "texts": len(y),
                     "ece": ece(probs, y), "per_label": rates(decide(probs, labels, open_set, n), truth, truth),
                     "before": {"ece": ece(before, y),
                                "per_label": rates(decide(before, labels, one_window, n), truth, truth)}})
