@@ -40,7 +40,10 @@ def test_judges_invented_styles_and_flags_short_text(judge):
     ids = torch.tensor([[tok.cls_token_id, *tok("the kitten", add_special_tokens=False)["input_ids"], tok.sep_token_id]])
     with torch.no_grad(), judge._autocast():  # on the judge's device, in its arithmetic (a GPU: bf16)
         p = torch.softmax(judge.model(input_ids=ids.to(judge.device)).logits[0].float() / judge.temperature, -1)
-    assert [short.probs[l] for l in judge.labels] == pytest.approx(p.tolist(), rel=1e-4)
+    # bf16 (auto on a CPU with it, e.g. AMX) rounds a padded batch of three and this lone
+    # window differently: 1.5% of a 0.0006 probability was seen; a wrong temperature moves it tenfold
+    tolerance = 1e-4 if judge.precision == "fp32" else 3e-2
+    assert [short.probs[l] for l in judge.labels] == pytest.approx(p.tolist(), rel=tolerance)
 
 
 def test_windows_cover_the_text_with_offsets_and_end_aligned(judge):

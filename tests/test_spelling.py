@@ -5,7 +5,7 @@ import pytest
 
 from whowrote.evaluation.probes import typos
 from whowrote.text.normalise import Spec, normalise
-from whowrote.text.spelling import repair, repair_word
+from whowrote.text.spelling import repair, repair_capitalised, repair_word
 
 
 @pytest.mark.parametrize("slip,word", [
@@ -64,3 +64,33 @@ def test_a_slip_never_becomes_a_name_when_names_are_masked():
     assert repair_word("amicae", avoid_names=True) not in ("alice", "amicae")
     assert repair_word("alice", avoid_names=True) == "alice"  # a name is left for the mask
     assert normalise("the amicae said", Spec()).text == f"the {repair_word('amicae', True)} said"
+
+
+@pytest.mark.parametrize("slip,word", [
+    ("Tge", "The"), ("Whln", "When"), ("Accordrng", "According"), ("Theree", "There"), ("Csae", "Case"),
+    ("WWell", "Well"),  # the capital doubled
+])
+def test_a_capitalised_slip_of_a_common_word_becomes_it(slip, word):
+    assert repair_capitalised(slip) == word
+
+
+@pytest.mark.parametrize("word", [
+    "Alice", "Kitty",        # proper nouns of the dictionary: left for the mask
+    "Dupin", "Pfaall",       # unknown names with no common word a slip away
+    "Fortunato",             # a slip from "fortunate", which is not among the most frequent words
+    "The", "Question",       # words already
+    "Tg", "Qe",              # two letters: too many neighbours to guess
+])
+def test_names_and_real_capitalised_words_stay(word):
+    assert repair_capitalised(word) == word
+
+
+def test_capitalised_slips_are_repaired_before_the_mask_and_old_folders_keep_the_mask():
+    text = "Tge Queen looked at Dupin. Whln she spoke, Alice laughed."
+    assert normalise(text, Spec()).text == "The [MASK] looked at [MASK]. When she spoke, [MASK] laughed."
+    old = Spec.from_dict({k: v for k, v in Spec().to_dict().items() if k != "capitals"})  # a /5 folder
+    assert old.capitals is False
+    # as a /5 model was trained: "Tge Queen" is one name, and "Whln" another
+    assert normalise(text, old).text == "[MASK] looked at [MASK]. [MASK] she spoke, [MASK] laughed."
+    al = normalise(text, Spec())
+    assert text[slice(*al.original_span(0, 3))] == "Tge"  # offsets still point at what was given

@@ -181,7 +181,7 @@ class Prepared:
 def normalise_spec(config: Config, tokenizer) -> Spec:
     """The normalisation for this config and tokenizer: names become its mask token."""
     return Spec(names=config.names, placeholder=tokenizer.mask_token or tokenizer.unk_token or DEFAULT_PLACEHOLDER,
-                spelling=config.spelling)
+                spelling=config.spelling, capitals=config.spelling)
 
 
 def load_books(config: Config, tokenizer, download: bool = True, heldout: bool = False):

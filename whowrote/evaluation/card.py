@@ -138,7 +138,8 @@ def write_card(run_dir: str | Path) -> Path:
     report, validity = _read(run_dir / "report.json"), _read(run_dir / "validity.json")
     meta = _read(run_dir / "model" / "whowrote.json")
     spec = Spec.from_dict(meta.get("normalise"))
-    steps = ", ".join([f"typography {spec.typography}"] + ["misspelt words repaired"] * spec.spelling
+    repaired = "misspelt words repaired" + " (capitalised slips of common words too)" * spec.capitals
+    steps = ", ".join([f"typography {spec.typography}"] + [repaired] * spec.spelling
                       + [f"proper names masked as {spec.placeholder!r}"
                        + " (lower-case ones too)" * spec.lower_names] * (spec.names == "mask"))
     labels = report.get("labels") or list(config.get("sources", {}))

@@ -14,7 +14,8 @@
    so it cannot become the cue.
 2. Spelling (`spelling`): a lower-case word that is no English word is repaired to the
    likeliest English word a slip or two away (`text/spelling.py`), so a typo cannot pass
-   for an author's rare vocabulary.
+   for an author's rare vocabulary; with `capitals`, a capitalised word one slip from a
+   common word ("Tge") too, which the name mask would otherwise take for a name.
 3. Proper names (`names="mask"`, `text/names.py`): every proper name becomes one
    placeholder (the tokenizer's mask token), Stamatatos (2017)-style text distortion, so
    "Alice" or "the Queen" in a Poe tale, or "Dupin" in a Carroll pastiche, cannot move the
@@ -41,7 +42,8 @@ import numpy as np
 from ..errors import WhowroteError
 from .names import proper_names
 
-NORMALISE_FORMAT = "whowrote.normalise/5"  # /2 added "fold", /3 "spelling", /4 "lower_names" (absent: off), /5 "typography" 2
+# /2 added "fold", /3 "spelling", /4 "lower_names" (absent: off), /5 "typography" 2, /6 "capitals" (absent: off)
+NORMALISE_FORMAT = "whowrote.normalise/6"
 NAME_MODES = ("mask", "keep")
 DEFAULT_PLACEHOLDER = "[MASK]"
 
@@ -163,24 +165,28 @@ class Spec:
     # no spelling repair produces one. Measured on authors-20261127-072458: every label that
     # lower-casing changed (5.2%) was changed by a name the capitals no longer marked.
     lower_names: bool = True
+    # spelling only: a capitalised non-word one slip from a common word ("Tge") is that word.
+    # Measured on the README run (authors-20261128-020816): see spelling.py.
+    capitals: bool = True
     typography: int = TYPOGRAPHY_VERSION  # which rules (TYPOGRAPHY): 2 unifies dash runs, spaced ellipses, "*"
 
     def to_dict(self) -> dict:
         return {"format": NORMALISE_FORMAT, "typography": self.typography, "fold": self.fold, "spelling": self.spelling,
-                "names": self.names, "lower_names": self.lower_names, "placeholder": self.placeholder}
+                "names": self.names, "lower_names": self.lower_names, "capitals": self.capitals, "placeholder": self.placeholder}
 
     @classmethod
     def from_dict(cls, d: dict | None) -> "Spec":
         """A model folder without a spec was trained on typography-normalised text only."""
         if not d:
-            return cls(names="keep", fold=False, spelling=False, lower_names=False, typography=1)
+            return cls(names="keep", fold=False, spelling=False, lower_names=False, capitals=False, typography=1)
         version = d.get("typography", 1)  # /1../4 stored `true`: version 1
         if version not in TYPOGRAPHY:  # a folder from a newer whowrote, or a damaged one
             raise WhowroteError(f"the model's normalisation asks for typography {version!r}, which this whowrote "
                                 f"does not know ({', '.join(map(str, TYPOGRAPHY))}): upgrade whowrote")
         return cls(names=d.get("names", "keep"), placeholder=d.get("placeholder", DEFAULT_PLACEHOLDER),
                    fold=bool(d.get("fold", False)), spelling=bool(d.get("spelling", False)),
-                   lower_names=bool(d.get("lower_names", False)), typography=int(version))
+                   lower_names=bool(d.get("lower_names", False)), capitals=bool(d.get("capitals", False)),
+                   typography=int(version))
 
 
 @dataclass
@@ -257,10 +263,12 @@ def normalise(text: str, spec: Spec = Spec(), track: bool = True, names_found: l
     bookkeeping. `names_found`, if given, receives every name that was masked."""
     al = typography(Aligned.of(text, track), spec.fold, spec.typography)
     if spec.spelling:
-        from .spelling import WORD, repair_word
+        from .spelling import CAPITALISED_WORD, WORD, repair_capitalised, repair_word
 
         avoid_names = spec.names == "mask" and spec.lower_names
         al = al.sub(WORD, lambda m: repair_word(m.group(), avoid_names))
+        if spec.capitals:
+            al = al.sub(CAPITALISED_WORD, lambda m: repair_capitalised(m.group()))
     if spec.names == "mask":
         spans = proper_names(al.text, lower=spec.lower_names)
         if names_found is not None:
