@@ -40,8 +40,8 @@ from ..errors import WhowroteError
 
 # a lower-case word of 3+ letters, not inside a longer word, a number or a contraction
 WORD = re.compile(r"(?<![A-Za-z0-9'])[a-z]{3,}(?![A-Za-z0-9'])")
-# a capitalised word of 3+ letters ("WWell", a doubled capital, too), not inside a longer
-# word, a number or a contraction; all capitals (a heading) never match: see repair_capitalised
+# a capitalised word ("WWell", a doubled capital, too), not inside a longer word, a number
+# or a contraction; all capitals (a heading) never match; repair_capitalised skips two letters
 CAPITALISED_WORD = re.compile(r"(?<![A-Za-z0-9'])[A-Z][A-Za-z]*[a-z][A-Za-z]*(?![A-Za-z0-9'])")
 COMMON_WORDS = 3000  # a capitalised slip is repaired only to one of this many most frequent words
 MAX_EDIT = 2  # two slips in one word are still guessed, in words long enough to tell ...
