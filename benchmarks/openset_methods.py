@@ -43,56 +43,40 @@ def flagged_at(score: np.ndarray, y: np.ndarray, background: int, fpr: float = 0
     return float(np.mean(score[y == background] >= tau))
 
 
-@torch.inference_mode()
-def text_log_probs(model, tok, texts: list[str], width: int, temperature: float) -> np.ndarray:
-    """BERT's temperature-scaled log-probabilities for normalised texts of up to one window."""
+def judge_rule_rows(judge, prep, char, char_lr, config) -> list[str]:
+    """Markdown rows: BERT, the char model and both, each deciding as the judge decides
+    (`fit_threshold` on the calibration half, then `decide`); BERT through `Judge.log_probs`."""
     from whowrote.evaluation.metrics import log_softmax
-
-    out = []
-    for i in range(0, len(texts), 32):
-        rows = [[tok.cls_token_id, *ids[:width], tok.sep_token_id]
-                for ids in tok(texts[i:i + 32], add_special_tokens=False)["input_ids"]]
-        x = torch.full((len(rows), max(map(len, rows))), tok.pad_token_id)
-        for k, row in enumerate(rows):
-            x[k, :len(row)] = torch.tensor(row)
-        out.append(model(input_ids=x, attention_mask=(x != tok.pad_token_id).long()).logits.float().numpy())
-    return log_softmax(np.concatenate(out) / temperature)
-
-
-def judge_rule_rows(model, tok, prep, meta, char, char_lr, b: int, max_flagged: float) -> list[str]:
-    """Markdown rows: BERT, the char model and both, each deciding as the judge decides."""
-    from whowrote.evaluation.metrics import log_softmax
+    from whowrote.evaluation.openset import NEITHER, OpenSet, decide, fit_threshold
     from whowrote.evaluation.probes import typos
-    from whowrote.text.normalise import Spec, normalise
+    from whowrote.text.normalise import normalise
 
-    spec = Spec.from_dict(meta["normalise"])
+    spec, b = judge.normalise, prep.labels.index(config.background)
+    authors = [c for c in range(len(prep.labels)) if c != b]
 
     def slipped(text: str, seed: int) -> str:  # the probe's typos, the name placeholder kept whole
         marked = text.replace(spec.placeholder, "\u00a7")
         return normalise(typos(marked, 0.05, seed).replace("\u00a7", spec.placeholder), spec, track=False).text
 
-    def both(texts):
-        return (text_log_probs(model, tok, texts, prep.width, meta["temperature"]),
+    def both(texts):  # (BERT's, the char model's) log-probabilities; the texts are normalised already
+        ids = judge.tokenizer(texts, add_special_tokens=False)["input_ids"]
+        return (judge.log_probs([row[:prep.width] for row in ids]),
                 np.log(np.clip(char_lr.predict_proba(char.transform(texts)), 1e-9, 1)))
 
-    calib, (test_texts, test_y) = both(prep.unseen_window_texts("calib", 150)), (
-        prep.unseen_window_texts("test", 150), prep.unseen_windows("test", 150)[1])
-    calib_y = prep.unseen_windows("calib", 150)[1]
+    calib, calib_y = both(prep.unseen_window_texts("calib", 150)), prep.unseen_windows("calib", 150)[1]
+    test_texts, test_y = prep.unseen_window_texts("test", 150), prep.unseen_windows("test", 150)[1]
     test, typo = both(test_texts), both([slipped(t, i) for i, t in enumerate(test_texts)])
-    authors = [c for c in range(len(prep.labels)) if c != b]
     own = test_y != b
-
-    def decide(lp, tau):
-        return np.where(lp[:, b] >= tau, b, np.array(authors)[lp[:, authors].argmax(1)])
-
+    truth = np.where(own, np.array(prep.labels)[test_y], NEITHER)  # what the judge should answer
     rows = []
     for name, pick in (("BERT (the judge)", lambda bert, ch: bert), ("char 2-5-gram LR", lambda bert, ch: ch),
                        ("BERT and char LR, mean log-probability", lambda bert, ch: log_softmax((bert + ch) / 2))):
-        lp = pick(*calib)
-        tau = max(np.quantile(lp[calib_y == a, b], 1 - max_flagged) for a in authors)
-        clean, slips = decide(pick(*test), tau), decide(pick(*typo), tau)
-        rows.append(f"| {name} | {np.mean(clean[~own] == b):.3f} | {np.mean(clean[own] == b):.3f} | "
-                    f"{np.mean(clean == test_y):.3f} | {np.mean(clean != slips):.3f} |")
+        tau = fit_threshold(np.exp(pick(*calib)[:, b]), calib_y, authors, config.open_set_max_flagged)
+        open_set = OpenSet("background", config.background, tau)
+        clean, slips = (np.array(decide(np.exp(pick(*lp)), prep.labels, open_set)) for lp in (test, typo))
+        flagged = clean == NEITHER
+        rows.append(f"| {name} | {flagged[~own].mean():.3f} | {flagged[own].mean():.3f} | "
+                    f"{np.mean(clean == truth):.3f} | {np.mean(clean != slips):.3f} |")
     return rows
 
 
@@ -124,12 +108,13 @@ def main() -> None:
     from whowrote.evaluation.lengths import judged_texts
     from whowrote.evaluation.metrics import log_softmax, predict_logits
     from whowrote.evaluation.openset import for_length
-    from whowrote.training.model import load_classifier
+    from whowrote.judge.core import Judge
 
     config = load_run_config(args.run)
     if not config.background or not config.heldout:
         sys.exit("the run needs a background label and held-out works")
-    model, tok = load_classifier(Path(args.run) / "model")
+    judge = Judge.load(args.run)  # the judge's own scoring for the second table; its fp32 model for the first
+    model, tok = judge.model, judge.tokenizer
     meta = json.loads((Path(args.run) / "model" / "whowrote.json").read_text())
     prep = prepare(config, tok)
     b = prep.labels.index(config.background)
@@ -171,7 +156,7 @@ def main() -> None:
     lines += ["", f"Deciding as the judge does (threshold from the calibration half, each author at most "
               f"{config.open_set_max_flagged:.0%} flagged), test half:", "",
               "| model | unseen authors flagged | authors' own flagged | accuracy | labels changed by 5% typos |",
-              "|---|---|---|---|---|", *judge_rule_rows(model, tok, prep, meta, char, char_lr, b, config.open_set_max_flagged)]
+              "|---|---|---|---|---|", *judge_rule_rows(judge, prep, char, char_lr, config)]
     publish("\n".join(lines), args.readme, "bench-openset")
 
 
