@@ -15,7 +15,8 @@ and the AUROC, for:
   as the judge scores a text (`whowrote.evaluation.lengths.judged_texts`).
 A second table decides as the judge does, for BERT, the char model and the two together:
 the threshold fitted on the calibration half so that each author has at most the run's
-`open_set_max_flagged` of its passages flagged, BERT at the run's temperature; on the test
+`open_set_max_flagged` of its passages flagged (`fit_threshold`), BERT scored by the judge
+(`Judge.log_probs`: its temperature and arithmetic); on the test
 half, the unseen authors and the authors' own passages flagged, the accuracy, and the labels
 that 5% typos change (the `validate` probe's typos on each window's text, normalised again).
 
