@@ -14,8 +14,9 @@ and the AUROC, for:
 - the run's P(background) for contiguous texts of 2 and 4 windows' length, cut and scored
   as the judge scores a text (`whowrote.evaluation.lengths.judged_texts`).
 A second table decides as the judge does, for BERT, the char model and the two together:
-the threshold fitted on the calibration half so that each author has at most the run's
-`open_set_max_flagged` of its passages flagged (`fit_threshold`), BERT scored by the judge
+the thresholds fitted on the calibration half so that each author has at most the run's
+`open_set_max_flagged` of its passages flagged, by the run's `open_set_rule`
+(`fit_thresholds`: one per author, or the strictest for all), BERT scored by the judge
 (`Judge.log_probs`: its temperature and arithmetic); on the test
 half, the unseen authors and the authors' own passages flagged, the accuracy, and the labels
 that 5% typos change (the `validate` probe's typos on each window's text, normalised again).
@@ -46,9 +47,9 @@ def flagged_at(score: np.ndarray, y: np.ndarray, background: int, fpr: float = 0
 
 def judge_rule_rows(judge, prep, char, char_lr, config) -> list[str]:
     """Markdown rows: BERT, the char model and both, each deciding as the judge decides
-    (`fit_threshold` on the calibration half, then `decide`); BERT through `Judge.log_probs`."""
+    (`fit_thresholds` on the calibration half, then `decide`); BERT through `Judge.log_probs`."""
     from whowrote.evaluation.metrics import log_softmax
-    from whowrote.evaluation.openset import NEITHER, OpenSet, decide, fit_threshold
+    from whowrote.evaluation.openset import NEITHER, OpenSet, decide, fit_thresholds
     from whowrote.evaluation.probes import typos
     from whowrote.text.normalise import normalise
 
@@ -72,8 +73,10 @@ def judge_rule_rows(judge, prep, char, char_lr, config) -> list[str]:
     rows = []
     for name, pick in (("BERT (the judge)", lambda bert, ch: bert), ("char 2-5-gram LR", lambda bert, ch: ch),
                        ("BERT and char LR, mean log-probability", lambda bert, ch: log_softmax((bert + ch) / 2))):
-        tau = fit_threshold(np.exp(pick(*calib)[:, b]), calib_y, authors, config.open_set_max_flagged)
-        open_set = OpenSet("background", config.background, tau)
+        taus = fit_thresholds(np.exp(pick(*calib)[:, b]), calib_y, authors, config.open_set_max_flagged,
+                              config.open_set_rule, b)
+        open_set = OpenSet("background", config.background, taus[None], per_author={
+            prep.labels[a]: {"threshold": t, "by_length": []} for a, t in taus.items() if a is not None})
         clean, slips = (np.array(decide(np.exp(pick(*lp)), prep.labels, open_set)) for lp in (test, typo))
         flagged = clean == NEITHER
         rows.append(f"| {name} | {flagged[~own].mean():.3f} | {flagged[own].mean():.3f} | "
@@ -154,8 +157,9 @@ def main() -> None:
              "", "| score | AUROC | unseen authors flagged at ≤5% |", "|---|---|---|"]
     for name, r in rows.items():
         lines.append(f"| {name} | {r['calib'][0]:.3f} / {r['test'][0]:.3f} | {r['calib'][1]:.3f} / {r['test'][1]:.3f} |")
-    lines += ["", f"Deciding as the judge does (threshold from the calibration half, each author at most "
-              f"{config.open_set_max_flagged:.0%} flagged), test half:", "",
+    rule = "its own threshold" if config.open_set_rule == "author" else "one threshold, the strictest author's"
+    lines += ["", f"Deciding as the judge does (from the calibration half, each author at most "
+              f"{config.open_set_max_flagged:.0%} flagged; {rule}), test half:", "",
               "| model | unseen authors flagged | authors' own flagged | accuracy | labels changed by 5% typos |",
               "|---|---|---|---|---|", *judge_rule_rows(judge, prep, char, char_lr, config)]
     publish("\n".join(lines), args.readme, "bench-openset")

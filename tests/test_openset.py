@@ -11,7 +11,7 @@ from whowrote.config import resolve
 from whowrote.errors import WhowroteError
 from whowrote.evaluation.lengths import MIN_TEXTS, fit_lengths
 from whowrote.evaluation.metrics import fit_temperature, softmax
-from whowrote.evaluation.openset import NEITHER, OpenSet, decide, fit_threshold, for_length, split_probs
+from whowrote.evaluation.openset import BACKGROUND_SPARED, NEITHER, OpenSet, decide, describe, fit_threshold, fit_thresholds, for_length, split_probs
 
 
 def test_threshold_keeps_each_author_under_its_flag_budget():
@@ -29,6 +29,34 @@ def test_split_and_decide_renormalise_authors_and_flag_neither():
     assert names == ["alice", "edgar"] and authors[0] == pytest.approx([0.75, 0.25]) and list(p_neither) == [0.2, 0.8]
     open_set = OpenSet("background", "other", 0.5)
     assert decide(probs, ["alice", "edgar", "other"], open_set) == ["alice", NEITHER]
+
+
+def test_each_author_has_its_own_threshold_for_the_texts_it_would_be_given():
+    # author 0's calibration passages all stay low; author 1's (an odd work) reach 0.8
+    p = np.array([0.1, 0.2, 0.3, 0.1, 0.5, 0.8])
+    y = np.array([0, 0, 0, 1, 1, 1])
+    taus = fit_thresholds(p, y, [0, 1], 0.2, "author")
+    assert taus[0] == np.nextafter(0.3, 1) and taus[1] == np.nextafter(0.8, 1) and taus[None] == taus[1]
+    assert fit_thresholds(p, y, [0, 1], 0.2, "global") == {None: taus[None]}
+    # the background's calibration passages (label 2): where they sit far above the authors, no
+    # threshold goes below their 5% quantile, and none rises above it where the authors overlap them
+    far = fit_thresholds(np.r_[p, 0.95, 0.97, 0.99], np.r_[y, 2, 2, 2], [0, 1], 0.2, "author", 2)
+    assert far[0] == far[1] == far[None] == pytest.approx(np.quantile([0.95, 0.97, 0.99], BACKGROUND_SPARED))
+    assert fit_thresholds(np.r_[p, 0.1, 0.9], np.r_[y, 2, 2], [0, 1], 0.2, "author", 2) == taus
+    labels = ["alice", "edgar", "other"]
+    open_set = OpenSet("background", "other", taus[None], per_author={"alice": {"threshold": taus[0], "by_length": []},
+                                                                     "edgar": {"threshold": taus[1], "by_length": []}})
+    # the same P(other) = 0.5: flagged where the text leans to alice, not where it leans to edgar
+    probs = np.array([[0.4, 0.1, 0.5], [0.1, 0.4, 0.5], [0.1, 0.05, 0.85]])
+    assert decide(probs, labels, open_set) == [NEITHER, "edgar", NEITHER]
+    assert decide(probs, labels, OpenSet("background", "other", taus[None])) == ["alice", "edgar", NEITHER]
+    assert open_set.threshold_for(None, "alice") == taus[0] and open_set.threshold_for(None) == taus[None]
+    assert OpenSet.from_dict(open_set.to_dict()) == open_set
+    assert describe(open_set.to_dict()) == "P(other) >= 0.3000 for texts given to alice, 0.8000 for edgar"
+    assert describe(OpenSet("background", "other", 0.5).to_dict()) == "P(other) >= 0.5000"
+    # an author's own table for other lengths
+    longer = OpenSet("background", "other", 0.9, per_author={"alice": {"threshold": 0.5, "by_length": [[10, 0.5], [40, 0.3]]}})
+    assert longer.threshold_for(40, "alice") == 0.3 and longer.threshold_for(40, "edgar") == 0.9
 
 
 def test_a_texts_threshold_is_interpolated_in_log_length_between_the_fitted_ones():
@@ -60,20 +88,33 @@ def test_length_settings_are_fitted_only_where_every_author_has_enough_texts():
         p[:, 2] += rng.uniform(0, 0.1, len(y))
         return np.log(p / p.sum(1, keepdims=True)), y, []
     by_length = {10: texts(40), 20: texts(20), 40: texts(MIN_TEXTS), 80: texts(MIN_TEXTS - 1), 160: texts(40)}
-    temperatures, thresholds = fit_lengths(by_length, [0, 1], 2, 0.05, width=10, threshold=0.7)
+    temperatures, tables = fit_lengths(by_length, [0, 1], 2, 0.05, width=10, one_window={None: 0.7})
+    thresholds = tables[None]
     # one window (10) is fitted apart; 80 has too few texts, and nothing longer is fitted after it
     assert [n for n, _ in temperatures] == [n for n, _ in thresholds] == [10, 20, 40]
     assert temperatures[0] == [10, 1.0] and thresholds[0] == [10, 0.7]  # one window's own, to interpolate from
     for (n, t), (_, tau) in zip(temperatures[1:], thresholds[1:]):
         mean_logp, y, _ = by_length[n]
         assert t < 1  # every text is right: the fit sharpens
-        assert tau == fit_threshold(softmax(mean_logp, t)[:, 2], y, [0, 1], 0.05)
-    assert fit_lengths(by_length, [0, 1, 2], None, 0.05, width=10)[1] == []  # no background: no thresholds
+        p = softmax(mean_logp, t)[:, 2]  # no overlap: the threshold sits in the gap, at the background's 5% quantile
+        assert tau == max(fit_threshold(p, y, [0, 1], 0.05), np.quantile(p[y == 2], BACKGROUND_SPARED)) > p[y < 2].max()
+    assert fit_lengths(by_length, [0, 1, 2], None, 0.05, width=10)[1] == {}  # no background: no thresholds
+
+    # rule "author": each author's table fitted on its texts alone, the global one as before
+    temperatures, per = fit_lengths(by_length, [0, 1], 2, 0.05, 10, {None: 0.7, 0: 0.6, 1: 0.65}, "author")
+    assert per[None] == thresholds and dict(per[0])[10] == 0.6 and dict(per[1])[10] == 0.65
+    for n in (20, 40):
+        mean_logp, y, _ = by_length[n]
+        p = softmax(mean_logp, dict(temperatures)[n])[:, 2]
+        assert dict(per[0])[n] == fit_thresholds(p, y, [0, 1], 0.05, "author", 2)[0]
+        assert dict(per[1])[n] == fit_thresholds(p, y, [0, 1], 0.05, "author", 2)[1]
+        assert dict(per[None])[n] == max(dict(per[0])[n], dict(per[1])[n])  # the global one: the strictest author's
 
     # texts shorter than a window: every such length is fitted, the shortest from 0 tokens, and
     # from one window on the one-window settings (temperature 1, its threshold) hold again
     shorter = {2: texts(MIN_TEXTS - 1), 3: texts(40), 5: texts(40), **by_length}
-    temperatures, thresholds = fit_lengths(shorter, [0, 1], 2, 0.05, width=10, threshold=0.7)
+    temperatures, tables = fit_lengths(shorter, [0, 1], 2, 0.05, width=10, one_window={None: 0.7})
+    thresholds = tables[None]
     assert [n for n, _ in temperatures] == [n for n, _ in thresholds] == [0, 3, 5, 10, 20, 40]
     assert dict(temperatures)[10] == 1.0 and dict(thresholds)[10] == 0.7
     mean_logp, y, _ = shorter[3]
@@ -81,7 +122,7 @@ def test_length_settings_are_fitted_only_where_every_author_has_enough_texts():
     table = OpenSet("background", "other", 0.7, thresholds)
     assert table.threshold_for(1) == table.threshold_for(2) == dict(thresholds)[3]  # 2 had too few: 3 serves it
     assert table.threshold_for(10) == 0.7 and table.threshold_for(None) == 0.7
-    assert fit_lengths({n: shorter[n] for n in (2, 10)}, [0, 1], 2, 0.05, width=10) == ([], [])  # nothing fitted
+    assert fit_lengths({n: shorter[n] for n in (2, 10)}, [0, 1], 2, 0.05, width=10) == ([], {})  # nothing fitted
 
 
 @pytest.mark.parametrize("kwargs,match", [

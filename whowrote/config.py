@@ -35,6 +35,7 @@ BACKGROUND_AUTHORS = {
     "25564": "Kingsley", "10007": "Le Fanu", "209": "James", "308": "Jerome",
 }
 OPEN_SET_METHODS = ("none", "background")
+OPEN_SET_RULES = ("author", "global")  # whowrote/evaluation/openset.py says what each does, and why "author"
 DEFAULT_PRESET = "authors"  # what `whowrote train` trains unless told otherwise: the robust, open-set judge
 NAME_MODES = ("mask", "keep")
 JUDGE_PRECISIONS = ("auto", "fp32", "bf16", "int8")  # the judge's arithmetic; auto: bf16 where the hardware has it, else fp32
@@ -54,6 +55,7 @@ class Config:
     background: str = ""  # the label trained on other authors, answered as "neither" ("" = none)
     open_set: str = "none"  # none | background: flag "neither" when P(background) >= a fitted threshold
     open_set_max_flagged: float = 0.03  # threshold: at most this share of the authors' unseen calibration passages flagged
+    open_set_rule: str = "author"  # author: each author's own threshold, for texts it would be given | global: the strictest for all
     names: str = "mask"  # mask: proper names become [MASK] in training and judging | keep: the study's raw text
     name_swap: float = 0.5  # training: share of masked names replaced by a random name of any label (0: off)
     typos: float = 0.5  # training: share of windows with 5% of their letters mistyped (0: off)
@@ -125,6 +127,8 @@ class Config:
                     f"'{self.background}' (one to fit the threshold on, one to measure it on)")
             if not any(self.heldout.get(l) for l in self.sources if l != self.background):
                 raise WhowroteError("config: open_set needs held-out works of the authors too, to fit the threshold on")
+        if self.open_set_rule not in OPEN_SET_RULES:
+            raise WhowroteError(f"config: unknown open_set_rule '{self.open_set_rule}' ({', '.join(OPEN_SET_RULES)})")
         if not 0 < self.open_set_max_flagged < 0.5:
             raise WhowroteError("config: open_set_max_flagged must be in (0, 0.5)")
         if self.names not in NAME_MODES:

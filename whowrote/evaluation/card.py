@@ -15,7 +15,7 @@ from pathlib import Path
 
 from ..files import atomic_write
 from ..text.normalise import Spec
-from .openset import NEITHER
+from .openset import NEITHER, describe
 
 PROJECT = "whowrote"
 
@@ -85,18 +85,20 @@ def _length_table(report: dict) -> str:
     def cell(r, lab, key, before=False):  # a work shorter than the text length has no texts of it
         pl = (r["before"] if before else r)["per_label"]
         return f"{pl[lab][key]:.3f}" if lab in pl else "-"
+    whose = f" ({' / '.join(rows[0]['author_thresholds'])})" if rows[0].get("author_thresholds") else ""
     lines = ["Texts of other lengths: contiguous texts of the same unseen works (test half), cut into windows and "
              "scored as the judge scores a text (shorter than a window: disjoint pieces of its windows), with the "
              "temperature and threshold fitted for their length on such texts of the calibration half (a length "
              "with too few calibration texts uses the longest fitted one; a text between fitted lengths, values "
              "interpolated in log-length); before: the one-window temperature and threshold for every length.", "",
-             "| text tokens | texts | T | threshold | ECE before → after | "
+             f"| text tokens | texts | T | threshold{whose} | ECE before → after | "
              + ("unseen authors flagged before → after | " if NEITHER in labels else "")
              + " | ".join(f"{lab}: flagged, labelled {lab}" for lab in authors) + " |",
              "|---|---|---|---|---|" + "---|" * ((NEITHER in labels) + len(authors))]
     for r in rows:
         n = {lab: r["per_label"][lab]["passages"] for lab in r["per_label"]}
-        lines.append(f"| {r['tokens']} | {r['texts']} | {r['temperature']:.3f} | {r['threshold']:.4f}"
+        taus = r.get("author_thresholds") or {"": r["threshold"]}
+        lines.append(f"| {r['tokens']} | {r['texts']} | {r['temperature']:.3f} | {' / '.join(f'{t:.4f}' for t in taus.values())}"
                      f"{'' if r['fitted'] else ' (longest fitted)'} | {r['before']['ece']:.3f} → {r['ece']:.3f} | "
                      + (f"{cell(r, NEITHER, 'neither', True)} → {cell(r, NEITHER, 'neither')} | " if NEITHER in labels else "")
                      + " | ".join(f"{cell(r, lab, 'neither')}, {cell(r, lab, 'own_label')} ({n.get(lab, 0)})" for lab in authors)
@@ -117,8 +119,9 @@ def summary_markdown(run_dir: str | Path) -> str:
     per_label = (report.get("unseen") or {}).get("per_label", {})
     if "neither" in per_label:
         authors = [lab for lab in per_label if lab != "neither"]
-        lines += [f"Open set: \"neither\" when P({open_set.get('background')}) >= {open_set.get('threshold', 1):.4f} "
-                  f"(fitted so that at most {open_set.get('max_flagged', 0):.0%} of each author's calibration passages are flagged). "
+        own = "its own" if open_set.get("per_author") else "each"
+        lines += [f"Open set: \"neither\" when {describe(open_set)} "
+                  f"(fitted so that at most {open_set.get('max_flagged', 0):.0%} of {own} author's calibration passages are flagged). "
                   f"Authors never seen flagged: {per_label['neither']['neither']:.3f} (goal >= 0.90); "
                   + ", ".join(f"{a}'s unseen passages flagged: {per_label[a]['neither']:.3f}" for a in authors) + " (goal <= 0.05).", ""]
     lengths = _length_table(report)
@@ -168,7 +171,7 @@ clf = pipeline("text-classification", model="{run_dir / 'model'}")  # raw logits
 `whowrote judge --model {run_dir}` also applies what `pipeline` does not: the training
 text normalisation ({steps}),
 the temperature T = {meta.get('temperature', 1.0):.3f} and the "neither" threshold
-({open_set.get('method', 'none')}{f", P({background}) >= {open_set.get('threshold', 1.0):.4f}" if open_set.get('method') == 'background' else ''}).
+({open_set.get('method', 'none')}{f", {describe(open_set)}" if open_set.get('method') == 'background' else ''}).
 
 ## Works never trained on
 {_unseen_table(report)}

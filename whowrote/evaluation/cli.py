@@ -10,6 +10,7 @@ import json
 from pathlib import Path
 
 from ..errors import EXIT_OK
+from .openset import describe
 
 
 def print_report(run_dir) -> int:
@@ -26,8 +27,7 @@ def print_report(run_dir) -> int:
         for w, r in unseen["per_work"].items():
             print(f"  {r['label']:<8} #{w:<6} {r.get('work', '')[:48]:<48} own label {r['own_label']:.3f}  neither {r['neither']:.3f}")
     if report.get("open_set", {}).get("method", "none") != "none":
-        longer = "".join(f", {t:.4f} from {n} tokens" for n, t in report["open_set"].get("by_length", []))
-        print(f"open set: neither when P({report['open_set']['background']}) >= {report['open_set']['threshold']:.4f}{longer}")
+        print(f"open set: neither when {describe(report['open_set'])} (one window; other lengths below)")
         for r in report.get("unseen_by_length", []):
             print(f"  texts of {r['tokens']:>4} tokens: " + ", ".join(
                 f"{lab} flagged {x['neither']:.3f}" for lab, x in r["per_label"].items()) + f" ({r['texts']} texts)")

@@ -26,7 +26,7 @@ from ..files import write_json
 from ..training.runfolder import REPORT_FORMAT, check_run_dir, update_model_meta
 from .lengths import fit_lengths, judged_texts, lengths_report
 from .metrics import calibration_report, classification_metrics, ece, predict_logits, softmax
-from .openset import NEITHER, OpenSet, decide, fit_threshold, rates, split_probs
+from .openset import NEITHER, OpenSet, decide, fit_thresholds, rates, split_probs
 
 HELDOUT_WINDOWS_PER_WORK = 150  # evenly spaced disjoint windows per held-out work and half
 
@@ -86,14 +86,18 @@ def evaluate_run(run_dir: str | Path, data_dir: str | None = None, progress: boo
                                                                 "held-out works, calibration half")
         b = labels.index(config.background) if config.open_set == "background" else None
         authors = [i for i in range(len(labels)) if i != b]
+        taus = {}
         if b is not None:
             _, p_neither, _ = split_probs(softmax(calib_logits, temperature), labels, config.background)
-            threshold = fit_threshold(p_neither, calib_y, authors, config.open_set_max_flagged)
-            open_set = OpenSet("background", config.background, threshold)
+            taus = fit_thresholds(p_neither, calib_y, authors, config.open_set_max_flagged, config.open_set_rule, b)
         # shorter and longer texts: their own temperature and threshold, fitted on texts cut as the judge cuts them
-        length_temperatures, open_set.by_length = fit_lengths(
+        length_temperatures, tables = fit_lengths(
             judged_texts(prep, "calib", logits_of, temperature), authors, b, config.open_set_max_flagged, prep.width,
-            open_set.threshold)
+            taus, config.open_set_rule)
+        if b is not None:
+            open_set = OpenSet("background", config.background, taus[None], tables.get(None, []),
+                               {labels[a]: {"threshold": taus[a], "by_length": tables.get(a, [])}
+                                for a in taus if a is not None})
         report["unseen_by_length"] = lengths_report(config.background, labels,
                                                     judged_texts(prep, "test", logits_of, temperature), open_set,
                                                     length_temperatures, prep.width)

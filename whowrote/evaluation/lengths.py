@@ -33,7 +33,7 @@ import numpy as np
 
 from ..data.split import with_special_tokens
 from .metrics import ece, fit_temperature, log_softmax, softmax
-from .openset import NEITHER, OpenSet, decide, fit_threshold, for_length, rates
+from .openset import NEITHER, OpenSet, decide, fit_thresholds, for_length, rates
 
 MIN_TEXTS = 8  # calibration texts every author needs before a length gets its own settings
 
@@ -71,31 +71,38 @@ def judged_texts(prep, part: str, logits_of, temperature: float) -> dict[int, tu
 
 
 def fit_lengths(texts: dict, authors: list[int], background: int | None, max_flagged: float, width: int,
-                threshold: float = 1.0) -> tuple[list[list[float]], list[list[float]]]:
-    """([[tokens, temperature], ...], [[tokens, threshold], ...]) for the lengths other
-    than one window (`width`): every shorter one, and the longer ones
-    while every author has MIN_TEXTS calibration texts of that length (thresholds only with
-    a background label). With any length fitted, the tables also hold one window (temperature
-    1, `threshold`) to interpolate from, and, with shorter lengths, an entry at 0 tokens with
-    the shortest one's settings, which serve any shorter text."""
-    temperatures, thresholds, fitted = [], [], []
+                one_window: dict[int | None, float] | None = None, rule: str = "global",
+                ) -> tuple[list[list[float]], dict[int | None, list[list[float]]]]:
+    """([[tokens, temperature], ...], {key: [[tokens, threshold], ...]}) for the lengths other
+    than one window (`width`): every shorter one, and the longer ones while every author has
+    MIN_TEXTS calibration texts of that length. The threshold tables (only with a background
+    label) are keyed as `openset.fit_thresholds`' answer: None for the global one, an author
+    id for its own (rule "author"); `one_window` holds each key's one-window threshold. With
+    any length fitted, the tables also hold one window (temperature 1, `one_window`) to
+    interpolate from, and, with shorter lengths, an entry at 0 tokens with the shortest one's
+    settings, which serve any shorter text."""
+    one_window = one_window or {None: 1.0}
+    temperatures, thresholds, fitted = [], {key: [] for key in one_window} if background is not None else {}, []
     for n in sorted(texts):
         mean_logp, y, _ = texts[n]
         if n == width:
             temperatures.append([n, 1.0])
-            thresholds += [[n, threshold]] if background is not None else []
+            for key, table in thresholds.items():
+                table.append([n, one_window[key]])
             continue
         if any(np.sum(y == a) < MIN_TEXTS for a in authors):
             if n < width:
                 continue
             break
         t = fit_temperature(mean_logp, y)
-        tau = fit_threshold(softmax(mean_logp, t)[:, background], y, authors, max_flagged) if background is not None else None
+        taus = (fit_thresholds(softmax(mean_logp, t)[:, background], y, authors, max_flagged, rule, background)
+                if background is not None else {})
         for key in ([0, n] if n < width and not fitted else [n]):
             temperatures.append([key, t])
-            thresholds += [[key, tau]] if background is not None else []
+            for k, table in thresholds.items():
+                table.append([key, taus[k]])
         fitted.append(n)
-    return (temperatures, thresholds) if fitted else ([], [])
+    return (temperatures, thresholds) if fitted else ([], {})
 
 
 def lengths_report(background: str, labels: list[str], texts: dict, open_set: OpenSet,
@@ -103,7 +110,8 @@ def lengths_report(background: str, labels: list[str], texts: dict, open_set: Op
     """Per text length, on the test half: the temperature and threshold the judge uses, ECE,
     and each true label's share labelled its own and share flagged; `before`: the same with
     the one-window temperature and threshold for every length."""
-    one_window = OpenSet(open_set.method, open_set.background, open_set.threshold)
+    one_window = OpenSet(open_set.method, open_set.background, open_set.threshold,
+                         per_author={a: {"threshold": d["threshold"]} for a, d in open_set.per_author.items()})
     out = []
     for n in sorted(texts):
         mean_logp, y, _ = texts[n]
@@ -113,6 +121,8 @@ def lengths_report(background: str, labels: list[str], texts: dict, open_set: Op
         t = for_length(temperatures, n, 1.0)
         probs, before = softmax(mean_logp, t), softmax(mean_logp)
         out.append({"tokens": n, "temperature": t, "threshold": open_set.threshold_for(n),
+                    **({"author_thresholds": {a: open_set.threshold_for(n, a) for a in open_set.per_author}}
+                       if open_set.per_author else {}),
                     "fitted": n == width or any(m == n for m, _ in temperatures), "texts": len(y),
                     "ece": ece(probs, y), "per_label": rates(decide(probs, labels, open_set, n), truth, truth),
                     "before": {"ece": ece(before, y),

@@ -9,7 +9,8 @@ p_w(c) / T_len) — the geometric mean of the windows' probabilities, so one odd
 outvote a consistent text, sharpened by a temperature fitted for texts of its length
 (`evaluation/lengths.py`; 1 for one window). With a background label, `probs` covers the authors only
 (P(author | by one of them)), `p_neither` is P(background), and the label is "neither"
-when p_neither reaches the run's fitted threshold for a text of its length. Windows
+when p_neither reaches the run's fitted threshold for a text of its length and for the
+author it would otherwise be given (`evaluation/openset.py`: each author has its own). Windows
 from many texts are sorted by length and batched with dynamic padding under
 torch.inference_mode, in bf16 where the hardware runs it natively (precision="auto"; "int8":
 dynamic quantisation of the linear layers, on request only).
@@ -48,7 +49,7 @@ class Score:
     label: str | None = None  # an author label, or "neither" (open set)
     probs: dict[str, float] = field(default_factory=dict)  # over the author labels, summing to 1
     p_neither: float | None = None  # P(background) where the model has a background label
-    neither_threshold: float | None = None  # the threshold p_neither met or missed, for a text of this length
+    neither_threshold: float | None = None  # the threshold p_neither met or missed: this length's, the top author's
     windows: int = 0
     tokens: int = 0
     flags: list[str] = field(default_factory=list)
@@ -285,7 +286,9 @@ class Judge:
         t = for_length(self.length_temperatures, tally.tokens, 1.0)
         label, probs, p_neither = self._verdict(softmax((tally.logp_sum / tally.windows)[None], t)[0], tally.tokens)
         flags = ["short"] if tally.tokens < SHORT_TOKENS else []
-        threshold = self.open_set.threshold_for(tally.tokens) if self.open_set.method == "background" else None
+        # the threshold for the author the text would otherwise be given (rule "author": each has its own)
+        threshold = (self.open_set.threshold_for(tally.tokens, max(probs, key=probs.get))
+                     if self.open_set.method == "background" else None)
         return Score(rec.id, label, probs, p_neither, threshold, tally.windows, tally.tokens, flags, tally.details,
                      rec.extra)
 
