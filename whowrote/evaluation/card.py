@@ -119,9 +119,9 @@ def summary_markdown(run_dir: str | Path) -> str:
     per_label = (report.get("unseen") or {}).get("per_label", {})
     if "neither" in per_label:
         authors = [lab for lab in per_label if lab != "neither"]
-        own = "its own" if open_set.get("per_author") else "each"
+        whose = "its author's" if open_set.get("per_author") else "each author's"
         lines += [f"Open set: \"neither\" when {describe(open_set)} "
-                  f"(fitted so that at most {open_set.get('max_flagged', 0):.0%} of {own} author's calibration passages are flagged). "
+                  f"(fitted so that at most {open_set.get('max_flagged', 0):.0%} of {whose} calibration passages are flagged). "
                   f"Authors never seen flagged: {per_label['neither']['neither']:.3f} (goal >= 0.90); "
                   + ", ".join(f"{a}'s unseen passages flagged: {per_label[a]['neither']:.3f}" for a in authors) + " (goal <= 0.05).", ""]
     lengths = _length_table(report)
