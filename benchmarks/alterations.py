@@ -104,8 +104,8 @@ def main() -> None:
         "one sentence of another label inserted": [planted(i) for i in range(len(texts))],
     }
     base = [s.label for s in judge.score(texts)]
-    lines = [f"Run `{Path(args.run).name}`; {len(texts)} held-out passages of {config.seq_len} tokens "
-             f"({args.per_work} per work at most, as `whowrote validate`).", "",
+    lines = [f"Run `{Path(args.run).name}`; {len(texts)} held-out passages of {config.seq_len} tokens, the test half "
+             f"of the held-out works ({args.per_work} per work at most, as `whowrote validate`).", "",
              "| alteration | passages altered | labels changed | by true label | changed labels went to |",
              "|---|---|---|---|---|"]
     for name, altered in alterations.items():

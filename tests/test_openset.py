@@ -209,3 +209,23 @@ def test_validate_writes_the_probes_and_the_card_shows_them(open_set_run):
     card = (open_set_run / "README.md").read_text()
     assert "model-index" in card and "names -> other author" in card and "plots/validity.png" in card
     assert (open_set_run / "plots" / "validity.png").stat().st_size > 1000
+
+
+def test_validate_probes_the_test_half_only(open_set_run):
+    from whowrote.config import load_run_config
+    from whowrote.data.prepare import prepare
+    from whowrote.evaluation.validate import held_out_passages
+
+    judge, config = Judge.load(open_set_run), load_run_config(open_set_run)
+    passages = held_out_passages(judge, config, per_work=1000)
+    prep = prepare(config, judge.tokenizer)
+    test_ids, _, test_works = prep.unseen_windows("test", 1000)
+    calib_ids = prep.unseen_windows("calib", 1000)[0]
+    # the background's calibration author (91007) gives none; each work as many as its test half has
+    assert {p["work"] for p in passages} == set(test_works) == {"91003", "91004", "91008"}
+    assert sorted(p["work"] for p in passages) == sorted(test_works)
+    tests, calibs = ({tuple(row[1:-1]) for row in ids} for ids in (test_ids, calib_ids))
+    encoded = [tuple(judge.encode([p["text"]])[0][0]) for p in passages]
+    assert sum(e in tests for e in encoded) >= 0.9 * len(encoded)  # the raw text re-encodes to its window
+    assert not any(e in calibs for e in encoded)
+    assert json.loads((open_set_run / "validity.json").read_text())["part"] == "test"

@@ -127,7 +127,7 @@ def summary_markdown(run_dir: str | Path) -> str:
     lengths = _length_table(report)
     if lengths:
         lines.append(lengths)
-    lines += ["Validity probes (the same held-out works; labels changed against the unaltered passages):", "",
+    lines += ["Validity probes (the test half of the same held-out works; labels changed against the unaltered passages):", "",
               _validity_table(validity)]
     return "\n".join(lines)
 

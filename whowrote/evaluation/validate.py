@@ -1,6 +1,7 @@
 """`whowrote validate RUN`: evidence that the judge judges style, on the run's own held-out works.
 
-Passages are disjoint windows of the run's seq_len from the works it never trained on, cut
+Passages are disjoint windows of the run's seq_len from the test half of the works it never
+trained on (never seen by the temperature and thresholds either), cut
 from their text as published (names and capitals intact) and scored by the real judge
 (normalisation, temperature, open set). Each probe alters the passages and counts the
 labels that change, and how far P(own label) moves:
@@ -44,22 +45,34 @@ GOALS = {"names -> other author": "changed <= 0.02, shift within ±0.05", "typos
          "another edition's typesetting": "changed <= 0.02"}
 
 
-def held_out_passages(judge, config, per_work: int) -> list[dict]:
-    """Disjoint windows of each held-out work, as the raw text they span (evenly spaced, at
-    most `per_work`): {"text", "label" (its true answer), "work"}."""
+def held_out_passages(judge, config, per_work: int, part: str = "test") -> list[dict]:
+    """Disjoint windows of the held-out works' `part` (the test half: text that neither
+    training nor the fitted temperature and thresholds saw), as the raw text they span
+    (evenly spaced, at most `per_work` per work): {"text", "label" (its true answer), "work"}.
+    The calibration half is left out because each author's "neither" threshold sits just
+    above its highest calibration passage: probed there, a slip would flip passages placed
+    at the threshold by construction (seed 2 of the README run: 8 of Carroll's 58 passages
+    of both halves changed under 5% typos, none of the 24 of the test half)."""
+    from ..data.prepare import prepare
+    from ..data.split import disjoint_starts
     from ..text.books import load
 
+    prep = prepare(config, judge.tokenizer)
     out = []
-    for label, sources in config.heldout.items():
-        truth = NEITHER if label == config.background else label
-        for source in sources:
+    for stream, parts in zip(prep.unseen, prep.unseen_parts):
+        if stream is None:
+            continue
+        truth = NEITHER if stream.label == config.background else stream.label
+        starts, works = disjoint_starts(stream, parts[part], prep.width, per_work, per_work=True)
+        book_starts = np.concatenate([[0], np.cumsum(stream.book_tokens)])
+        for w in np.unique(works):
+            source = config.heldout[stream.label][w]
             text = load(source, config.data_dir).text
-            ids, offsets = judge.encode([text])[0]
-            c = judge.content
-            starts = list(range(0, len(ids) - c + 1, c))
-            if len(starts) > per_work:
-                starts = [starts[i] for i in np.linspace(0, len(starts) - 1, per_work).round().astype(int)]
-            out += [{"text": text[offsets[s][0]:offsets[s + c - 1][1]], "label": truth, "work": source} for s in starts]
+            ids, offsets = judge.encode([text])[0]  # the same tokens as the stream's, so its starts apply
+            if len(ids) != stream.book_tokens[w]:
+                raise AssertionError(f"the judge tokenised held-out work {source} differently from training")
+            out += [{"text": text[offsets[s][0]:offsets[s + prep.width - 1][1]], "label": truth, "work": source}
+                    for s in starts[works == w] - book_starts[w]]
     return out
 
 
@@ -200,7 +213,7 @@ def validate(run_dir: str | Path, seeds: int = 1, per_work: int = 60, data_dir: 
     passages = held_out_passages(judge, config, per_work)
     names = json.loads((run_dir / "config.json").read_text()).get("top_names") or {}
     validity = {"format": VALIDITY_FORMAT, "run": run_dir.name, "passages": len(passages),
-                "passages_per_work": per_work, "probes": run_probes(judge, config, passages, names)}
+                "passages_per_work": per_work, "part": "test", "probes": run_probes(judge, config, passages, names)}
     if seeds > 1:
         base = [s.label for s in judge.score([p["text"] for p in passages])]
         validity["seeds"] = seed_agreement(run_dir, config, passages, base, seeds, progress)
