@@ -132,6 +132,8 @@ def test_length_settings_are_fitted_only_where_every_author_has_enough_texts():
     ({"heldout": {"neither": ["2148", "41"]}}, "work 2148 is both trained on as 'edgar' and held out"),
     ({"heldout": {"carroll": ["1"]}}, "not a label"),
     ({"background": "other"}, "background label 'other' has no sources"),
+    ({"background_per_class": -1}, "background_per_class must be 0"),
+    ({"open_set_rule": "mean"}, "unknown open_set_rule 'mean'"),
 ])
 def test_open_set_settings_are_checked_before_any_work(kwargs, match):
     with pytest.raises(WhowroteError, match=match):

@@ -83,6 +83,11 @@ def test_sampler_is_balanced_labelled_and_framed_with_special_tokens():
     body = ids[:, 1:-1]
     assert (np.diff(body, axis=1) == 1).all()
     assert (body[:32, 0] // 500 == body[:32, -1] // 500).all()  # 3000 = 6 whole blocks of 500
+    # a count per label (the background's own, `background_per_class`)
+    uneven = BalancedSampler(streams, [np.arange(len(s.blocks)) for s in streams], 14, per_class=[4, 12], seed=1,
+                             cls_id=101, sep_id=102)
+    ids, labels = uneven.draw()
+    assert labels.tolist() == [0] * 4 + [1] * 12 and (ids[:4, 1:-1] < 10**6).all() and (ids[4:, 1:-1] >= 10**6).all()
 
 
 def test_sampler_state_round_trips():

@@ -74,6 +74,7 @@ class Config:
     # --- optimisation ---
     steps: int = 180  # training iterations, one balanced batch each (the study's "epochs")
     per_class: int = 8  # windows per label in every batch (the study: 32 + 32)
+    background_per_class: int = 0  # windows of the background label in every batch (0: per_class, as every label)
     lr: float = 1e-4  # AdamW peak learning rate: small, so pretrained knowledge survives
     weight_decay: float = 0.01
     warmup_frac: float = 0.1  # share of steps with linearly rising lr
@@ -152,6 +153,8 @@ class Config:
         for name in ("steps", "per_class", "eval_windows_per_class"):
             if getattr(self, name) < 1:
                 raise WhowroteError(f"config: {name} must be at least 1")
+        if self.background_per_class < 0:
+            raise WhowroteError("config: background_per_class must be 0 (per_class) or more")
         for name in ("eval_every", "checkpoint_every", "weight_decay", "max_grad_norm", "seed", "early_stop"):
             if getattr(self, name) < 0:
                 raise WhowroteError(f"config: {name} must be 0 or more")

@@ -236,7 +236,8 @@ def with_special_tokens(windows: np.ndarray, cls_id: int, sep_id: int) -> np.nda
 
 
 class BalancedSampler:
-    """Each draw: `per_class` random training windows per label, labels [0]*n + [1]*n + ...
+    """Each draw: `per_class` random training windows per label (or a count per label),
+    labels [0]*n0 + [1]*n1 + ...
 
     Works on the pre-tokenised arrays, so a step does no tokenising. With `by_work`, a
     window's work is drawn first, uniformly among the label's works, then its start
@@ -248,8 +249,10 @@ class BalancedSampler:
     """
 
     def __init__(self, streams: list[LabelStream], train_blocks: list[np.ndarray], width: int,
-                 per_class: int, seed: int, cls_id: int, sep_id: int, by_work: bool = False, augment=()):
-        self.streams, self.width, self.per_class = streams, width, per_class
+                 per_class: int | list[int], seed: int, cls_id: int, sep_id: int, by_work: bool = False, augment=()):
+        self.streams, self.width = streams, width
+        # windows of each label per draw (one number: the same for every label)
+        self.per_class = list(per_class) if isinstance(per_class, (list, tuple)) else [per_class] * len(streams)
         self.cls_id, self.sep_id = cls_id, sep_id
         self.augment = list(augment)
         self.rng = np.random.default_rng(seed)
@@ -276,13 +279,13 @@ class BalancedSampler:
         rows, labels = [], []
         for label_id, stream in enumerate(self.streams):
             pools = self.pools[label_id]
-            for w in self.rng.integers(0, len(pools), size=self.per_class):
+            for w in self.rng.integers(0, len(pools), size=self.per_class[label_id]):
                 s = self._start(pools[w])
                 row = stream.tokens[s : s + self.width]
                 for fn in self.augment:
                     row = fn(row, self.rng)
                 rows.append(row)
-            labels += [label_id] * self.per_class
+            labels += [label_id] * self.per_class[label_id]
         return with_special_tokens(np.stack(rows), self.cls_id, self.sep_id), np.array(labels, np.int64)
 
     def state_dict(self) -> dict:

@@ -193,7 +193,9 @@ def train(config: Config | None = None, run_dir: str | Path | None = None, name:
             runfolder.write_config(run_dir, config, prep.books, prep.summary(), str(accelerator.device), prep.top_names)
     run_dir = Path(run_dir)
 
-    sampler = BalancedSampler(prep.streams, [p["train"] for p in prep.parts], prep.width, config.per_class,
+    per_label = [config.background_per_class if label == config.background and config.background_per_class
+                 else config.per_class for label in prep.labels]
+    sampler = BalancedSampler(prep.streams, [p["train"] for p in prep.parts], prep.width, per_label,
                               seed=config.seed * 7919 + accelerator.process_index, cls_id=prep.cls_id, sep_id=prep.sep_id,
                               by_work=config.sample_by == "work", augment=_augmenters(config, prep, tokenizer))
     val_ids, val_y = prep.windows("val", config.eval_windows_per_class)
