@@ -13,11 +13,12 @@ Rule `author` (the default; class-conditional, as Mondrian conformal prediction 
 quantile per class): each author gets its own tau, fitted on its own calibration passages
 alone, and a text is judged against the tau of the author it would otherwise be given. Rule
 `global`: one tau for every text, the strictest author's. The authors' texts do not look
-equally like other authors': on the README run Poe's comic tales reach P(background) 0.87
-where Carroll's letters stay under 0.75, so one tau set by Poe let through every unseen
-author whose text leans to Carroll. Measured on its three seeds (`whowrote evaluate`,
-held-out test half): unseen authors flagged 0.540/0.489/0.482 (global) -> 0.576/0.567/0.633
-(author), the authors' own passages flagged at most 0.042 either way.
+equally like other authors': on run authors-20261128-023831 Poe's comic tales reach
+P(background) 0.87 where Carroll's letters stay under 0.75, so one tau set by Poe let
+through every unseen author whose text leans to Carroll. Measured on its three seeds
+(`whowrote evaluate`, held-out test half): unseen authors flagged 0.540/0.491/0.484
+(global) -> 0.576/0.569/0.633 (author), the authors' own passages flagged at most 0.042
+either way.
 
 Shorter and longer texts get their own thresholds (`by_length`, fitted by
 `evaluation/lengths.py`): a text's threshold is interpolated in log-length between those of
@@ -145,9 +146,9 @@ def fit_threshold(p_neither: np.ndarray, author_ids: np.ndarray, authors: list[i
 def fit_thresholds(p_neither: np.ndarray, label_ids: np.ndarray, authors: list[int], max_flagged: float,
                    rule: str, background: int | None = None) -> dict[int | None, float]:
     """{None: the global tau, author id: its own tau (rule "author" only)}: `fit_threshold`
-    on every author's passages together, and on each author's alone. None is lower than the
-    share BACKGROUND_SPARED of the background's calibration passages (label id `background`)
-    reaches: where an author and the background do not overlap, the lowest tau would sit in
+    on every author's passages together, and on each author's alone. No tau is lower than the
+    BACKGROUND_SPARED quantile of the background's calibration passages (label id `background`):
+    where an author and the background do not overlap, the lowest tau would sit in
     the author's own tail and flag its clearest texts for nothing (a tiny model's 1e-15
     against 0.99); the floor puts it in the gap, and costs at most that share of the background."""
     floor = 0.0
