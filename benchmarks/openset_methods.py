@@ -75,8 +75,7 @@ def judge_rule_rows(judge, prep, char, char_lr, config) -> list[str]:
                        ("BERT and char LR, mean log-probability", lambda bert, ch: log_softmax((bert + ch) / 2))):
         taus = fit_thresholds(np.exp(pick(*calib)[:, b]), calib_y, authors, config.open_set_max_flagged,
                               config.open_set_rule, b)
-        open_set = OpenSet("background", config.background, taus[None], per_author={
-            prep.labels[a]: {"threshold": t, "by_length": []} for a, t in taus.items() if a is not None})
+        open_set = OpenSet.fitted(config.background, prep.labels, taus)
         clean, slips = (np.array(decide(np.exp(pick(*lp)), prep.labels, open_set)) for lp in (test, typo))
         flagged = clean == NEITHER
         rows.append(f"| {name} | {flagged[~own].mean():.3f} | {flagged[own].mean():.3f} | "

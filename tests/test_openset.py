@@ -52,6 +52,7 @@ def test_each_author_has_its_own_threshold_for_the_texts_it_would_be_given():
     assert decide(probs, labels, OpenSet("background", "other", taus[None])) == ["alice", "edgar", NEITHER]
     assert open_set.threshold_for(None, "alice") == taus[0] and open_set.threshold_for(None) == taus[None]
     assert OpenSet.from_dict(open_set.to_dict()) == open_set
+    assert OpenSet.fitted("other", labels, taus) == open_set  # what evaluate builds from fit_thresholds
     assert describe(open_set.to_dict()) == "P(other) >= 0.3000 for texts given to alice, 0.8000 for edgar"
     assert describe(OpenSet("background", "other", 0.5).to_dict()) == "P(other) >= 0.5000"
     # an author's own table for other lengths

@@ -95,9 +95,7 @@ def evaluate_run(run_dir: str | Path, data_dir: str | None = None, progress: boo
             judged_texts(prep, "calib", logits_of, temperature), authors, b, config.open_set_max_flagged, prep.width,
             taus, config.open_set_rule)
         if b is not None:
-            open_set = OpenSet("background", config.background, taus[None], tables.get(None, []),
-                               {labels[a]: {"threshold": taus[a], "by_length": tables.get(a, [])}
-                                for a in taus if a is not None})
+            open_set = OpenSet.fitted(config.background, labels, taus, tables)
         report["unseen_by_length"] = lengths_report(config.background, labels,
                                                     judged_texts(prep, "test", logits_of, temperature), open_set,
                                                     length_temperatures, prep.width)

@@ -68,6 +68,14 @@ class OpenSet:
     def from_dict(cls, d: dict | None) -> "OpenSet":
         return cls(**d) if d else cls()
 
+    @classmethod
+    def fitted(cls, background: str, labels: list[str], taus: dict, tables: dict | None = None) -> "OpenSet":
+        """The "background" open set from `fit_thresholds`' answer `taus` and, for other
+        lengths, `fit_lengths`' tables keyed alike (None: global, author id: its own)."""
+        tables = tables or {}
+        return cls("background", background, taus[None], tables.get(None, []),
+                   {labels[a]: {"threshold": t, "by_length": tables.get(a, [])} for a, t in taus.items() if a is not None})
+
     def threshold_for(self, tokens: int | None, author: str | None = None) -> float:
         """The threshold for a text of `tokens` tokens (None: one window) that the judge
         would otherwise give to `author`."""
