@@ -7,7 +7,9 @@ on the same texts (held-out passages, as published) and the same model.
 Prints passages per second for each, their ratio, the model GFLOP/s achieved against the
 machine's fp32 matmul peak, and how far the two agree (identical labels, mean |dP|), with
 the machine. The pipeline gets the judge's normalised text (it knows no normalisation) and
-runs one text at a time and with batch_size=32. `--readme` adds a row to the README's
+runs one text at a time and with batch_size=32; it knows BERT only, so where the run has a
+char partner the judge's time includes the partner (its share printed) and the agreement
+mixes the partner into the pipeline's output as the judge does. `--readme` adds a row to the README's
 bench-judge table (one row per machine and precision).
 """
 
@@ -46,6 +48,7 @@ def main() -> None:
     from whowrote.files import readme_section, update_readme_section
     from whowrote.judge.core import model_folder
     from whowrote.text.normalise import normalise
+    from whowrote.training.partner import window_texts
 
     logging.set_verbosity_error()
     peak = matmul_gflops()
@@ -70,6 +73,10 @@ def main() -> None:
     for t in texts:  # what the judge does before the model, on one core: where a GPU runs the model, it is the cost
         normalise(t, judge.normalise)
     t_text = time.perf_counter() - t0
+    windows = [ids[:judge.content] for ids, _ in judge.encode(texts)]  # each passage is one window
+    t0 = time.perf_counter()
+    char_logits = judge.partner.logits(window_texts(judge.tokenizer, windows)) if judge.partner else None
+    t_partner = time.perf_counter() - t0
 
     device = 0 if torch.cuda.is_available() else -1
     clf = pipeline("text-classification", model=str(model_folder(args.run)), device=device, top_k=None)
@@ -87,6 +94,8 @@ def main() -> None:
     from whowrote.evaluation.openset import decide, split_probs
 
     logits = np.log([[next(o["score"] for o in out if o["label"] == l) for l in judge.labels] for out in theirs])
+    if judge.partner:  # the pipeline knows BERT only: the judge's char partner is mixed in as the judge mixes it
+        logits = judge.partner.mix(logits, char_logits)
     probs = softmax(logits, judge.temperature)
     labels = decide(probs, judge.labels, judge.open_set)
     authors = split_probs(probs, judge.labels, judge.open_set.background)[0]
@@ -101,6 +110,9 @@ def main() -> None:
           f"{gflops / peak:.0%} of the fp32 matmul peak)")
     print(f"  of which text normalisation {n / t_text:8.1f} passages/s alone (one core, with offsets): "
           f"{t_text / t_ours:.0%} of the judge's time")
+    if judge.partner:
+        print(f"  of which the char partner   {n / t_partner:8.1f} passages/s alone (decoding and n-grams): "
+              f"{t_partner / t_ours:.0%} of the judge's time")
     print(f"pipeline (one at a time)       {n / t_pipe:8.1f} passages/s   judge is {t_pipe / t_ours:5.2f}x")
     print(f"pipeline (batch_size=32)       {n / t_pipe32:8.1f} passages/s   judge is {t_pipe32 / t_ours:5.2f}x")
     print(f"agreement with the pipeline (fp32): labels {same:.4f}, mean |dP| {dp:.5f}")

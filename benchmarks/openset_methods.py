@@ -4,7 +4,7 @@ For a run with a background label and held-out works, on both halves of the held
 passages (calibration / test), the share of unseen authors flagged when each author may have
 at most 5% of its unseen passages flagged (threshold per half, as an oracle would set it),
 and the AUROC, for:
-- the run's P(background) (what the judge uses);
+- the judge's P(background) (with a char partner: BERT mixed with it, `Judge.log_probs`), and BERT's alone;
 - the energy of the authors' logits alone, -logsumexp (Liu et al. 2020), and the background
   logit's margin over the top author's: other readings of the same logits;
 - the Mahalanobis distance of the [CLS] vector to the nearest author (Podolskiy et al. 2021),
@@ -13,11 +13,12 @@ and the AUROC, for:
 - BERT and the char model averaged (mean log-probability);
 - the run's P(background) for contiguous texts of 2 and 4 windows' length, cut and scored
   as the judge scores a text (`whowrote.evaluation.lengths.judged_texts`).
-A second table decides as the judge does, for BERT, the char model and the two together:
+A second table decides as the judge does, for BERT alone, this script's char model, the two
+averaged, and the judge itself (BERT with its own char partner where the run has one):
 the thresholds fitted on the calibration half so that each author has at most the run's
 `open_set_max_flagged` of its passages flagged, by the run's `open_set_rule`
-(`fit_thresholds`: one per author, or the strictest for all), BERT scored by the judge
-(`Judge.log_probs`: its temperature and arithmetic); on the test
+(`fit_thresholds`: one per author, or the strictest for all), BERT scored by the judge's
+model (`Judge.logits` at BERT's temperature, its arithmetic); on the test
 half, the unseen authors and the authors' own passages flagged, the accuracy, and the labels
 that 5% typos change (the `validate` probe's typos on each window's text, normalised again).
 
@@ -46,8 +47,8 @@ def flagged_at(score: np.ndarray, y: np.ndarray, background: int, fpr: float = 0
 
 
 def judge_rule_rows(judge, prep, char, char_lr, config) -> list[str]:
-    """Markdown rows: BERT, the char model and both, each deciding as the judge decides
-    (`fit_thresholds` on the calibration half, then `decide`); BERT through `Judge.log_probs`."""
+    """Markdown rows: BERT, the char model, both, and the judge, each deciding as the judge
+    decides (`fit_thresholds` on the calibration half, then `decide`)."""
     from whowrote.evaluation.metrics import log_softmax
     from whowrote.evaluation.openset import NEITHER, OpenSet, decide, fit_thresholds
     from whowrote.evaluation.probes import typos
@@ -60,10 +61,10 @@ def judge_rule_rows(judge, prep, char, char_lr, config) -> list[str]:
         marked = text.replace(spec.placeholder, "\u00a7")
         return normalise(typos(marked, 0.05, seed).replace("\u00a7", spec.placeholder), spec, track=False).text
 
-    def both(texts):  # (BERT's, the char model's) log-probabilities; the texts are normalised already
-        ids = judge.tokenizer(texts, add_special_tokens=False)["input_ids"]
-        return (judge.log_probs([row[:prep.width] for row in ids]),
-                np.log(np.clip(char_lr.predict_proba(char.transform(texts)), 1e-9, 1)))
+    def both(texts):  # (BERT's, the char model's, the judge's) log-probabilities; the texts are normalised already
+        ids = [row[:prep.width] for row in judge.tokenizer(texts, add_special_tokens=False)["input_ids"]]
+        return (log_softmax(judge.logits(ids), judge.bert_temperature),
+                np.log(np.clip(char_lr.predict_proba(char.transform(texts)), 1e-9, 1)), judge.log_probs(ids))
 
     calib, calib_y = both(prep.unseen_window_texts("calib", 150)), prep.unseen_windows("calib", 150)[1]
     test_texts, test_y = prep.unseen_window_texts("test", 150), prep.unseen_windows("test", 150)[1]
@@ -71,8 +72,10 @@ def judge_rule_rows(judge, prep, char, char_lr, config) -> list[str]:
     own = test_y != b
     truth = np.where(own, np.array(prep.labels)[test_y], NEITHER)  # what the judge should answer
     rows = []
-    for name, pick in (("BERT (the judge)", lambda bert, ch: bert), ("char 2-5-gram LR", lambda bert, ch: ch),
-                       ("BERT and char LR, mean log-probability", lambda bert, ch: log_softmax((bert + ch) / 2))):
+    the_judge = "the judge: BERT and its char partner" if judge.partner else "the judge (BERT alone)"
+    for name, pick in (("BERT alone", lambda bert, ch, j: bert), ("char 2-5-gram LR", lambda bert, ch, j: ch),
+                       ("BERT and char LR, mean log-probability", lambda bert, ch, j: log_softmax((bert + ch) / 2)),
+                       (the_judge, lambda bert, ch, j: j)):
         taus = fit_thresholds(np.exp(pick(*calib)[:, b]), calib_y, authors, config.open_set_max_flagged,
                               config.open_set_rule, b)
         open_set = OpenSet.fitted(config.background, prep.labels, taus)
@@ -109,7 +112,7 @@ def main() -> None:
     from whowrote.config import load_run_config
     from whowrote.data.prepare import prepare
     from whowrote.evaluation.lengths import judged_texts
-    from whowrote.evaluation.metrics import log_softmax, predict_logits
+    from whowrote.evaluation.metrics import log_softmax
     from whowrote.evaluation.openset import for_length
     from whowrote.judge.core import Judge
 
@@ -137,7 +140,8 @@ def main() -> None:
         dist = np.stack([np.einsum("ij,jk,ik->i", feats - m, precision, feats - m) for m in means], 1)
         authors = [c for c in range(len(prep.labels)) if c != b]
         lc = np.log(np.clip(char_lr.predict_proba(char.transform(prep.unseen_window_texts(part, 150))), 1e-9, 1))
-        scores = {"P(background), the judge's score": lp[:, b],
+        scores = {"P(background), the judge's score": judge.log_probs([list(r[1:-1]) for r in ids])[:, b],
+                  "P(background), BERT alone": lp[:, b],
                   "energy of the authors' logits, -logsumexp (Liu et al. 2020)": -logsumexp(logits[:, authors], axis=1),
                   "background logit minus the top author's": logits[:, b] - logits[:, authors].max(1),
                   "Mahalanobis distance to the nearest author": dist[:, authors].min(1),
@@ -145,7 +149,8 @@ def main() -> None:
                   "BERT and char LR, mean log-probability": log_softmax((lp + lc) / 2)[:, b]}
         for name, s in scores.items():
             rows.setdefault(name, {})[part] = (roc_auc_score(y == b, s), flagged_at(s, y, b))
-        texts = judged_texts(prep, part, lambda x: predict_logits(model, x), meta["temperature"])
+        # as the judge scores a window (its log-probabilities, which log_softmax at T = 1 leaves as they are)
+        texts = judged_texts(prep, part, lambda x: judge.log_probs([list(r[1:-1]) for r in x]), 1.0)
         for n in (2 * prep.width, 4 * prep.width):  # as the judge scores a longer text
             mean_logp, ty, _ = texts[n]
             s = log_softmax(mean_logp, for_length(meta.get("length_temperatures", []), n, 1.0))[:, b]

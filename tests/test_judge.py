@@ -33,13 +33,21 @@ def test_judges_invented_styles_and_flags_short_text(judge):
     assert (a.label, b.label) == ("alice", "edgar")
     assert a.windows > 1 and not a.flags
     assert short.windows == 1 and short.flags == ["short"] and short.tokens == 2
-    # one window: the probabilities are the temperature-scaled softmax of the model's logits
+    # one window: the probabilities are the temperature-scaled softmax of the model's logits,
+    # mixed with the char partner's reading of the same tokens (training/partner.py)
     import torch
 
+    from whowrote.evaluation.metrics import softmax
+    from whowrote.training.partner import window_texts
+
     tok = judge.tokenizer
-    ids = torch.tensor([[tok.cls_token_id, *tok("the kitten", add_special_tokens=False)["input_ids"], tok.sep_token_id]])
+    content = tok("the kitten", add_special_tokens=False)["input_ids"]
+    ids = torch.tensor([[tok.cls_token_id, *content, tok.sep_token_id]])
     with torch.no_grad(), judge._autocast():  # on the judge's device, in its arithmetic (a GPU: bf16)
-        p = torch.softmax(judge.model(input_ids=ids.to(judge.device)).logits[0].float() / judge.temperature, -1)
+        logits = judge.model(input_ids=ids.to(judge.device)).logits.float().cpu().numpy().astype(np.float64)
+    assert judge.partner is not None  # the cpu preset's default
+    z = judge.partner.mix(logits, judge.partner.logits(window_texts(tok, [content])))
+    p = softmax(z, judge.temperature)[0]
     # bf16 (auto on a CPU with it, e.g. AMX) rounds a padded batch of three and this lone
     # window differently: 1.5% of a 0.0006 probability was seen; a wrong temperature moves it tenfold
     tolerance = 1e-4 if judge.precision == "fp32" else 3e-2
@@ -233,7 +241,7 @@ def test_explanations_match_captum_layer_integrated_gradients(judge):
     embed = judge.model.get_input_embeddings()
 
     def log_odds(input_ids):
-        return _log_odds(judge.model, embed(input_ids), judge.labels.index("alice"), judge.temperature)
+        return _log_odds(judge.model, embed(input_ids), judge.labels.index("alice"), judge.bert_temperature)
 
     lig = LayerIntegratedGradients(log_odds, embed)
     theirs = lig.attribute(input_ids, baselines=baseline, n_steps=32, method="riemann_middle").sum(-1)[0, 1:-1]

@@ -182,7 +182,8 @@ def test_longer_texts_get_thresholds_fitted_on_texts_cut_as_the_judge_cuts(open_
         mean_logp = np.mean([np.log([w["probs"][a] * (1 - w["p_neither"]) for a in judge.author_labels]
                                     + [w["p_neither"]]) for w in s.window_details], axis=0)
         p = softmax(mean_logp[None], for_length(temps, s.tokens, 1.0))[0]
-        assert s.p_neither == pytest.approx(p[-1], rel=1e-6)
+        # rel 1e-5: the windows' probabilities round-trip through logs; a wrong temperature moves it tenfold
+        assert s.p_neither == pytest.approx(p[-1], rel=1e-5)
     assert "Texts of other lengths" in (open_set_run / "README.md").read_text()
 
 

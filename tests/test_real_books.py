@@ -77,7 +77,8 @@ def test_saved_model_loads_offline_in_a_plain_pipeline(cpu_run):
 
     clf = pipeline("text-classification", model=str(cpu_run / "model"), top_k=None)
     judge = Judge.load(cpu_run, precision="fp32")  # as the pipeline runs
-    judge.temperature, judge.length_temperatures = 1.0, []  # pipeline knows no temperature; the logits are the same
+    # pipeline knows no temperature and no char partner; BERT's logits are the same
+    judge.temperature, judge.length_temperatures, judge.partner = 1.0, [], None
     texts = ["Alice said to the Red Queen that she could not help it.", "Once upon a midnight dreary, the raven sat upon the bust."]
     for text in texts:  # pipeline on the normalised text = the judge on the text as given
         scores = {o["label"]: o["score"] for o in clf([normalise(text, judge.normalise).text])[0]}

@@ -28,11 +28,16 @@ def test_tiny_model_learns_two_invented_styles(trained):
     from whowrote.config import load_run_config
     from whowrote.data.prepare import prepare
     from whowrote.evaluation.metrics import fit_temperature, predict_logits
+    from whowrote.judge.core import Judge
     from whowrote.training.model import load_classifier
+    from whowrote.training.partner import window_texts
 
     model, tok = load_classifier(trained / "model")
     val_ids, val_y = prepare(load_run_config(trained), tok).windows("val")
-    t = fit_temperature(predict_logits(model, val_ids), val_y)
+    # of the window scores the judge computes: BERT's logits mixed with its char partner's
+    partner = Judge.load(trained).partner
+    z = partner.mix(predict_logits(model, val_ids), partner.logits(window_texts(tok, val_ids[:, 1:-1])))
+    t = fit_temperature(z, val_y)
     assert report["calibration"]["temperature"] == pytest.approx(t, rel=1e-6)
     assert json.loads((trained / "model" / "whowrote.json").read_text())["temperature"] == pytest.approx(t, rel=1e-6)
 

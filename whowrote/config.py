@@ -38,6 +38,7 @@ OPEN_SET_METHODS = ("none", "background")
 OPEN_SET_RULES = ("author", "global")  # whowrote/evaluation/openset.py says what each does, and why "author"
 DEFAULT_PRESET = "authors"  # what `whowrote train` trains unless told otherwise: the robust, open-set judge
 NAME_MODES = ("mask", "keep")
+PARTNERS = ("char", "none")  # the judge's second reader beside BERT (whowrote/training/partner.py)
 JUDGE_PRECISIONS = ("auto", "fp32", "bf16", "int8")  # the judge's arithmetic; auto: bf16 where the hardware has it, else fp32
 
 
@@ -71,6 +72,8 @@ class Config:
     seq_len: int = 128  # tokens per passage, [CLS] and [SEP] included
     lora_r: int = 0  # 0: fine-tune every weight; r > 0: LoRA adapters of rank r (peft), merged at the end
     freeze_layers: int = 0  # keep the embeddings and the lowest N encoder layers as pretrained (their backward pass is skipped)
+    partner: str = "char"  # char: a char 2-5-gram model read beside BERT, mixed per window (training/partner.py) | none: BERT alone
+    partner_windows: int = 1500  # training windows per label the char partner is fitted on
     # --- optimisation ---
     steps: int = 180  # training iterations, one balanced batch each (the study's "epochs")
     per_class: int = 8  # windows per label in every batch (the study: 32 + 32)
@@ -164,6 +167,10 @@ class Config:
             raise WhowroteError("config: early_stop needs eval_every > 0 (it watches the validation loss)")
         if self.smooth_k < 1 or self.smooth_k % 2 == 0:
             raise WhowroteError(f"config: smooth_k must be an odd positive integer (1, 3, 5 ...), got {self.smooth_k}")
+        if self.partner not in PARTNERS:
+            raise WhowroteError(f"config: unknown partner '{self.partner}' ({', '.join(PARTNERS)})")
+        if self.partner_windows < 1:
+            raise WhowroteError("config: partner_windows must be at least 1")
         if self.freeze_layers < 0:
             raise WhowroteError("config: freeze_layers must be 0 or more")
         if self.lora_r < 0:
@@ -191,9 +198,11 @@ class Config:
 
 
 # The study trained on the books' text as it is: names kept, windows drawn by token, no
-# augmentation, no spelling repair. Its presets keep that (so they reproduce it); `--names mask
-# --name-swap 0.5 --typos 0.5 --spelling true --sample-by work` makes them robust like every other preset.
-STUDY_TEXT = {"names": "keep", "name_swap": 0.0, "typos": 0.0, "spelling": False, "sample_by": "token"}
+# augmentation, no spelling repair, and judged with BERT alone. Its presets keep that (so they
+# reproduce it); `--names mask --name-swap 0.5 --typos 0.5 --spelling true --sample-by work
+# --partner char` makes them robust like every other preset.
+STUDY_TEXT = {"names": "keep", "name_swap": 0.0, "typos": 0.0, "spelling": False, "sample_by": "token",
+              "partner": "none"}
 
 # Presets only list what differs from the defaults above.
 PRESETS: dict[str, dict[str, Any]] = {

@@ -35,7 +35,7 @@ import numpy as np
 from ..config import Config
 from ..data.prepare import prepare
 from ..errors import WhowroteError
-from ..evaluation.metrics import ece, fit_temperature, log_softmax, nll, softmax
+from ..evaluation.metrics import ece, fit_temperature, log_softmax, mix_weight, softmax
 from .baselines import BASELINES
 
 PROTOCOLS = ("blocks", "works")
@@ -64,12 +64,11 @@ def calibrate(val_scores: np.ndarray, val_y: np.ndarray, test_scores: np.ndarray
 
 def ensemble(p_a_val, p_b_val, y_val, p_a, p_b) -> tuple[np.ndarray, float]:
     """Weighted mean of two methods' log-probabilities; the weight of `a` is the one on a
-    0.05 grid with the lowest validation NLL."""
-    def mixed(a, b, w):
-        return w * np.log(np.clip(a, 1e-12, None)) + (1 - w) * np.log(np.clip(b, 1e-12, None))
-    grid = np.linspace(0, 1, 21)
-    w = float(grid[int(np.argmin([nll(mixed(p_a_val, p_b_val, w), y_val) for w in grid]))])
-    return softmax(mixed(p_a, p_b, w)), w
+    0.05 grid with the lowest validation NLL (`metrics.mix_weight`)."""
+    def logp(p):
+        return np.log(np.clip(p, 1e-12, None))
+    w = mix_weight(logp(p_a_val), logp(p_b_val), y_val)
+    return softmax(w * logp(p_a) + (1 - w) * logp(p_b)), w
 
 
 def fold_configs(base: Config, protocol: str, folds: int, seed: int, length: int) -> list[tuple[Config, dict]]:

@@ -132,6 +132,18 @@ def summary_markdown(run_dir: str | Path) -> str:
     return "\n".join(lines)
 
 
+def _partner_line(report: dict) -> str:
+    """The char partner's share of the judge, and each reader's accuracy on unseen works."""
+    p = report.get("partner")
+    if not p:
+        return ""
+    acc = p.get("unseen_accuracy")
+    alone = (f" (accuracy on unseen works: BERT alone {acc['bert']:.3f}, char alone {acc['char']:.3f}, "
+             f"mixed {acc['mixed']:.3f}, all labels, no open set)" if acc else "")
+    return (f"\na char 2-5-gram model read beside BERT on every window (weight {p['weight']:.2f}; temperatures "
+            f"BERT {p['bert_temperature']:.3f}, char {p['temperature']:.3f}; fitted on {p['fitted_on']}){alone},")
+
+
 def write_card(run_dir: str | Path) -> Path:
     from huggingface_hub import ModelCard, ModelCardData
 
@@ -169,7 +181,7 @@ clf = pipeline("text-classification", model="{run_dir / 'model'}")  # raw logits
 ```
 
 `whowrote judge --model {run_dir}` also applies what `pipeline` does not: the training
-text normalisation ({steps}),
+text normalisation ({steps}),{_partner_line(report)}
 the temperature T = {meta.get('temperature', 1.0):.3f} and the "neither" threshold
 ({open_set.get('method', 'none')}{f", {describe(open_set)}" if open_set.get('method') == 'background' else ''}).
 

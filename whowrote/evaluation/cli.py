@@ -21,6 +21,13 @@ def print_report(run_dir) -> int:
           f"on {t['windows']} held-out windows {t['windows_per_label']}")
     print(f"calibration ({cal['fitted_on']}): T={cal['temperature']:.3f}  ECE {cal['test_before']['ece']:.4f} -> "
           f"{cal['test_after']['ece']:.4f}  Brier {cal['test_before']['brier']:.4f} -> {cal['test_after']['brier']:.4f}")
+    partner = report.get("partner")
+    if partner:
+        acc = partner.get("unseen_accuracy")
+        print(f"char partner: weight {partner['weight']:.2f}, NLL on {partner['fitted_on']} BERT alone "
+              f"{partner['nll']['bert']:.4f} -> mixed {partner['nll']['mixed']:.4f}"
+              + (f"; unseen-work accuracy (all labels) BERT {acc['bert']:.3f}, char {acc['char']:.3f}, "
+                 f"mixed {acc['mixed']:.3f}" if acc else ""))
     unseen = report.get("unseen")
     if unseen:
         print(f"works never trained on: accuracy {unseen['accuracy']:.4f}, ECE {unseen['ece']:.4f} on {unseen['passages']} passages")

@@ -10,6 +10,9 @@ Shorter and longer texts (`lengths.py`): pieces of an eighth, a quarter and half
 and contiguous texts of 2, 4 and 8 windows' length, cut and scored as the judge does, get
 their own temperature and "neither" threshold on the calibration half, and their numbers on
 the test half go into report.json ("unseen_by_length").
+With `partner = "char"` the scores of every window are BERT's mixed with a char n-gram
+model's (`training/partner.py`), which is fitted here first, on the training windows, with its
+mix on the calibration windows; every number after that is the mix's, as the judge scores.
 
     whowrote evaluate runs/authors-20261127-120000          # rewrites its report.json
 """
@@ -23,9 +26,10 @@ import numpy as np
 
 from ..config import Config, load_run_config
 from ..files import write_json
+from ..training.partner import CharPartner, window_texts
 from ..training.runfolder import REPORT_FORMAT, check_run_dir, update_model_meta
 from .lengths import fit_lengths, judged_texts, lengths_report
-from .metrics import calibration_report, classification_metrics, ece, predict_logits, softmax
+from .metrics import calibration_report, classification_metrics, ece, nll, predict_logits, softmax
 from .openset import NEITHER, OpenSet, decide, fit_thresholds, rates, split_probs
 
 HELDOUT_WINDOWS_PER_WORK = 150  # evenly spaced disjoint windows per held-out work and half
@@ -51,6 +55,17 @@ def unseen_report(config: Config, labels: list[str], logits: np.ndarray, y: np.n
             "ece": ece(probs, y), "per_label": per_label, "per_work": per_work}
 
 
+def fit_partner(config: Config, prep, fit_ids: np.ndarray, fit_y: np.ndarray, fit_bert: np.ndarray,
+                folder: Path) -> CharPartner:
+    """The char partner (`training/partner.py`): fitted on the training windows, mixed with
+    BERT on the calibration windows, written into the model folder."""
+    train_ids, train_y = prep.windows("train", config.partner_windows)
+    partner = CharPartner.fit(window_texts(prep.tokenizer, train_ids[:, 1:-1]), train_y, seed=config.seed)
+    partner.fit_mix(fit_bert, partner.logits(window_texts(prep.tokenizer, fit_ids[:, 1:-1])), fit_y)
+    partner.save(folder)
+    return partner
+
+
 def evaluate_run(run_dir: str | Path, data_dir: str | None = None, progress: bool = True, model=None,
                  tokenizer=None, extra: dict | None = None) -> dict:
     """Score the run's model on every held-out set; write report.json, the model card, and
@@ -68,20 +83,43 @@ def evaluate_run(run_dir: str | Path, data_dir: str | None = None, progress: boo
     prep = prepare(config, tokenizer)
     labels = prep.labels
 
-    def logits_of(ids):
+    def bert_logits(ids):
         return predict_logits(model, ids, progress=progress)
 
     val_ids, val_y = prep.windows("val")
     test_ids, test_y = prep.windows("test")
-    val_logits, test_logits = logits_of(val_ids), logits_of(test_ids)
+    val_bert = bert_logits(val_ids)
+    if config.heldout:  # the partner's mix is fitted where the temperature is
+        calib_ids, calib_y, calib_works = prep.unseen_windows("calib", HELDOUT_WINDOWS_PER_WORK)
+        fit_ids, fit_y, fit_bert = calib_ids, calib_y, bert_logits(calib_ids)
+    else:
+        fit_ids, fit_y, fit_bert = val_ids, val_y, val_bert
+    partner = fit_partner(config, prep, fit_ids, fit_y, fit_bert, run_dir / "model") if config.partner == "char" else None
+
+    def logits_of(ids, bert=None):
+        """The window scores the temperature calibrates: BERT's logits, or its mix with the partner's."""
+        bert = bert_logits(ids) if bert is None else bert
+        return partner.mix(bert, partner.logits(window_texts(tokenizer, ids[:, 1:-1]))) if partner else bert
+
+    fit_logits = logits_of(fit_ids, fit_bert)
+    val_logits = fit_logits if fit_ids is val_ids else logits_of(val_ids, val_bert)
+    test_logits = logits_of(test_ids)
     report = {"format": REPORT_FORMAT, "run": run_dir.name, "labels": labels, "seq_len": config.seq_len,
               "test": classification_metrics(test_logits, test_y, labels),
               "val": classification_metrics(val_logits, val_y, labels)}
+    if partner:
+        report["partner"] = {**partner.settings(), "windows_per_label": config.partner_windows,
+                             "fitted_on": "held-out works, calibration half" if config.heldout else "in-book validation blocks",
+                             "nll": {"bert": nll(fit_bert, fit_y, partner.bert_temperature), "mixed": nll(fit_logits, fit_y)}}
     open_set, length_temperatures = OpenSet(), []
     if config.heldout:
-        calib_ids, calib_y, calib_works = prep.unseen_windows("calib", HELDOUT_WINDOWS_PER_WORK)
         u_ids, u_y, u_works = prep.unseen_windows("test", HELDOUT_WINDOWS_PER_WORK)
-        calib_logits, u_logits = logits_of(calib_ids), logits_of(u_ids)
+        u_bert = bert_logits(u_ids)
+        calib_logits, u_logits = fit_logits, logits_of(u_ids, u_bert)
+        if partner:  # each reader alone and the mix, on works neither saw: is the second reader worth it?
+            report["partner"]["unseen_accuracy"] = {
+                "bert": float(np.mean(u_bert.argmax(1) == u_y)), "mixed": float(np.mean(u_logits.argmax(1) == u_y)),
+                "char": float(np.mean(partner.logits(window_texts(tokenizer, u_ids[:, 1:-1])).argmax(1) == u_y))}
         temperature, report["calibration"] = calibration_report(calib_logits, calib_y, u_logits, u_y,
                                                                 "held-out works, calibration half")
         b = labels.index(config.background) if config.open_set == "background" else None
@@ -112,7 +150,7 @@ def evaluate_run(run_dir: str | Path, data_dir: str | None = None, progress: boo
     report["calibration"]["in_book_test_after"] = {
         "ece": ece(softmax(test_logits, temperature), test_y)}
     update_model_meta(run_dir / "model", temperature=temperature, open_set=open_set.to_dict(),
-                      length_temperatures=length_temperatures)
+                      length_temperatures=length_temperatures, partner=partner.settings() if partner else None)
 
     previous = json.loads((run_dir / "report.json").read_text()) if (run_dir / "report.json").is_file() else {}
     for key in ("steps", "train_seconds", "stopped_early", "validity"):

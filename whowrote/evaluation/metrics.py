@@ -76,6 +76,14 @@ def brier(probs: np.ndarray, labels: np.ndarray) -> float:
 T_MIN, T_MAX = 0.25, 20.0
 
 
+def mix_weight(logp_a: np.ndarray, logp_b: np.ndarray, labels: np.ndarray) -> float:
+    """The weight w of `a` in w log p_a + (1 - w) log p_b, on a 0.05 grid, with the lowest NLL
+    on `labels` (ties: the smaller w). Two readers of the same passages, mixed as a weighted
+    geometric mean: `compare --ensemble` and the judge's char partner."""
+    grid = np.linspace(0, 1, 21)
+    return round(float(grid[int(np.argmin([nll(w * logp_a + (1 - w) * logp_b, labels) for w in grid]))]), 2)
+
+
 def fit_temperature(logits: np.ndarray, labels: np.ndarray, bounds: tuple[float, float] = (T_MIN, T_MAX)) -> float:
     """The T in `bounds` (default [T_MIN, T_MAX]) minimising validation NLL of softmax(logits / T).
 

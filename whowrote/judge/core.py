@@ -4,7 +4,9 @@ A text first gets exactly the normalisation the model's training text had (typog
 and proper names masked, as recorded in model/whowrote.json), then is cut into token
 windows of the run's seq_len (stride: half a window, the last one aligned to the end).
 Offsets always point into the text as given. Each window gets temperature-scaled
-log-probabilities; the text's score is their mean, renormalised: P(c) ∝ exp(mean_w log
+log-probabilities (of BERT's logits, or of their mix with a char n-gram model's reading of
+the same tokens where the model folder has one: `training/partner.py`); the text's score is
+their mean, renormalised: P(c) ∝ exp(mean_w log
 p_w(c) / T_len) — the geometric mean of the windows' probabilities, so one odd window cannot
 outvote a consistent text, sharpened by a temperature fitted for texts of its length
 (`evaluation/lengths.py`; 1 for one window). With a background label, `probs` covers the authors only
@@ -94,8 +96,9 @@ class Judge:
     def __init__(self, model, tokenizer, labels: list[str], seq_len: int, temperature: float = 1.0,
                  stride: int | None = None, batch_size: int = 32, device: str | None = None, precision: str = "auto",
                  normalise: Spec | None = None, open_set: OpenSet | None = None,
-                 length_temperatures: list[list[float]] | None = None):
+                 length_temperatures: list[list[float]] | None = None, partner=None):
         self.model, self.tokenizer, self.labels = model, tokenizer, labels
+        self.partner = partner  # a CharPartner read beside BERT (training/partner.py), or None: BERT alone
         self.seq_len, self.temperature = seq_len, temperature
         # [[tokens, T], ...]: a text shorter or longer than a window rescales its mean log-probability by the
         # T for a text's length, interpolated between fitted lengths (evaluation/lengths.py); [] -> 1
@@ -131,6 +134,8 @@ class Judge:
         meta = json.loads(meta_path.read_text()) if meta_path.is_file() else {}
         labels = [model.config.id2label[i] for i in range(model.config.num_labels)]
         seq_len = int(meta.get("seq_len") or min(getattr(tokenizer, "model_max_length", 512), 512))
+        from ..training.partner import CharPartner
+
         spec = Spec.from_dict(meta.get("normalise"))
         if spec.spelling:  # the index takes seconds to build: now, not in a server's first request
             from ..text.spelling import speller
@@ -138,7 +143,8 @@ class Judge:
             speller()
         return cls(model, tokenizer, labels, seq_len, float(meta.get("temperature", 1.0)),
                    normalise=spec, open_set=OpenSet.from_dict(meta.get("open_set")),
-                   length_temperatures=meta.get("length_temperatures"), **kwargs)
+                   length_temperatures=meta.get("length_temperatures"),
+                   partner=CharPartner.load(folder, meta.get("partner")), **kwargs)
 
     # --- windows -------------------------------------------------------------------------
     def encode(self, texts: list[str], base: int = 0) -> list[tuple[list[int], list[tuple[int, int]]]]:
@@ -181,9 +187,24 @@ class Judge:
             yield ids, offsets[0][0], offsets[-1][1], len(ids)
 
     # --- scoring -------------------------------------------------------------------------
-    @torch.inference_mode()
+    @property
+    def bert_temperature(self) -> float:
+        """The temperature of BERT's own logits (with a partner, its temperature in the mix)."""
+        return self.partner.bert_temperature if self.partner else self.temperature
+
     def log_probs(self, windows: list[list[int]]) -> np.ndarray:
-        """Temperature-scaled log-probabilities, one row per window, batched by length."""
+        """Calibrated log-probabilities, one row per window: BERT's logits, or their mix with
+        the char partner's reading of the same tokens, at the run's temperature."""
+        logits = self.logits(windows)
+        if self.partner is not None:
+            from ..training.partner import window_texts
+
+            logits = self.partner.mix(logits, self.partner.logits(window_texts(self.tokenizer, windows)))
+        return log_softmax(logits, self.temperature)
+
+    @torch.inference_mode()
+    def logits(self, windows: list[list[int]]) -> np.ndarray:
+        """BERT's logits, one row per window (content tokens), batched by length."""
         order = sorted(range(len(windows)), key=lambda i: len(windows[i]))
         out = np.zeros((len(windows), len(self.labels)))
         cls_id, sep_id, pad_id = self.tokenizer.cls_token_id, self.tokenizer.sep_token_id, self.tokenizer.pad_token_id or 0
@@ -198,7 +219,7 @@ class Judge:
                 mask[row, : len(seq)] = 1
             with self._autocast():
                 logits = self.scoring_model(input_ids=ids.to(self.device), attention_mask=mask.to(self.device)).logits
-            out[idx] = log_softmax(logits.float().cpu().numpy().astype(np.float64), self.temperature)
+            out[idx] = logits.float().cpu().numpy().astype(np.float64)
         return out
 
     def score_records(self, records: Iterable[Record], details: bool = False, progress=None) -> Iterator[Score]:

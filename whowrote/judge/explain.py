@@ -12,7 +12,9 @@ points) to the mean over windows of odds(window) - odds(baseline window), the pr
 P saturates and its gradient vanishes. The text goes through the model's normalisation
 first, so a masked name gets no credit (it is the baseline's [MASK] already); word pieces
 ("ver", "##y") are summed into the word they spell; punctuation stays on its own (it is a
-stylistic cue too). Positive: the word pushes towards `label`.
+stylistic cue too). Positive: the word pushes towards `label`. With a char partner
+(`training/partner.py`) the words explain BERT's reading, at BERT's own temperature in the
+mix; the char n-grams' share of the verdict is not spread over words.
 
     whowrote judge --model runs/X --explain "The Walrus and the Carpenter were walking close at hand"
 """
@@ -55,10 +57,10 @@ def token_attributions(judge, text: str, label: str | None = None, steps: int = 
         keep[:, 0], keep[:, -1] = e[:, 0], e[:, -1]
         with torch.enable_grad():
             path = (keep + alphas.to(e.dtype)[:, None, None] * (e - keep)).requires_grad_(True)
-            (grad,) = torch.autograd.grad(_log_odds(model, path, target, judge.temperature).sum(), path)
+            (grad,) = torch.autograd.grad(_log_odds(model, path, target, judge.bert_temperature).sum(), path)
         contrib = ((e - keep)[0] * grad.mean(0)).sum(-1)[1:-1].detach().cpu().numpy()
         with torch.no_grad():
-            odds.append(tuple(_log_odds(model, torch.cat([e, keep]), target, judge.temperature).tolist()))
+            odds.append(tuple(_log_odds(model, torch.cat([e, keep]), target, judge.bert_temperature).tolist()))
         for k, c in enumerate(contrib):
             contributions[first + k].append(float(c))
     n_windows = len(odds)

@@ -215,6 +215,7 @@ def create_app(judge, run_dir: Path | None = None, max_bytes: int = MAX_BYTES, t
                       "calibration": r.get("calibration", {}).get("fitted_on"), "steps": r.get("steps")}
         return {"labels": judge.author_labels, "model_labels": judge.labels, "seq_len": judge.seq_len,
                 "temperature": judge.temperature, "open_set": judge.open_set.to_dict(),
+                "partner": judge.partner.settings() if judge.partner else None,
                 "normalise": judge.normalise.to_dict(), "report": report}
 
     @app.post("/score")

@@ -1,0 +1,152 @@
+"""The judge's second reader: a character n-gram model beside BERT, mixed window by window.
+
+Why. Character n-grams are the classic stylometric evidence (spelling habits, affixes,
+punctuation), and they fail differently from a fine-tuned encoder: a mistyped word splits
+into odd word pieces for BERT but spoils only a few n-grams. Measured on the `authors-bg16`
+README run and its two other seeds (held-out works' test half, each author's own
+threshold; a one-off script before this module was built): unseen authors flagged
+0.631 / 0.660 / 0.604 -> 0.696 / 0.678 / 0.642, labels changed by 5% typos 7.4 / 5.8 /
+7.1% -> 6.9 / 6.2 / 5.3%, unseen-work accuracy 0.715 / 0.736 / 0.699 -> 0.758 / 0.744 /
+0.726; the char model alone flagged only 0.35-0.48.
+
+What it reads. Each window as the tokenizer decodes its token ids (lower-case, word pieces
+joined, [MASK] for a masked name): exactly the text BERT is given, wherever a window is
+scored (evaluate, judge, rolling, the server), with no second path from raw text to keep in
+step. The model: TF-IDF of word-bounded character 2-5-grams and a class-balanced logistic
+regression, `compare`'s `char` baseline (`compare/baselines.py`), fitted on up to
+`partner_windows` disjoint training windows per label.
+
+How they mix. Each reader gets its own temperature, then the weighted mean of their
+log-probabilities (a weighted geometric mean of the two opinions) is the window's score z,
+which the run's `temperature` then calibrates as it would BERT's logits:
+    z = (1 - w) log_softmax(bert_logits / T_bert) + w log_softmax(char_logits / T_char)
+T_bert, T_char and w (a 0.05 grid) minimise NLL on the calibration windows (the held-out
+works' calibration half, else the in-book validation blocks), as `compare --ensemble` picks
+its weight. `whowrote evaluate` fits all of it, so an older run gains a partner by
+being evaluated again.
+
+On disk, in the model folder: `partner.safetensors` (`idf` [F], `coef` [C, F], `intercept`
+[C], float32; C = 1 for two labels) and `partner_vocabulary.json` (the F n-grams in column
+order); the mixing settings in `whowrote.json`'s `partner` (docs/FORMAT.md).
+
+    python -c "from whowrote.training.partner import CharPartner; print(CharPartner.load('runs/X/model'))"
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import WhowroteError
+from ..evaluation.metrics import fit_temperature, log_softmax, mix_weight
+from ..files import atomic_write
+
+WEIGHTS_FILE, VOCABULARY_FILE = "partner.safetensors", "partner_vocabulary.json"
+
+
+def window_texts(tokenizer, windows) -> list[str]:
+    """The text the char model reads for each window of content token ids ([CLS]/[SEP] not
+    included): the tokenizer's decoding, special tokens (the name mask) kept."""
+    return tokenizer.batch_decode([list(map(int, w)) for w in windows], skip_special_tokens=False,
+                                  clean_up_tokenization_spaces=False)
+
+
+@dataclass
+class CharPartner:
+    vocabulary: list[str]
+    idf: np.ndarray  # [F]
+    coef: np.ndarray  # [C, F]; C = 1 for two labels (the logistic form)
+    intercept: np.ndarray  # [C]
+    # how the two readers mix; fitted by `fit_mix` (1, 1, 0.5 until then)
+    bert_temperature: float = 1.0
+    temperature: float = 1.0
+    weight: float = 0.5  # the char model's share of z
+    _vectorizer: object = field(default=None, repr=False, compare=False)
+
+    @classmethod
+    def fit(cls, texts: list[str], y: np.ndarray, seed: int = 0) -> "CharPartner":
+        from ..compare.baselines import CharNgrams
+
+        if len(np.unique(y)) < 2:
+            raise WhowroteError("the char partner needs training windows of two labels or more")
+        pipeline = CharNgrams(seed=seed).fit(texts, np.asarray(y)).model
+        vectorizer, lr = pipeline[0], pipeline[-1]
+        vocabulary = [None] * len(vectorizer.vocabulary_)
+        for gram, column in vectorizer.vocabulary_.items():
+            vocabulary[column] = gram
+        return cls(vocabulary, vectorizer.idf_.astype(np.float32), lr.coef_.astype(np.float32),
+                   lr.intercept_.astype(np.float32))
+
+    @property
+    def vectorizer(self):
+        """A TF-IDF vectorizer with the stored vocabulary and idf (the fitted one's settings)."""
+        if self._vectorizer is None:
+            from sklearn.feature_extraction.text import TfidfVectorizer
+
+            from ..compare.baselines import CharNgrams
+
+            settings = {k: v for k, v in CharNgrams.vectorizer_args.items() if k != "max_features"}
+            v = TfidfVectorizer(sublinear_tf=True, lowercase=True, vocabulary=self.vocabulary, **settings)
+            v.idf_ = self.idf.astype(np.float64)
+            self._vectorizer = v
+        return self._vectorizer
+
+    def logits(self, texts: list[str]) -> np.ndarray:
+        """The logistic regression's logits [n, labels] (log-probabilities up to a constant)."""
+        d = np.asarray(self.vectorizer.transform(texts) @ self.coef.T.astype(np.float64)) + self.intercept
+        return np.concatenate([np.zeros_like(d), d], axis=1) if d.shape[1] == 1 else d
+
+    def mix(self, bert_logits: np.ndarray, char_logits: np.ndarray) -> np.ndarray:
+        """z, the window scores the run's temperature calibrates."""
+        return ((1 - self.weight) * log_softmax(bert_logits, self.bert_temperature)
+                + self.weight * log_softmax(char_logits, self.temperature))
+
+    def fit_mix(self, bert_logits: np.ndarray, char_logits: np.ndarray, y: np.ndarray) -> "CharPartner":
+        """Each reader's temperature, then the weight, by NLL on calibration windows."""
+        self.bert_temperature = fit_temperature(bert_logits, y)
+        self.temperature = fit_temperature(char_logits, y)
+        self.weight = round(1 - mix_weight(log_softmax(bert_logits, self.bert_temperature),
+                                           log_softmax(char_logits, self.temperature), y), 2)
+        return self
+
+    def settings(self) -> dict:
+        """What whowrote.json's `partner` holds."""
+        return {"kind": "char-ngrams", "weights": WEIGHTS_FILE, "vocabulary": VOCABULARY_FILE,
+                "bert_temperature": self.bert_temperature, "temperature": self.temperature, "weight": self.weight}
+
+    def save(self, folder: str | Path) -> dict:
+        """Write the two files into the model folder; returns `settings()` for whowrote.json."""
+        from safetensors.numpy import save_file
+
+        folder = Path(folder)
+        atomic_write(folder / VOCABULARY_FILE, json.dumps(self.vocabulary, ensure_ascii=False))
+        tmp = folder / (WEIGHTS_FILE + ".tmp")
+        # C order: safetensors writes an array's buffer as it lies, and lbfgs leaves coef_ in Fortran order
+        arrays = {"idf": self.idf, "coef": self.coef, "intercept": self.intercept}
+        save_file({k: np.ascontiguousarray(v, dtype=np.float32) for k, v in arrays.items()}, str(tmp),
+                  metadata={"format": "whowrote.partner/1"})
+        tmp.replace(folder / WEIGHTS_FILE)
+        return self.settings()
+
+    @classmethod
+    def load(cls, folder: str | Path, settings: dict | None) -> "CharPartner | None":
+        """The partner whowrote.json's `settings` describes, or None (absent: BERT alone)."""
+        if not settings:
+            return None
+        from safetensors import SafetensorError
+        from safetensors.numpy import load_file
+
+        folder = Path(folder)
+        if settings.get("kind") != "char-ngrams":
+            raise WhowroteError(f"{folder}: unknown partner kind {settings.get('kind')!r}; a newer whowrote wrote it")
+        try:
+            arrays = load_file(str(folder / settings["weights"]))
+            vocabulary = json.loads((folder / settings["vocabulary"]).read_text(encoding="utf-8"))
+        except (OSError, ValueError, KeyError, SafetensorError) as exc:
+            raise WhowroteError(f"{folder}: the char partner's files are missing or damaged ({exc}); "
+                                f"refit them with: whowrote evaluate RUN") from None
+        return cls(vocabulary, arrays["idf"], arrays["coef"], arrays["intercept"], float(settings["bert_temperature"]),
+                   float(settings["temperature"]), float(settings["weight"]))
