@@ -62,6 +62,8 @@ def test_page_judges_a_pasted_text_and_highlights_its_words(server, tmp_path):
         page.on("request", lambda r: requests.append(r.url))
         page.goto(server + "/")
         page.wait_for_function("document.getElementById('model-info').textContent.includes('Who wrote it')")
+        # the highlighted words are BERT's reading: the page says the char partner weighs in too
+        assert "character n-gram model (weight" in page.text_content("#legend")
         page.get_by_label("Text to judge").fill(text)
         page.keyboard.press("Control+Enter")  # the keyboard path
         page.wait_for_selector("#result:not([hidden])", timeout=60_000)

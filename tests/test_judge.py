@@ -295,3 +295,24 @@ def test_window_starts_are_where_the_judge_cuts_a_text(judge, n_tokens):
     ids = list(range(n_tokens))  # each id its own position
     cut = [w[0] for w, *_ in judge.windows(encoded=(ids, [(i, i + 1) for i in ids]))]
     assert cut == window_starts(n_tokens, judge.content, judge.stride)
+
+
+def test_word_pieces_of_a_rewritten_word_make_one_word(monkeypatch):
+    """Pieces of a word the normalisation rewrote each map to the whole original word (their
+    spans overlap, not touch): the page must show the word once, with the pieces' sum."""
+    import whowrote.judge.explain as explain_module
+
+    text = "Tge cat sat"
+    monkeypatch.setattr(explain_module, "token_attributions",
+                        lambda judge, text, label=None: ("alice", [(0, 3, 0.25), (0, 3, 0.5), (4, 7, 1.0), (8, 11, -1.0)],
+                                                         [(1.0, 0.0)]))
+    _, words, _ = explain_module.word_attributions(None, text)
+    assert [(w["word"], w["score"]) for w in words] == [("Tge", 0.75), ("cat", 1.0), ("sat", -1.0)]
+
+
+def test_a_word_the_rules_keep_keeps_its_own_offsets():
+    from whowrote.text.normalise import Spec, normalise
+
+    n = normalise("the Walrus said", Spec(names="mask", spelling=True, capitals=True, lower_names=True))
+    assert n.text == "the Walrus said"
+    assert [n.original_span(i, i + 1) for i in range(4, 10)] == [(i, i + 1) for i in range(4, 10)]

@@ -72,8 +72,13 @@ def word_attributions(judge, text: str, label: str | None = None):
     label, tokens, odds = token_attributions(judge, text, label)
     words: list[dict] = []
     for start, end, score in tokens:
-        if words and words[-1]["end_char"] == start and start > 0 and text[start - 1].isalnum() and text[start].isalnum():
-            words[-1]["end_char"], words[-1]["score"] = end, words[-1]["score"] + score
+        # word pieces of a word the normalisation rewrote ("Tge" -> "the", a folded or re-cased
+        # word) each map to the whole original word: they overlap it rather than touch it
+        inside = words and start < words[-1]["end_char"]
+        touching = (words and words[-1]["end_char"] == start and start > 0 and text[start - 1].isalnum()
+                    and text[start].isalnum())
+        if inside or touching:
+            words[-1]["end_char"], words[-1]["score"] = max(end, words[-1]["end_char"]), words[-1]["score"] + score
         else:
             words.append({"start_char": start, "end_char": end, "score": score})
     for w in words:

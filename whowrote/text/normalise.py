@@ -213,7 +213,9 @@ class Aligned:
 
     def replace(self, spans: list[tuple[int, int, str]]) -> "Aligned":
         """Replace sorted, non-overlapping [start, end) spans; each new character maps to
-        the whole span it replaced."""
+        the whole span it replaced. A span replaced by itself is left alone, so its characters
+        keep their own offsets (a word the spelling or name rules looked at and kept)."""
+        spans = [sp for sp in spans if self.text[sp[0]:sp[1]] != sp[2]]
         if not spans:
             return self
         pieces, pos = [], 0

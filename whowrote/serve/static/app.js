@@ -138,4 +138,8 @@ api("/model").then((m) => {
   const neither = m.open_set.method !== "none" ? ", or neither" : "";
   $("model-info").textContent = `Who wrote it: ${m.labels.join(", ")}${neither}. Passages of ${m.seq_len} tokens; `
     + `probabilities calibrated (T = ${m.temperature.toFixed(2)}); names are masked as in training.`;
+  if (m.partner) {  // the verdict weighs a char n-gram model too; the highlighted words are BERT's reading
+    $("legend").append(` The verdict also weighs a character n-gram model (weight ${m.partner.weight.toFixed(2)}), `
+      + "whose share is not shown on the words.");
+  }
 }).catch((err) => status(`The server did not answer: ${err.message}`, true));
