@@ -6,8 +6,8 @@ into odd word pieces for BERT but spoils only a few n-grams. Measured on the REA
 `authors-bg16` and its two other seeds (`whowrote evaluate` and `validate`, BERT alone ->
 with the partner; the held-out works' test half, each author's own threshold): unseen
 authors flagged at 128 tokens 0.631 / 0.662 / 0.604 -> 0.709 / 0.676 / 0.640, unseen-work
-accuracy 0.715 / 0.737 / 0.699 -> 0.769 / 0.744 / 0.723, seeds agree 0.792 -> 0.860, 5%
-typos change 7.2 / 5.7 / 5.3% -> 4.9 / 3.4 / 7.6% of labels, ECE 0.031-0.041; Poe's own
+accuracy 0.715 / 0.737 / 0.699 -> 0.769 / 0.744 / 0.723, seeds agree 0.792 -> 0.867, 5%
+typos change 7.2 / 5.7 / 5.3% -> 4.9 / 4.2 / 6.4% of labels, ECE 0.031-0.041; Poe's own
 unseen passages flagged 0.067 / 0.033 / 0.033 -> 0.067 / 0.053 / 0.047. The char model
 alone is the weaker reader (unseen accuracy over every label 0.78-0.80 against BERT's
 0.82-0.86), a partner, not a replacement: its fitted weight is 0.40 on all three runs.
