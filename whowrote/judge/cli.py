@@ -34,7 +34,8 @@ def register(sub) -> None:
     p.add_argument("--batch-size", type=int, default=32)
     p.add_argument("--stride", type=int, help="tokens between window starts (default: half a window)")
     p.add_argument("--explain", action="store_true",
-                   help="also list the words that pushed most towards and against the verdict (integrated gradients)")
+                   help="also list the words that pushed BERT most towards and against the verdict "
+                        "(integrated gradients; a char partner's share is not spread over words)")
     p.add_argument("--top", type=int, default=8, help="words listed each way with --explain")
     p.add_argument("--precision", default="auto", choices=JUDGE_PRECISIONS,
                    help="auto: bf16 on CUDA or a CPU with AMX/AVX512-BF16, else fp32; int8: dynamic "
