@@ -48,7 +48,6 @@ def main() -> None:
     from whowrote.files import readme_section, update_readme_section
     from whowrote.judge.core import model_folder
     from whowrote.text.normalise import normalise
-    from whowrote.training.partner import window_texts
 
     logging.set_verbosity_error()
     peak = matmul_gflops()
@@ -75,7 +74,7 @@ def main() -> None:
     t_text = time.perf_counter() - t0
     windows = [ids[:judge.content] for ids, _ in judge.encode(texts)]  # each passage is one window
     t0 = time.perf_counter()
-    char_logits = judge.partner.logits(window_texts(judge.tokenizer, windows)) if judge.partner else None
+    char_logits = judge.partner.window_logits(judge.tokenizer, windows) if judge.partner else None
     t_partner = time.perf_counter() - t0
 
     device = 0 if torch.cuda.is_available() else -1

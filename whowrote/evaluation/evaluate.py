@@ -55,15 +55,14 @@ def unseen_report(config: Config, labels: list[str], logits: np.ndarray, y: np.n
             "ece": ece(probs, y), "per_label": per_label, "per_work": per_work}
 
 
-def fit_partner(config: Config, prep, fit_ids: np.ndarray, fit_y: np.ndarray, fit_bert: np.ndarray,
-                folder: Path) -> CharPartner:
-    """The char partner (`training/partner.py`): fitted on the training windows, mixed with
-    BERT on the calibration windows, written into the model folder."""
+def fit_partner(config: Config, prep, fit_ids: np.ndarray, fit_y: np.ndarray,
+                fit_bert: np.ndarray) -> tuple[CharPartner, np.ndarray]:
+    """The char partner (`training/partner.py`) fitted on the training windows and mixed with
+    BERT on the calibration windows, and its logits of those windows."""
     train_ids, train_y = prep.windows("train", config.partner_windows)
     partner = CharPartner.fit(window_texts(prep.tokenizer, train_ids[:, 1:-1]), train_y, seed=config.seed)
-    partner.fit_mix(fit_bert, partner.logits(window_texts(prep.tokenizer, fit_ids[:, 1:-1])), fit_y)
-    partner.save(folder)
-    return partner
+    fit_char = partner.window_logits(prep.tokenizer, fit_ids[:, 1:-1])
+    return partner.fit_mix(fit_bert, fit_char, fit_y), fit_char
 
 
 def evaluate_run(run_dir: str | Path, data_dir: str | None = None, progress: bool = True, model=None,
@@ -94,14 +93,17 @@ def evaluate_run(run_dir: str | Path, data_dir: str | None = None, progress: boo
         fit_ids, fit_y, fit_bert = calib_ids, calib_y, bert_logits(calib_ids)
     else:
         fit_ids, fit_y, fit_bert = val_ids, val_y, val_bert
-    partner = fit_partner(config, prep, fit_ids, fit_y, fit_bert, run_dir / "model") if config.partner == "char" else None
+    partner, fit_char = fit_partner(config, prep, fit_ids, fit_y, fit_bert) if config.partner == "char" else (None, None)
 
-    def logits_of(ids, bert=None):
-        """The window scores the temperature calibrates: BERT's logits, or its mix with the partner's."""
+    def logits_of(ids, bert=None, char=None):
+        """The window scores the temperature calibrates: BERT's logits, or their mix with the
+        partner's (`bert`, `char`: those logits of `ids`, where already computed)."""
         bert = bert_logits(ids) if bert is None else bert
-        return partner.mix(bert, partner.logits(window_texts(tokenizer, ids[:, 1:-1]))) if partner else bert
+        if partner is None:
+            return bert
+        return partner.mix(bert, partner.window_logits(tokenizer, ids[:, 1:-1]) if char is None else char)
 
-    fit_logits = logits_of(fit_ids, fit_bert)
+    fit_logits = logits_of(fit_ids, fit_bert, fit_char)
     val_logits = fit_logits if fit_ids is val_ids else logits_of(val_ids, val_bert)
     test_logits = logits_of(test_ids)
     report = {"format": REPORT_FORMAT, "run": run_dir.name, "labels": labels, "seq_len": config.seq_len,
@@ -115,11 +117,12 @@ def evaluate_run(run_dir: str | Path, data_dir: str | None = None, progress: boo
     if config.heldout:
         u_ids, u_y, u_works = prep.unseen_windows("test", HELDOUT_WINDOWS_PER_WORK)
         u_bert = bert_logits(u_ids)
-        calib_logits, u_logits = fit_logits, logits_of(u_ids, u_bert)
+        u_char = partner.window_logits(tokenizer, u_ids[:, 1:-1]) if partner else None
+        calib_logits, u_logits = fit_logits, logits_of(u_ids, u_bert, u_char)
         if partner:  # each reader alone and the mix, on works neither saw: is the second reader worth it?
             report["partner"]["unseen_accuracy"] = {
                 "bert": float(np.mean(u_bert.argmax(1) == u_y)), "mixed": float(np.mean(u_logits.argmax(1) == u_y)),
-                "char": float(np.mean(partner.logits(window_texts(tokenizer, u_ids[:, 1:-1])).argmax(1) == u_y))}
+                "char": float(np.mean(u_char.argmax(1) == u_y))}
         temperature, report["calibration"] = calibration_report(calib_logits, calib_y, u_logits, u_y,
                                                                 "held-out works, calibration half")
         b = labels.index(config.background) if config.open_set == "background" else None
@@ -149,8 +152,10 @@ def evaluate_run(run_dir: str | Path, data_dir: str | None = None, progress: boo
     report["open_set"] = {**open_set.to_dict(), "max_flagged": config.open_set_max_flagged}
     report["calibration"]["in_book_test_after"] = {
         "ece": ece(softmax(test_logits, temperature), test_y)}
+    # the partner's files beside the whowrote.json that describes them, once everything is fitted
     update_model_meta(run_dir / "model", temperature=temperature, open_set=open_set.to_dict(),
-                      length_temperatures=length_temperatures, partner=partner.settings() if partner else None)
+                      length_temperatures=length_temperatures,
+                      partner=partner.save(run_dir / "model") if partner else None)
 
     previous = json.loads((run_dir / "report.json").read_text()) if (run_dir / "report.json").is_file() else {}
     for key in ("steps", "train_seconds", "stopped_early", "validity"):

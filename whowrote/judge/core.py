@@ -38,6 +38,7 @@ from ..errors import WhowroteError
 from ..evaluation.metrics import log_softmax, softmax
 from ..evaluation.openset import OpenSet, decide_split, for_length, split_probs
 from ..text.normalise import Spec, normalise
+from ..training.partner import CharPartner
 
 FLUSH_WINDOWS = 512  # windows collected before a batch pass: enough to sort by length well
 SHORT_TOKENS = 32  # texts under this many tokens are scored but flagged "short"
@@ -134,8 +135,6 @@ class Judge:
         meta = json.loads(meta_path.read_text()) if meta_path.is_file() else {}
         labels = [model.config.id2label[i] for i in range(model.config.num_labels)]
         seq_len = int(meta.get("seq_len") or min(getattr(tokenizer, "model_max_length", 512), 512))
-        from ..training.partner import CharPartner
-
         spec = Spec.from_dict(meta.get("normalise"))
         if spec.spelling:  # the index takes seconds to build: now, not in a server's first request
             from ..text.spelling import speller
@@ -197,9 +196,7 @@ class Judge:
         the char partner's reading of the same tokens, at the run's temperature."""
         logits = self.logits(windows)
         if self.partner is not None:
-            from ..training.partner import window_texts
-
-            logits = self.partner.mix(logits, self.partner.logits(window_texts(self.tokenizer, windows)))
+            logits = self.partner.mix(logits, self.partner.window_logits(self.tokenizer, windows))
         return log_softmax(logits, self.temperature)
 
     @torch.inference_mode()

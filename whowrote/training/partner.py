@@ -102,6 +102,10 @@ class CharPartner:
         d = np.asarray(self.vectorizer.transform(texts) @ self.coef.T.astype(np.float64)) + self.intercept
         return np.concatenate([np.zeros_like(d), d], axis=1) if d.shape[1] == 1 else d
 
+    def window_logits(self, tokenizer, windows) -> np.ndarray:
+        """`logits` of windows of content token ids, read as `window_texts` decodes them."""
+        return self.logits(window_texts(tokenizer, windows))
+
     def mix(self, bert_logits: np.ndarray, char_logits: np.ndarray) -> np.ndarray:
         """z, the window scores the run's temperature calibrates."""
         return ((1 - self.weight) * log_softmax(bert_logits, self.bert_temperature)
