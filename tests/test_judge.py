@@ -10,8 +10,8 @@ import pytest
 from tests.conftest import STYLE_A, STYLE_B, invented_text
 from whowrote import Judge
 from whowrote.errors import WhowroteError
-from whowrote.judge.core import Record
 from whowrote.judge.inputs import file_chunks, records_from_args, records_from_jsonl
+from whowrote.judge.records import Record
 
 A_TEXT = invented_text(STYLE_A, 400, 11)
 B_TEXT = invented_text(STYLE_B, 400, 12)

@@ -75,7 +75,7 @@ MAX_EXPLAIN_CHARS = 1_000_000
 
 def _materialise(record):
     """Read a record's chunks into memory (for --explain), turning read errors into record errors."""
-    from .core import Record, read_error
+    from .records import Record, read_error
 
     if record.error:
         return record

@@ -26,7 +26,6 @@ Long files are read in chunks, never whole.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Iterator
 
@@ -39,50 +38,10 @@ from ..evaluation.metrics import log_softmax, softmax
 from ..evaluation.openset import OpenSet, decide_split, for_length, split_probs
 from ..text.normalise import Spec, normalise
 from ..training.partner import CharPartner
+from .records import Record, Score, read_error
 
 FLUSH_WINDOWS = 512  # windows collected before a batch pass: enough to sort by length well
 SHORT_TOKENS = 32  # texts under this many tokens are scored but flagged "short"
-
-
-@dataclass
-class Score:
-    """The judgement of one text (or the error that kept it from being judged)."""
-
-    id: str | None
-    label: str | None = None  # an author label, or "neither" (open set)
-    probs: dict[str, float] = field(default_factory=dict)  # over the author labels, summing to 1
-    p_neither: float | None = None  # P(background) where the model has a background label
-    neither_threshold: float | None = None  # the threshold p_neither met or missed: this length's, the top author's
-    windows: int = 0
-    tokens: int = 0
-    flags: list[str] = field(default_factory=list)
-    window_details: list[dict] | None = None  # with Judge.score(..., details=True)
-    extra: dict = field(default_factory=dict)  # input fields carried through (JSONL)
-    error: str | None = None
-
-    def to_dict(self) -> dict:
-        out = {**self.extra, "id": self.id}
-        if self.error:
-            return {**out, "error": self.error}
-        out.update(label=self.label, probs=self.probs)
-        if self.p_neither is not None:
-            out["p_neither"] = self.p_neither
-        if self.neither_threshold is not None:
-            out["neither_threshold"] = self.neither_threshold
-        out.update(windows=self.windows, tokens=self.tokens, flags=self.flags)
-        if self.window_details is not None:
-            out["window_details"] = self.window_details
-        return out
-
-
-@dataclass
-class Record:
-    """One input: an id, its text as chunks (so a file is streamed), and fields to carry."""
-
-    id: str | None
-    chunks: Iterable[str] = ()
-    extra: dict = field(default_factory=dict)
-    error: str | None = None
 
 
 class _Tally:
@@ -362,11 +321,3 @@ def _fast_bf16(device: torch.device) -> bool:
         return torch.cuda.is_bf16_supported()
     probe = getattr(torch.cpu, "_is_amx_tile_supported", None)
     return bool(probe and probe()) or bool(getattr(torch.cpu, "_is_avx512_bf16_supported", lambda: False)())
-
-
-def read_error(record: Record, exc: Exception) -> str:
-    """The message for a record whose text could not be read."""
-    if isinstance(exc, UnicodeDecodeError):
-        return f"{record.id}: not UTF-8 text (byte {exc.start}); convert it to UTF-8"
-    return f"{record.id}: {getattr(exc, 'strerror', None) or exc}"
-

@@ -18,7 +18,7 @@ import sys
 from pathlib import Path
 from typing import Iterable, Iterator
 
-from .core import Record
+from .records import Record
 
 CHUNK_CHARS = 1 << 20  # 1 Mi characters per read
 _PATHLIKE = re.compile(r"^\S+$")

@@ -17,7 +17,7 @@ import numpy as np
 
 from ..errors import WhowroteError
 from ..files import atomic_write, pyplot, save_figure
-from .core import Score
+from .records import Score
 
 REPORT_FORMAT = "whowrote.judge-report/1"
 MAX_GROUPS = 50

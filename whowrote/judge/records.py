@@ -1,0 +1,61 @@
+"""What goes into the judge and what comes out: a Record (one input text, streamed as
+chunks, with the fields to carry through) and a Score (its judgement, or the error that kept
+it from being judged), whose `to_dict` is the JSON object of `whowrote judge --json`,
+`POST /score` and the JSONL output (docs/FORMAT.md).
+
+    python -c "from whowrote.judge.records import Score; print(Score('a', 'alice', {'alice': 1.0}).to_dict())"
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Iterable
+
+
+@dataclass
+class Score:
+    """The judgement of one text (or the error that kept it from being judged)."""
+
+    id: str | None
+    label: str | None = None  # an author label, or "neither" (open set)
+    probs: dict[str, float] = field(default_factory=dict)  # over the author labels, summing to 1
+    p_neither: float | None = None  # P(background) where the model has a background label
+    neither_threshold: float | None = None  # the threshold p_neither met or missed: this length's, the top author's
+    windows: int = 0
+    tokens: int = 0
+    flags: list[str] = field(default_factory=list)
+    window_details: list[dict] | None = None  # with Judge.score(..., details=True)
+    extra: dict = field(default_factory=dict)  # input fields carried through (JSONL)
+    error: str | None = None
+
+    def to_dict(self) -> dict:
+        out = {**self.extra, "id": self.id}
+        if self.error:
+            return {**out, "error": self.error}
+        out.update(label=self.label, probs=self.probs)
+        if self.p_neither is not None:
+            out["p_neither"] = self.p_neither
+        if self.neither_threshold is not None:
+            out["neither_threshold"] = self.neither_threshold
+        out.update(windows=self.windows, tokens=self.tokens, flags=self.flags)
+        if self.window_details is not None:
+            out["window_details"] = self.window_details
+        return out
+
+
+@dataclass
+class Record:
+    """One input: an id, its text as chunks (so a file is streamed), and fields to carry."""
+
+    id: str | None
+    chunks: Iterable[str] = ()
+    extra: dict = field(default_factory=dict)
+    error: str | None = None
+
+
+def read_error(record: Record, exc: Exception) -> str:
+    """The message for a record whose text could not be read."""
+    if isinstance(exc, UnicodeDecodeError):
+        return f"{record.id}: not UTF-8 text (byte {exc.start}); convert it to UTF-8"
+    return f"{record.id}: {getattr(exc, 'strerror', None) or exc}"
+
