@@ -5,7 +5,7 @@ import math
 import numpy as np
 import pytest
 
-from whowrote.evaluation.metrics import brier, calibration_report, ece, fit_temperature, nll, softmax
+from whowrote.evaluation.metrics import brier, calibration_report, ece, fit_temperature, nll, share_interval, softmax
 
 PROBS = np.array([[0.9, 0.1], [0.6, 0.4], [0.3, 0.7], [0.8, 0.2]])
 LABELS = np.array([0, 1, 1, 0])
@@ -45,3 +45,13 @@ def test_calibration_report_applies_the_fitted_temperature_to_the_test_set():
     assert report["test_after"]["ece"] == pytest.approx(ece(after, test_y))
     assert report["test_after"]["brier"] == pytest.approx(brier(after, test_y))
     assert report["test_before"]["nll"] == pytest.approx(nll(test_logits, test_y))
+
+
+def test_share_interval_is_wilsons_by_hand():
+    # Wilson at 0 of n: [0, z^2 / (n + z^2)]; z = 1.96, n = 24 -> 3.8416 / 27.8416 (not [0, 0], as the normal approximation)
+    lo, hi = share_interval(0, 24)
+    assert lo == pytest.approx(0, abs=1e-12) and hi == pytest.approx(3.8416 / 27.8416, abs=1e-3)
+    # 5 of 10: centre (5 + z^2/2) / (10 + z^2) = 0.5, half-width z sqrt(10 * .25 + z^2 / 4) / (10 + z^2)
+    half = 1.959964 * math.sqrt(2.5 + 1.959964 ** 2 / 4) / (10 + 1.959964 ** 2)
+    assert share_interval(5, 10) == pytest.approx([0.5 - half, 0.5 + half], abs=1e-6)
+    assert share_interval(0, 0) == [0.0, 1.0]  # no passages: nothing known

@@ -205,6 +205,8 @@ def test_validate_writes_the_probes_and_the_card_shows_them(open_set_run):
                            "look-alikes, invisible 10%", "another edition's typesetting", "word dropout 10%"}
     for row in probes.values():
         assert 0 <= row["changed"] <= 1 and row["passages"] > 0
+        lo, hi = row["changed_ci"]  # a 95% interval around the share, wider than nothing
+        assert lo <= row["changed"] <= hi and hi - lo > 0
         by = row["changed_by_label"]  # the overall share is the passages' mean of the per-label shares
         assert set(by) <= {"alice", "edgar", NEITHER} and min(by.values()) <= row["changed"] <= max(by.values())
     assert probes["lower-case"]["changed"] <= 0.1  # an uncased model: casing only moves the name mask
@@ -212,6 +214,12 @@ def test_validate_writes_the_probes_and_the_card_shows_them(open_set_run):
     assert probes["another edition's typesetting"]["changed"] == 0  # unified by typography
     card = (open_set_run / "README.md").read_text()
     assert "model-index" in card and "names -> other author" in card and "plots/validity.png" in card
+    report = json.loads((open_set_run / "report.json").read_text())
+    for row in [*report["unseen"]["per_label"].values(), *report["unseen"]["per_work"].values()]:
+        for key in ("own_label", "neither"):
+            assert row[f"{key}_ci"][0] <= row[key] <= row[f"{key}_ci"][1]
+    shown = report["unseen"]["per_label"]["neither"]
+    assert f"{shown['neither']:.3f} [{shown['neither_ci'][0]:.2f}, {shown['neither_ci'][1]:.2f}]" in card
     assert (open_set_run / "plots" / "validity.png").stat().st_size > 1000
 
 

@@ -24,6 +24,13 @@ def _read(path: Path) -> dict:
     return json.loads(path.read_text()) if path.is_file() else {}
 
 
+def share_text(row: dict, key: str) -> str:
+    """A share and, where the file has it (`KEY_ci`, since the intervals were added), its 95% interval:
+    "0.067 [0.04, 0.12]"; for the card, the README and the command line alike."""
+    ci = row.get(f"{key}_ci")
+    return f"{row[key]:.3f}" + (f" [{ci[0]:.2f}, {ci[1]:.2f}]" if ci else "")
+
+
 def _results(report: dict, validity: dict) -> list:
     from huggingface_hub import EvalResult
 
@@ -48,17 +55,17 @@ def _validity_table(validity: dict) -> str:
     probes = validity.get("probes") or {}
     if not probes:
         return "No validity report yet: `whowrote validate RUN` writes one.\n"
-    lines = ["| probe | passages | labels changed | changed, by true label | mean shift of P(own label) "
+    lines = ["| probe | passages | labels changed [95% interval] | changed, by true label | mean shift of P(own label) "
              "| accuracy before → after | goal |", "|---|---|---|---|---|---|---|"]
     for name, row in probes.items():
         by = ", ".join(f"{lab} {v:.3f}" for lab, v in (row.get("changed_by_label") or {}).items())  # absent before it existed
-        lines.append(f"| {name} | {row['passages']} | {row['changed']:.3f} | {by} | {row['mean_shift']:+.3f} | "
+        lines.append(f"| {name} | {row['passages']} | {share_text(row, 'changed')} | {by} | {row['mean_shift']:+.3f} | "
                      f"{row['accuracy_before']:.3f} → {row['accuracy_after']:.3f} | {row.get('goal', '')} |")
     seeds = validity.get("seeds")
     if seeds:
         by = seeds.get("agreement_by_label", {})
         lines += ["", f"Stability: {seeds['runs']} seeds (the same preset, other seeds) give the same label to "
-                  f"{seeds['agreement']:.3f} of {seeds['passages']} held-out passages (goal >= 0.95)"
+                  f"{share_text(seeds, 'agreement')} of {seeds['passages']} held-out passages (goal >= 0.95)"
                   + (": " + ", ".join(f"{lab}'s passages {v:.3f}" for lab, v in by.items()) if by else "") + "."]
     return "\n".join(lines) + "\n"
 
@@ -67,10 +74,10 @@ def _unseen_table(report: dict) -> str:
     unseen = report.get("unseen")
     if not unseen:
         return "This run held out no works: its numbers are in-book only.\n"
-    lines = ["| work never trained on | true label | passages | labelled its own label | flagged neither |",
+    lines = ["| work never trained on | true label | passages | labelled its own label [95% interval] | flagged neither [95% interval] |",
              "|---|---|---|---|---|"]
     for w, r in unseen["per_work"].items():
-        lines.append(f"| {r.get('work', w)} (#{w}) | {r['label']} | {r['passages']} | {r['own_label']:.3f} | {r['neither']:.3f} |")
+        lines.append(f"| {r.get('work', w)} (#{w}) | {r['label']} | {r['passages']} | {share_text(r, 'own_label')} | {share_text(r, 'neither')} |")
     return "\n".join(lines) + f"\n\nOverall accuracy {unseen['accuracy']:.4f}, ECE {unseen['ece']:.4f} on {unseen['passages']} passages.\n"
 
 
@@ -122,8 +129,10 @@ def summary_markdown(run_dir: str | Path) -> str:
         whose = "its author's" if open_set.get("per_author") else "each author's"
         lines += [f"Open set: \"neither\" when {describe(open_set)} "
                   f"(fitted so that at most {open_set.get('max_flagged', 0):.0%} of {whose} calibration passages are flagged). "
-                  f"Authors never seen flagged: {per_label['neither']['neither']:.3f} (goal >= 0.90); "
-                  + ", ".join(f"{a}'s unseen passages flagged: {per_label[a]['neither']:.3f}" for a in authors) + " (goal <= 0.05).", ""]
+                  f"Authors never seen flagged: {share_text(per_label['neither'], 'neither')} (goal >= 0.90); "
+                  + ", ".join(f"{a}'s unseen passages flagged: {share_text(per_label[a], 'neither')}" for a in authors)
+                  + " (goal <= 0.05; in brackets the 95% Wilson interval, passages counted as independent draws, "
+                  "which passages of one work are not).", ""]
     lengths = _length_table(report)
     if lengths:
         lines.append(lengths)

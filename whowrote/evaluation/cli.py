@@ -10,6 +10,7 @@ import json
 from pathlib import Path
 
 from ..errors import EXIT_OK
+from .card import share_text
 from .openset import describe
 
 
@@ -32,7 +33,8 @@ def print_report(run_dir) -> int:
     if unseen:
         print(f"works never trained on: accuracy {unseen['accuracy']:.4f}, ECE {unseen['ece']:.4f} on {unseen['passages']} passages")
         for w, r in unseen["per_work"].items():
-            print(f"  {r['label']:<8} #{w:<6} {r.get('work', '')[:48]:<48} own label {r['own_label']:.3f}  neither {r['neither']:.3f}")
+            print(f"  {r['label']:<8} #{w:<6} {r.get('work', '')[:48]:<48} own label {share_text(r, 'own_label')}  "
+                  f"neither {share_text(r, 'neither')}")
     if report.get("open_set", {}).get("method", "none") != "none":
         print(f"open set: neither when {describe(report['open_set'])} (one window; other lengths below)")
         for r in report.get("unseen_by_length", []):
@@ -55,11 +57,11 @@ def cmd_validate(args) -> int:
                  readme=args.readme)
     print(f"validity ({v['passages']} held-out passages, {v['seconds']:.0f} s) -> {args.run}/validity.json")
     for name, row in v["probes"].items():
-        print(f"  {name:<24} labels changed {row['changed']:.3f}  mean shift {row['mean_shift']:+.3f}  "
+        print(f"  {name:<24} labels changed {share_text(row, 'changed')}  mean shift {row['mean_shift']:+.3f}  "
               f"accuracy {row['accuracy_before']:.3f} -> {row['accuracy_after']:.3f}  (goal {row['goal'] or '-'})")
     if "seeds" in v:
         by = ", ".join(f"{lab} {x:.3f}" for lab, x in v["seeds"].get("agreement_by_label", {}).items())
-        print(f"  {v['seeds']['runs']} seeds agree on {v['seeds']['agreement']:.3f} of {v['seeds']['passages']} passages ({by})")
+        print(f"  {v['seeds']['runs']} seeds agree on {share_text(v['seeds'], 'agreement')} of {v['seeds']['passages']} passages ({by})")
     return EXIT_OK
 
 

@@ -169,12 +169,16 @@ def fit_thresholds(p_neither: np.ndarray, label_ids: np.ndarray, authors: list[i
 
 
 def rates(decisions: list[str], true_labels: list[str], groups: list[str]) -> dict[str, dict]:
-    """Per group (a work or an author): passages, share labelled its own label, share flagged."""
+    """Per group (a work or an author): passages, share labelled its own label, share
+    flagged, each share with its 95% interval (`metrics.share_interval`)."""
+    from .metrics import share_interval
+
     out: dict[str, dict] = {}
     for g in dict.fromkeys(groups):
         idx = [i for i, x in enumerate(groups) if x == g]
         d = [decisions[i] for i in idx]
+        own, flagged = sum(x == true_labels[idx[0]] for x in d), sum(x == NEITHER for x in d)
         out[g] = {"label": true_labels[idx[0]], "passages": len(idx),
-                  "own_label": sum(x == true_labels[idx[0]] for x in d) / len(idx),
-                  "neither": sum(x == NEITHER for x in d) / len(idx)}
+                  "own_label": own / len(idx), "own_label_ci": share_interval(own, len(idx)),
+                  "neither": flagged / len(idx), "neither_ci": share_interval(flagged, len(idx))}
     return out

@@ -14,7 +14,8 @@ labels that change, and how far P(own label) moves:
   *emphasis*): the normalisation should undo it (our goal: <= 2%);
 - seeds (`--seeds N`): N-1 more runs of the same config with other seeds; the share of
   passages on which all N agree (goal >= 95%).
-The unseen-work accuracy, ECE and open-set rates per held-out author come from report.json.
+Every share comes with its 95% Wilson interval (`*_ci`): 24 passages of a work cannot tell
+3% from 10%. The unseen-work accuracy, ECE and open-set rates per held-out author come from report.json.
 Writes RUN/validity.json ("whowrote.validity/1"), RUN/plots/validity.png/.svg, the card.
 
     whowrote validate runs/authors-20261127-120000 --seeds 3
@@ -35,6 +36,7 @@ from ..errors import WhowroteError
 from ..files import readme_section, update_readme_section, write_json
 from ..training.runfolder import check_run_dir
 from . import probes
+from .metrics import share_interval
 from .openset import NEITHER
 
 VALIDITY_FORMAT = "whowrote.validity/1"
@@ -93,7 +95,8 @@ def _probe(judge, passages, base_labels, base_scores, texts, name, author_only=F
     def p_own(s, truth):
         return s.probs.get(truth, s.p_neither if s.p_neither is not None else 0.0)
     shift = np.mean([p_own(s, t) - p_own(b, t) for s, b, t in zip(scores, base_scores, own)])
-    return {"passages": len(texts), "changed": float(changed), "changed_by_label": by_label, "mean_shift": float(shift),
+    return {"passages": len(texts), "changed": float(changed), "changed_ci": share_interval(moved.sum(), len(texts)),
+            "changed_by_label": by_label, "mean_shift": float(shift),
             "accuracy_before": float(np.mean([a == t for a, t in zip(base_labels, own)])),
             "accuracy_after": float(np.mean([a == t for a, t in zip(labels, own)])),
             "goal": GOALS.get(name, ""), "on": "author passages" if author_only else "all held-out passages"}
@@ -142,7 +145,8 @@ def seed_agreement(run_dir: Path, config, passages: list[dict], base_labels: lis
         labels.append([s.label for s in judge.score([p["text"] for p in passages])])
     same = np.array([len(set(col)) == 1 for col in zip(*labels)])
     truth = np.array([p["label"] for p in passages])
-    return {"runs": seeds, "passages": len(passages), "agreement": float(same.mean()), "goal": GOALS["seeds"],
+    return {"runs": seeds, "passages": len(passages), "agreement": float(same.mean()),
+            "agreement_ci": share_interval(same.sum(), len(same)), "goal": GOALS["seeds"],
             "agreement_by_label": {lab: float(same[truth == lab].mean()) for lab in dict.fromkeys(truth)}}
 
 
