@@ -1,6 +1,7 @@
 """The HTTP API on a tiny open-set run, through FastAPI's TestClient: every endpoint, every
 error code, concurrent requests batched into one model call."""
 
+import json
 import threading
 
 import pytest
@@ -78,6 +79,14 @@ def test_malformed_json_non_utf8_too_large_and_bad_settings(client):
     assert res.status_code == 422 and "not UTF-8" in res.json()["detail"]
     res = client.post("/score", json={"text": "word " * 20_000})
     assert res.status_code == 413 and "limit is 50000" in res.json()["detail"]
+    # a chunked body declares no length: refused once what arrived passes the limit
+    chunked = (b'{"text": "' + b"word " * 2_000 if i == 0 else b"word " * 2_000 for i in range(12))
+    res = client.post("/score", content=chunked, headers={"content-type": "application/json"})
+    assert res.status_code == 413 and "over 50000 bytes" in res.json()["detail"]
+    whole = json.dumps({"text": A_TEXT}).encode()
+    chunked = (whole[i:i + 100] for i in range(0, len(whole), 100))  # under the limit: read whole, scored
+    res = client.post("/score", content=chunked, headers={"content-type": "application/json"})
+    assert res.status_code == 200 and res.json()["results"][0]["label"] == "alice"
     assert client.post("/rolling", json={"text": A_TEXT, "smooth_k": 4}).status_code == 422
     assert client.post("/rolling", json={"text": A_TEXT, "edge": "mirror"}).status_code == 422
     res = client.post("/rolling", json={"text": "the kitten"})

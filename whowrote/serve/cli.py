@@ -28,7 +28,8 @@ def cmd_serve(args) -> int:
     run_dir = folder.parent if folder.name == "model" else None
     app = create_app(judge, run_dir, max_bytes=args.max_bytes, timeout_s=args.timeout)
     print(f"whowrote: serving {folder} on http://{args.host}:{args.port}/ (API docs at /docs)", file=sys.stderr)
-    uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
+    # no access log: a line per request costs the model time under load (errors still print)
+    uvicorn.run(app, host=args.host, port=args.port, log_level="warning", access_log=False)
     return EXIT_OK
 
 
