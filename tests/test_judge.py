@@ -148,6 +148,8 @@ def test_cli_json_report_and_exit_codes(trained, tmp_path):
     report = json.loads((tmp_path / "rep" / "report.json").read_text())
     assert report["overall"]["scored"] == 3 and report["overall"]["errors"] == 1
     assert report["groups"]["model"]["gen-a"]["by_label"]["alice"]["count"] == 2
+    lo, hi = report["groups"]["model"]["gen-a"]["by_label"]["alice"]["share_ci"]  # 2 of 2: Wilson [0.34, 1]
+    assert lo == pytest.approx(0.342, abs=0.01) and hi == pytest.approx(1.0)
     assert set(report["groups"]["prompt"]) == {"p1", "p2"}
     assert (tmp_path / "rep" / "p_alice_hist.png").stat().st_size > 1000
     assert (tmp_path / "rep" / "report.md").read_text().count("| model = ") == 2

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from ..files import atomic_write
 from ..text.normalise import Spec
+from .metrics import share_text
 from .openset import NEITHER, describe
 
 PROJECT = "whowrote"
@@ -22,13 +23,6 @@ PROJECT = "whowrote"
 
 def _read(path: Path) -> dict:
     return json.loads(path.read_text()) if path.is_file() else {}
-
-
-def share_text(row: dict, key: str) -> str:
-    """A share and, where the file has it (`KEY_ci`, since the intervals were added), its 95% interval:
-    "0.067 [0.04, 0.12]"; for the card, the README and the command line alike."""
-    ci = row.get(f"{key}_ci")
-    return f"{row[key]:.3f}" + (f" [{ci[0]:.2f}, {ci[1]:.2f}]" if ci else "")
 
 
 def _results(report: dict, validity: dict) -> list:

@@ -10,7 +10,7 @@ import json
 from pathlib import Path
 
 from ..errors import EXIT_OK
-from .card import share_text
+from .metrics import share_text
 from .openset import describe
 
 

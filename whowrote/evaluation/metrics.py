@@ -146,3 +146,10 @@ def share_interval(count: int, n: int, confidence: float = 0.95) -> list[float]:
 
     ci = binomtest(int(round(count)), int(n)).proportion_ci(confidence, method="wilson")
     return [float(ci.low), float(ci.high)]
+
+
+def share_text(row: dict, key: str) -> str:
+    """`row[key]` and, where the row has it (`KEY_ci`; absent in files written before the
+    intervals), its interval: "0.067 [0.04, 0.12]". For cards, reports and the command line."""
+    ci = row.get(f"{key}_ci")
+    return f"{row[key]:.3f}" + (f" [{ci[0]:.2f}, {ci[1]:.2f}]" if ci else "")

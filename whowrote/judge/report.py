@@ -1,4 +1,5 @@
-"""A report over a batch of judged texts: shares, mean and spread of P(label), per group.
+"""A report over a batch of judged texts: shares (with their 95% Wilson intervals), mean and
+spread of P(label), per group.
 
 Groups are any JSONL field carried through (e.g. `model`, `prompt`, `checkpoint`); by
 default every field with at most MAX_GROUPS distinct scalar values. Writes, into DIR:
@@ -16,6 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import WhowroteError
+from ..evaluation.metrics import share_interval, share_text
 from ..files import atomic_write, pyplot, save_figure
 from .records import Score
 
@@ -32,6 +34,8 @@ def summarise(scores: list[Score], labels: list[str]) -> dict:
         count = sum(s.label == label for s in ok)
         out["by_label"][label] = {
             "count": count, "share": count / len(ok) if ok else None,
+            # a generator's 40% against another's 46% on 200 samples each is not yet a difference
+            "share_ci": share_interval(count, len(ok)) if ok else None,
             "mean_p": float(p.mean()) if len(p) else None, "std_p": float(p.std(ddof=1)) if len(p) > 1 else None,
             "median_p": float(np.median(p)) if len(p) else None,
         }
@@ -62,14 +66,14 @@ def build(scores: list[Score], labels: list[str], group_by: list[str] | None = N
 
 def _markdown(report: dict) -> str:
     labels = report["labels"]
-    head = "| group | texts | " + " | ".join(f"share {l} | mean P({l}) ± sd" for l in labels) + " |"
+    head = "| group | texts | " + " | ".join(f"share {l} [95% interval] | mean P({l}) ± sd" for l in labels) + " |"
     rule = "|---|---|" + "---|---|" * len(labels)
 
     def row(name, s):
         cells = []
         for l in labels:
             b = s["by_label"][l]
-            share = "-" if b["share"] is None else f"{b['share']:.3f}"
+            share = "-" if b["share"] is None else share_text(b, "share")
             mean = "-" if b["mean_p"] is None else f"{b['mean_p']:.3f}" + ("" if b["std_p"] is None else f" ± {b['std_p']:.3f}")
             cells += [share, mean]
         return f"| {name} | {s['scored']} | " + " | ".join(cells) + " |"
