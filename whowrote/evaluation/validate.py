@@ -43,11 +43,12 @@ VALIDITY_FORMAT = "whowrote.validity/1"
 GOALS = {"names -> other author": "changed <= 0.02, shift within ±0.05", "typos 5%": "changed <= 0.05",
          "lower-case": "changed <= 0.05", "look-alikes, invisible 10%": "changed <= 0.05",
          "names -> neutral": "accuracy >= 0.95", "seeds": "agreement >= 0.95",
+         "words of another author 5%": "changed <= 0.05",
          # ours, not the issue's: the typography normalisation should undo a reprint entirely
          "another edition's typesetting": "changed <= 0.02"}
 
 
-def held_out_passages(judge, config, per_work: int, part: str = "test") -> list[dict]:
+def held_out_passages(judge, config, per_work: int, part: str = "test", prep=None) -> list[dict]:
     """Disjoint windows of the held-out works' `part` (the test half: text that neither
     training nor the fitted temperature and thresholds saw), as the raw text they span
     (evenly spaced, at most `per_work` per work): {"text", "label" (its true answer), "work"}.
@@ -59,7 +60,7 @@ def held_out_passages(judge, config, per_work: int, part: str = "test") -> list[
     from ..data.split import disjoint_starts
     from ..text.books import load
 
-    prep = prepare(config, judge.tokenizer)
+    prep = prep or prepare(config, judge.tokenizer)
     out = []
     for stream, parts in zip(prep.unseen, prep.unseen_parts):
         if stream is None:
@@ -102,7 +103,8 @@ def _probe(judge, passages, base_labels, base_scores, texts, name, author_only=F
             "goal": GOALS.get(name, ""), "on": "author passages" if author_only else "all held-out passages"}
 
 
-def run_probes(judge, config, passages: list[dict], top_names: dict[str, list[str]], seed: int = 0) -> dict:
+def run_probes(judge, config, passages: list[dict], top_names: dict[str, list[str]], seed: int = 0,
+               words: dict[str, list[str]] | None = None) -> dict:
     base_labels, base_scores = _judge_all(judge, [p["text"] for p in passages])
     authors = [i for i, p in enumerate(passages) if p["label"] != NEITHER]
     a_pass = [passages[i] for i in authors]
@@ -127,6 +129,17 @@ def run_probes(judge, config, passages: list[dict], top_names: dict[str, list[st
                                                   "another edition's typesetting")
     out["word dropout 10%"] = _probe(judge, passages, base_labels, base_scores,
                                      [probes.drop_words(t, 0.1, seed + i) for i, t in enumerate(texts)], "word dropout 10%")
+    authors = [lab for lab in config.author_labels if (words or {}).get(lab)]
+    if authors:  # an author's passage gets another author's words; another author's, each author's in turn
+        others = [[a for a in authors if a != p["label"]] or authors for p in passages]
+        out["words of another author 5%"] = _probe(
+            judge, passages, base_labels, base_scores,
+            [probes.insert_words(t, words[o[i % len(o)]], 0.05, seed + i) for i, (t, o) in enumerate(zip(texts, others))],
+            "words of another author 5%")
+        out["everyday words 5% (control)"] = _probe(
+            judge, passages, base_labels, base_scores,
+            [probes.insert_words(t, probes.NEUTRAL_WORDS, 0.05, seed + i) for i, t in enumerate(texts)],
+            "everyday words 5% (control)")
     return out
 
 
@@ -214,10 +227,16 @@ def validate(run_dir: str | Path, seeds: int = 1, per_work: int = 60, data_dir: 
         readme_section(readme, "validity")  # checked before minutes of work
     t0 = time.perf_counter()
     judge = Judge.load(run_dir)
-    passages = held_out_passages(judge, config, per_work)
+    from ..data.prepare import prepare
+
+    prep = prepare(config, judge.tokenizer)
+    passages = held_out_passages(judge, config, per_work, prep=prep)
     names = json.loads((run_dir / "config.json").read_text()).get("top_names") or {}
+    words = probes.topic_words(dict(zip(prep.labels, prep.texts)))  # from the training books (names masked)
     validity = {"format": VALIDITY_FORMAT, "run": run_dir.name, "passages": len(passages),
-                "passages_per_work": per_work, "part": "test", "probes": run_probes(judge, config, passages, names)}
+                "passages_per_work": per_work, "part": "test",
+                "probes": run_probes(judge, config, passages, names, words=words),
+                "words_inserted": {lab: words[lab] for lab in config.author_labels if lab in words}}
     if seeds > 1:
         base = [s.label for s in judge.score([p["text"] for p in passages])]
         validity["seeds"] = seed_agreement(run_dir, config, passages, base, seeds, progress)

@@ -90,7 +90,8 @@ def repair_word(word: str, avoid_names: bool = False) -> str:
 
 
 @lru_cache(maxsize=1)
-def _common_words() -> frozenset[str]:
+def common_words() -> frozenset[str]:
+    """The COMMON_WORDS most frequent English words of SymSpell's list."""
     words = speller().words
     return frozenset(sorted(words, key=words.get, reverse=True)[:COMMON_WORDS])
 
@@ -108,7 +109,7 @@ def repair_capitalised(word: str) -> str:
     lower = word.lower()
     if len(word) < 3 or is_english_word(lower) or word in dictionary()[1]:
         return word
-    common = _common_words()
+    common = common_words()
     found = [f.term for f in speller().lookup(lower, Verbosity.CLOSEST, max_edit_distance=1)
              if f.distance == 1 and f.term in common and not is_name_only(f.term)]
     return found[0].capitalize() if found else word

@@ -1,0 +1,27 @@
+"""The validity probes' word lists and insertion, on hand-written text."""
+
+from whowrote.evaluation.probes import NEUTRAL_WORDS, insert_words, topic_words
+
+KITTENS = ("The kitten chased the chess pawn across the carpet while the kitten purred. "
+           "She remarked that the pudding was wholesome, and the kitten agreed. ") * 6
+TOMBS = ("The corpse lay within the sepulchre, and the chamber was utterly silent. "
+         "A ghastly horror arose from the corpse in the chamber. ") * 6
+
+
+def test_topic_words_are_each_labels_own_content_words():
+    words = topic_words({"alice": [KITTENS], "edgar": [TOMBS]}, min_count=5)
+    assert "kitten" in words["alice"][:3] and "corpse" in words["edgar"][:3]
+    assert not set(words["alice"]) & set(words["edgar"])  # a word is distinctive of one side only
+    for w in words["alice"] + words["edgar"]:
+        assert w not in {"the", "and", "was", "from", "while", "that"}  # frequent words never count
+        assert len(w) >= 4 and w.islower()
+    # capitalised words are not cut into lower-case fragments ("Things" gives no "hings")
+    assert "hings" not in topic_words({"a": ["Things " * 20 + KITTENS], "b": [TOMBS]}, min_count=5)["a"]
+
+
+def test_insert_words_adds_the_share_asked_and_keeps_the_passage_in_order():
+    text = " ".join(f"w{i}" for i in range(100))
+    out = insert_words(text, NEUTRAL_WORDS, 0.05, seed=3).split()
+    assert len(out) == 105 and [w for w in out if w.startswith("w")] == text.split()
+    assert all(w in NEUTRAL_WORDS for w in out if not w.startswith("w"))
+    assert insert_words(text, NEUTRAL_WORDS, 0.05, seed=3) == " ".join(out)  # deterministic for a seed
