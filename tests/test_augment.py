@@ -5,7 +5,7 @@ import random
 
 import numpy as np
 
-from whowrote.data.augment import NameSwap, Typos, mistype
+from whowrote.data.augment import NameSwap, Typos, WordSprinkle, mistype
 
 
 def test_mistype_makes_one_slip():
@@ -44,3 +44,23 @@ def test_name_swap_draws_from_every_labels_names():
         assert len(out) == len(row) and 7 not in out
         seen |= set(out.tolist())
     assert {100, 200, 300} <= seen
+
+
+def test_word_sprinkle_slips_whole_words_in_between_words_and_keeps_width(tiny_model):
+    from transformers import AutoTokenizer
+
+    tok = AutoTokenizer.from_pretrained(tiny_model)
+    text = " ".join("the queen was curious and the raven was in the tomb".split() * 10)
+    row = np.array(tok(text, add_special_tokens=False)["input_ids"])
+    # two words of the vocabulary that the window lacks, and one it cannot spell (never slipped in)
+    spare = sorted(w for w in tok.get_vocab() if w.isalpha() and w not in set(tok.convert_ids_to_tokens(row.tolist())))[:2]
+    sprinkle = WordSprinkle(tok, spare + ["qqxqzz"], windows=1.0, rate=0.05)
+    out = sprinkle(row, np.random.default_rng(0))
+    assert len(out) == len(row)
+    added = [tok.convert_ids_to_tokens(int(i)) for i in out if int(i) not in set(row.tolist())]
+    assert added and set(added) <= set(spare)
+    # what is left of the window, less the words slipped in, is the window's own start, in order
+    kept = [int(i) for i in out if tok.convert_ids_to_tokens(int(i)) not in set(spare)]
+    assert kept == row[: len(kept)].tolist() and len(out) - len(kept) == round(0.05 * len(row))
+    assert np.array_equal(out, sprinkle(row, np.random.default_rng(0)))  # the sampler's generator decides
+    assert np.array_equal(WordSprinkle(tok, ["kitten"], windows=0.0)(row, np.random.default_rng(0)), row)

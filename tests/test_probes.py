@@ -1,6 +1,7 @@
 """The validity probes' word lists and insertion, on hand-written text."""
 
-from whowrote.evaluation.probes import NEUTRAL_WORDS, insert_words, topic_words
+from whowrote.evaluation.probes import NEUTRAL_WORDS, insert_words
+from whowrote.text.topics import topic_words
 
 KITTENS = ("The kitten chased the chess pawn across the carpet while the kitten purred. "
            "She remarked that the pudding was wholesome, and the kitten agreed. ") * 6

@@ -12,7 +12,13 @@ training, so the model cannot learn it.
   each): trained on repaired slips, 5% typos changed 12.1% of labels; the run trained on
   raw slips, judging repaired text, 7.3%.
 
-Both splice the new pieces in and cut the window back to its width, and draw only from
+- `WordSprinkle`: in a share `windows` of the training windows, `rate` more words are
+  slipped in before words of the window, drawn from every label's distinctive words
+  (`text/topics.py`): Poe's "corpse" in Carroll's windows, Carroll's "kitten" in Poe's,
+  both in the background's. A generator that sprinkles an author's vocabulary then
+  sprinkles what the model saw in every label (the counterpart of `NameSwap` for words).
+
+All splice the new pieces in and cut the window back to its width, and draw only from
 the sampler's generator, so a resumed run repeats them exactly.
 
     python -c "from whowrote.data.augment import mistype; import random; print(mistype('queen', random.Random(1)))"
@@ -90,3 +96,23 @@ class Typos:
         pieces = self.tokenizer(words, add_special_tokens=False, verbose=False)["input_ids"]
         keep = [k for k, p in enumerate(pieces) if p]
         return _splice(row, hit[keep], [pieces[k] for k in keep], len(row))
+
+
+class WordSprinkle:
+    def __init__(self, tokenizer, words: list[str], windows: float, rate: float = 0.05):
+        self.windows, self.rate = windows, rate
+        unknown = tokenizer.unk_token_id
+        self.words = [ids for ids in tokenizer(list(words), add_special_tokens=False, verbose=False)["input_ids"]
+                      if ids and unknown not in ids]  # a word the vocabulary cannot spell teaches nothing
+        pieces = tokenizer.convert_ids_to_tokens(list(range(len(tokenizer))))
+        self.starts_word = np.array([p.isalpha() and not p.startswith("##") for p in pieces])
+
+    def __call__(self, row: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        if not self.words or rng.random() >= self.windows:
+            return row
+        starts = np.flatnonzero(self.starts_word[row.astype(int)])  # before a word, never inside one
+        n = min(len(starts), int(round(self.rate * len(starts))))
+        if not n:
+            return row
+        at = np.sort(rng.choice(starts, n, replace=False))
+        return _splice(row, at, [self.words[int(rng.integers(len(self.words)))] + [int(row[i])] for i in at], len(row))

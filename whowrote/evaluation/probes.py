@@ -11,7 +11,7 @@ passage that should not change who wrote it.
 - `reprint`: the same words set by another edition or a generator: curly quotes, dashes
   as em dashes, 2-em dashes or spaced en dashes, spaced ellipses, Markdown *emphasis*;
 - `insert_words`: a share of words slipped in, drawn from a list: another author's
-  `topic_words`, the words his books use far more than the others' (what they are about,
+  `topic_words` (text/topics.py), the words his books use far more than the others' (what they are about,
   "kitten", "pudding" for Carroll, and some of how he writes, "remarked", "scarcely"), the
   way a generator told to "write like Poe" sprinkles his vocabulary; or everyday
   `NEUTRAL_WORDS`, the control for the insertion itself.
@@ -26,11 +26,8 @@ from __future__ import annotations
 import itertools
 import random
 import re
-from collections import Counter
 
-import numpy as np
-
-from ..text.names import is_english_word, proper_names
+from ..text.names import proper_names
 from ..text.normalise import Aligned, typography
 
 _WORD = re.compile(r"\S+")
@@ -121,34 +118,6 @@ def drop_words(text: str, rate: float, seed: int) -> str:
 NEUTRAL_WORDS = ("table", "window", "river", "letter", "street", "morning", "horse", "money", "paper", "village",
                  "coat", "bread", "road", "market", "friend", "chair", "bottle", "kitchen", "bridge", "sister",
                  "doctor", "church", "winter", "field", "bag", "ticket", "shop", "clock", "shoe", "farm")
-_LOWER_WORD = re.compile(r"\b[a-z]+\b")  # whole lower-case words ("hings" of "Things" is none)
-
-
-def topic_words(texts: dict[str, list[str]], top: int = 40, min_count: int = 8) -> dict[str, list[str]]:
-    """Each label's `top` most distinctive content words in its texts: lower-case English
-    words of 4+ letters outside the 3,000 most frequent (function and everyday words), seen
-    `min_count` times, ranked by the z-score of the log-odds ratio of the label's texts
-    against all others' with an informative Dirichlet prior (Monroe, Colaresi & Quinn 2008,
-    "Fightin' words"), which keeps rare words from topping the list on chance alone."""
-    from ..text.spelling import common_words
-
-    common = common_words()
-    counts = {label: Counter(w for t in items for w in _LOWER_WORD.findall(t)) for label, items in texts.items()}
-    total = sum(counts.values(), Counter())
-    vocab = [w for w in total if len(w) >= 4 and w not in common and is_english_word(w)]
-    prior = np.array([total[w] for w in vocab], float)
-    prior *= 1000.0 / prior.sum()  # a prior worth 1,000 words, shaped like all the text
-    out = {}
-    for label, c in counts.items():
-        mine = np.array([c[w] for w in vocab], float)
-        rest = np.array([total[w] - c[w] for w in vocab], float)
-        n_mine, n_rest, a0 = mine.sum(), rest.sum(), prior.sum()
-        delta = (np.log((mine + prior) / (n_mine + a0 - mine - prior))
-                 - np.log((rest + prior) / (n_rest + a0 - rest - prior)))
-        z = delta / np.sqrt(1 / (mine + prior) + 1 / (rest + prior))
-        order = [i for i in np.argsort(-z) if mine[i] >= min_count]
-        out[label] = [vocab[i] for i in order[:top]]
-    return out
 
 
 def insert_words(text: str, words: list[str] | tuple[str, ...], rate: float, seed: int) -> str:

@@ -228,11 +228,12 @@ def validate(run_dir: str | Path, seeds: int = 1, per_work: int = 60, data_dir: 
     t0 = time.perf_counter()
     judge = Judge.load(run_dir)
     from ..data.prepare import prepare
+    from ..text.topics import topic_words
 
     prep = prepare(config, judge.tokenizer)
     passages = held_out_passages(judge, config, per_work, prep=prep)
     names = json.loads((run_dir / "config.json").read_text()).get("top_names") or {}
-    words = probes.topic_words(dict(zip(prep.labels, prep.texts)))  # from the training books (names masked)
+    words = topic_words(dict(zip(prep.labels, prep.texts)))  # from the training books (names masked)
     validity = {"format": VALIDITY_FORMAT, "run": run_dir.name, "passages": len(passages),
                 "passages_per_work": per_work, "part": "test",
                 "probes": run_probes(judge, config, passages, names, words=words),

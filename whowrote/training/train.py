@@ -80,12 +80,16 @@ def _accelerator(config: Config):
 
 
 def _augmenters(config: Config, prep, tokenizer) -> list:
-    """What training varies so the model cannot learn it: names, typing slips."""
-    from ..data.augment import NameSwap, Typos
+    """What training varies so the model cannot learn it: names, typing slips, sprinkled words."""
+    from ..data.augment import NameSwap, Typos, WordSprinkle
+    from ..text.topics import topic_words
 
     out = []
     if prep.mask_id is not None and config.name_swap > 0:
         out.append(NameSwap(prep.mask_id, prep.swap_names, config.name_swap))
+    if config.sprinkle > 0:  # before the typos, so sprinkled words get slips like the rest
+        words = topic_words(dict(zip(prep.labels, prep.texts)))
+        out.append(WordSprinkle(tokenizer, sorted({w for ws in words.values() for w in ws}), config.sprinkle))
     if config.typos > 0:
         out.append(Typos(tokenizer, config.typos))
     return out
