@@ -113,7 +113,6 @@ def drop_words(text: str, rate: float, seed: int) -> str:
     return " ".join(keep or words[:1])
 
 
-
 # everyday content words that belong to no author: the control for inserting words at all
 NEUTRAL_WORDS = ("table", "window", "river", "letter", "street", "morning", "horse", "money", "paper", "village",
                  "coat", "bread", "road", "market", "friend", "chair", "bottle", "kitchen", "bridge", "sister",

@@ -60,7 +60,7 @@ def held_out_passages(judge, config, per_work: int, part: str = "test", prep=Non
     from ..data.split import disjoint_starts
     from ..text.books import load
 
-    prep = prep or prepare(config, judge.tokenizer)
+    prep = prepare(config, judge.tokenizer) if prep is None else prep
     out = []
     for stream, parts in zip(prep.unseen, prep.unseen_parts):
         if stream is None:

@@ -58,4 +58,3 @@ def read_error(record: Record, exc: Exception) -> str:
     if isinstance(exc, UnicodeDecodeError):
         return f"{record.id}: not UTF-8 text (byte {exc.start}); convert it to UTF-8"
     return f"{record.id}: {getattr(exc, 'strerror', None) or exc}"
-
