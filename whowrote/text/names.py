@@ -148,7 +148,15 @@ def proper_names(text: str, lower: bool = False) -> list[tuple[int, int]]:
             runs[-1][1], runs[-1][2] = start + len(word), runs[-1][2] or name
         else:
             runs.append([start, start + len(word), name])
-    return [(s, e) for s, e, name in runs if name]
+    spans: list[tuple[int, int]] = []
+    for s, e, name in runs:
+        # A lower-case name can lie inside a capitalised word that a letter outside a-z
+        # splits ("Primæval": "val"); one mask covers both, as the replacement needs
+        if name and spans and s < spans[-1][1]:
+            spans[-1] = (spans[-1][0], max(e, spans[-1][1]))
+        elif name:
+            spans.append((s, e))
+    return spans
 
 
 def _joins(gap: str, previous: str) -> bool:
