@@ -7,6 +7,10 @@ passages (the validate passages: disjoint windows of works never trained on, as 
 - sentences shuffled within the passage (the words and the sentences kept);
 - contractions expanded (don't -> do not): a paraphrase that keeps the words' sense;
 - semicolons -> full stops: a change of punctuation, which is partly style;
+- lines re-flowed: the hard line breaks of the printed page joined into one line per
+  paragraph, as a generator or a web page gives prose;
+- a Markdown heading ("## Chapter 1") above the passage, as a generator sets its output;
+- Title Case and UPPER CASE: every word capitalised, or every letter;
 - one sentence of another label inserted: a real sentence of that label's training books
   (6-30 words) at a random sentence boundary, the way a generator might plant a signature
   line. The authors' passages get the other author's sentence; the other authors' passages
@@ -45,6 +49,10 @@ def substitute(text: str, rules) -> str:
     for pattern, repl in rules:
         text = re.sub(pattern, repl, text)
     return text
+
+
+def reflow(text: str) -> str:
+    return "\n\n".join(" ".join(p.split()) for p in re.split(r"\n\s*\n", text))
 
 
 def shuffle_sentences(text: str, seed: int) -> str:
@@ -101,6 +109,10 @@ def main() -> None:
         "sentences shuffled": [shuffle_sentences(t, i) for i, t in enumerate(texts)],
         "contractions expanded": [substitute(t, CONTRACTIONS) for t in texts],
         "semicolons -> full stops": [t.replace(";", ".") for t in texts],
+        "lines re-flowed": [reflow(t) for t in texts],
+        "a Markdown heading above": ["## Chapter 1\n\n" + t for t in texts],
+        "Title Case": [t.title() for t in texts],
+        "UPPER CASE": [t.upper() for t in texts],
         "one sentence of another label inserted": [planted(i) for i in range(len(texts))],
     }
     base = [s.label for s in judge.score(texts)]

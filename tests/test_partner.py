@@ -109,3 +109,20 @@ def test_damaged_partner_files_are_a_one_line_error(trained, tmp_path):
                           capture_output=True, text=True)
     assert proc.returncode == 2
     assert "Traceback" not in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
+
+
+def test_a_partner_that_reads_common_words_only_ignores_rare_ones(tmp_path):
+    from whowrote.training.partner import mask_rare_words
+
+    assert mask_rare_words(["the corpse was in the kitten's cupboard [MASK]"], 300) == ["the * was in the *'s * [MASK]"]
+    assert mask_rare_words(["the corpse"], 0) == ["the corpse"]
+    # two styles told apart only by rare words, and by punctuation habits that every word shares
+    a = [f"the {w} was there; and so it was; and then it went" for w in ("corpse", "crypt", "tomb", "raven")] * 5
+    b = [f"the {w} was there, and so it was, and then it went" for w in ("kitten", "pudding", "chess", "mutton")] * 5
+    y = np.array([0] * len(a) + [1] * len(b))
+    plain, masked = CharPartner.fit(a + b, y), CharPartner.fit(a + b, y, common_words=300)
+    swapped = ["the kitten was there; and so it was; and then it went"]  # style a, a word of b
+    assert plain.logits(swapped)[0, 1] > masked.logits(swapped)[0, 1]  # the rare word no longer pulls to b
+    assert masked.logits(swapped).argmax() == 0
+    again = CharPartner.load(tmp_path, masked.save(tmp_path))
+    assert again.common_words == 300 and again.logits(swapped) == pytest.approx(masked.logits(swapped), abs=1e-9)

@@ -75,6 +75,7 @@ class Config:
     freeze_layers: int = 0  # keep the embeddings and the lowest N encoder layers as pretrained (their backward pass is skipped)
     partner: str = "char"  # char: a char 2-5-gram model read beside BERT, mixed per window (training/partner.py) | none: BERT alone
     partner_windows: int = 1500  # training windows per label the char partner is fitted on
+    partner_common_words: int = 0  # the char partner reads only the N most frequent English words, rarer ones as "*" (0: every word)
     # --- optimisation ---
     steps: int = 180  # training iterations, one balanced batch each (the study's "epochs")
     per_class: int = 8  # windows per label in every batch (the study: 32 + 32)
@@ -172,6 +173,8 @@ class Config:
             raise WhowroteError(f"config: unknown partner '{self.partner}' ({', '.join(PARTNERS)})")
         if self.partner_windows < 1:
             raise WhowroteError("config: partner_windows must be at least 1")
+        if self.partner_common_words < 0:
+            raise WhowroteError("config: partner_common_words must be 0 (every word) or more")
         if self.freeze_layers < 0:
             raise WhowroteError("config: freeze_layers must be 0 or more")
         if self.lora_r < 0:

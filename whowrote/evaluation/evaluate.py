@@ -60,7 +60,8 @@ def fit_partner(config: Config, prep, fit_ids: np.ndarray, fit_y: np.ndarray,
     """The char partner (`training/partner.py`) fitted on the training windows and mixed with
     BERT on the calibration windows, and its logits of those windows."""
     train_ids, train_y = prep.windows("train", config.partner_windows)
-    partner = CharPartner.fit(window_texts(prep.tokenizer, train_ids[:, 1:-1]), train_y, seed=config.seed)
+    partner = CharPartner.fit(window_texts(prep.tokenizer, train_ids[:, 1:-1]), train_y, seed=config.seed,
+                              common_words=config.partner_common_words)
     fit_char = partner.window_logits(prep.tokenizer, fit_ids[:, 1:-1])
     return partner.fit_mix(fit_bert, fit_char, fit_y), fit_char
 

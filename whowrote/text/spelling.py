@@ -89,11 +89,11 @@ def repair_word(word: str, avoid_names: bool = False) -> str:
     return found[0] if found else _webster_neighbour(word) or word
 
 
-@lru_cache(maxsize=1)
-def common_words() -> frozenset[str]:
-    """The COMMON_WORDS most frequent English words of SymSpell's list."""
+@lru_cache(maxsize=4)
+def common_words(n: int = COMMON_WORDS) -> frozenset[str]:
+    """The `n` most frequent English words of SymSpell's list (ties in the list's order)."""
     words = speller().words
-    return frozenset(sorted(words, key=words.get, reverse=True)[:COMMON_WORDS])
+    return frozenset(sorted(words, key=words.get, reverse=True)[:n])
 
 
 @lru_cache(maxsize=65536)

@@ -38,6 +38,7 @@ order); the mixing settings in `whowrote.json`'s `partner` (docs/FORMAT.md).
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -57,6 +58,22 @@ def window_texts(tokenizer, windows) -> list[str]:
                                   clean_up_tokenization_spaces=False)
 
 
+_LOWER_WORD = re.compile(r"[a-z]+")
+
+
+def mask_rare_words(texts: list[str], common: int) -> list[str]:
+    """Each lower-case word outside the `common` most frequent English words becomes "*"
+    (Stamatatos 2017's DV-MA text distortion), so what the char model reads is how the
+    author writes with everyday words, not which rare words he uses; 0: texts as they are."""
+    if not common:
+        return list(texts)
+    from ..text.spelling import common_words
+
+    keep = common_words(common)
+    # words of one or two letters stay: "a", "i", and the pieces of "it's", "don't", "we'll"
+    return [_LOWER_WORD.sub(lambda m: m.group() if len(m.group()) < 3 or m.group() in keep else "*", t) for t in texts]
+
+
 @dataclass
 class CharPartner:
     vocabulary: list[str]
@@ -67,21 +84,22 @@ class CharPartner:
     bert_temperature: float = 1.0
     temperature: float = 1.0
     weight: float = 0.5  # the char model's share of z
+    common_words: int = 0  # reads only the N most frequent English words, rarer ones as "*" (0: every word)
     _vectorizer: object = field(default=None, repr=False, compare=False)
 
     @classmethod
-    def fit(cls, texts: list[str], y: np.ndarray, seed: int = 0) -> "CharPartner":
+    def fit(cls, texts: list[str], y: np.ndarray, seed: int = 0, common_words: int = 0) -> "CharPartner":
         from ..compare.baselines import CharNgrams
 
         if len(np.unique(y)) < 2:
             raise WhowroteError("the char partner needs training windows of two labels or more")
-        pipeline = CharNgrams(seed=seed).fit(texts, np.asarray(y)).model
+        pipeline = CharNgrams(seed=seed).fit(mask_rare_words(texts, common_words), np.asarray(y)).model
         vectorizer, lr = pipeline[0], pipeline[-1]
         vocabulary = [None] * len(vectorizer.vocabulary_)
         for gram, column in vectorizer.vocabulary_.items():
             vocabulary[column] = gram
         return cls(vocabulary, vectorizer.idf_.astype(np.float32), lr.coef_.astype(np.float32),
-                   lr.intercept_.astype(np.float32))
+                   lr.intercept_.astype(np.float32), common_words=common_words)
 
     @property
     def vectorizer(self):
@@ -99,7 +117,8 @@ class CharPartner:
 
     def logits(self, texts: list[str]) -> np.ndarray:
         """The logistic regression's logits [n, labels] (log-probabilities up to a constant)."""
-        d = np.asarray(self.vectorizer.transform(texts) @ self.coef.T.astype(np.float64)) + self.intercept
+        d = (np.asarray(self.vectorizer.transform(mask_rare_words(texts, self.common_words)) @ self.coef.T.astype(np.float64))
+             + self.intercept)
         return np.concatenate([np.zeros_like(d), d], axis=1) if d.shape[1] == 1 else d
 
     def window_logits(self, tokenizer, windows) -> np.ndarray:
@@ -122,7 +141,8 @@ class CharPartner:
     def settings(self) -> dict:
         """What whowrote.json's `partner` holds."""
         return {"kind": "char-ngrams", "weights": WEIGHTS_FILE, "vocabulary": VOCABULARY_FILE,
-                "bert_temperature": self.bert_temperature, "temperature": self.temperature, "weight": self.weight}
+                "bert_temperature": self.bert_temperature, "temperature": self.temperature, "weight": self.weight,
+                "common_words": self.common_words}
 
     def save(self, folder: str | Path) -> dict:
         """Write the two files into the model folder; returns `settings()` for whowrote.json."""
@@ -156,4 +176,4 @@ class CharPartner:
             raise WhowroteError(f"{folder}: the char partner's files are missing or damaged ({exc}); "
                                 f"refit them with: whowrote evaluate RUN") from None
         return cls(vocabulary, arrays["idf"], arrays["coef"], arrays["intercept"], float(settings["bert_temperature"]),
-                   float(settings["temperature"]), float(settings["weight"]))
+                   float(settings["temperature"]), float(settings["weight"]), int(settings.get("common_words", 0)))
