@@ -10,7 +10,8 @@ passages (the validate passages: disjoint windows of works never trained on, as 
 - lines re-flowed: the hard line breaks of the printed page joined into one line per
   paragraph, as a generator or a web page gives prose;
 - a Markdown heading ("## Chapter 1") above the passage, as a generator sets its output;
-- Title Case and UPPER CASE: every word capitalised, or every letter;
+- Title Case and UPPER CASE: every word's first letter capitalised ("Don't", not
+  Python's "Don'T"), or every letter;
 - one sentence of another label inserted: a real sentence of that label's training books
   (6-30 words) at a random sentence boundary, the way a generator might plant a signature
   line. The authors' passages get the other author's sentence; the other authors' passages
@@ -111,7 +112,7 @@ def main() -> None:
         "semicolons -> full stops": [t.replace(";", ".") for t in texts],
         "lines re-flowed": [reflow(t) for t in texts],
         "a Markdown heading above": ["## Chapter 1\n\n" + t for t in texts],
-        "Title Case": [t.title() for t in texts],
+        "Title Case": [re.sub(r"(?<![\w'])[a-z]", lambda m: m.group().upper(), t) for t in texts],
         "UPPER CASE": [t.upper() for t in texts],
         "one sentence of another label inserted": [planted(i) for i in range(len(texts))],
     }
