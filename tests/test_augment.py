@@ -5,7 +5,7 @@ import random
 
 import numpy as np
 
-from whowrote.data.augment import NameSwap, Typos, WordSprinkle, mistype
+from whowrote.data.augment import NameSwap, TokenMask, Typos, WordSprinkle, mistype
 
 
 def test_mistype_makes_one_slip():
@@ -64,3 +64,15 @@ def test_word_sprinkle_slips_whole_words_in_between_words_and_keeps_width(tiny_m
     assert kept == row[: len(kept)].tolist() and len(out) - len(kept) == round(0.05 * len(row))
     assert np.array_equal(out, sprinkle(row, np.random.default_rng(0)))  # the sampler's generator decides
     assert np.array_equal(WordSprinkle(tok, ["kitten"], windows=0.0)(row, np.random.default_rng(0)), row)
+
+
+def test_token_mask_hides_about_its_rate_of_pieces_and_leaves_the_stream_alone():
+    stream = np.arange(10, 10_010)
+    row = stream[:4000]  # a view, as the sampler hands it over
+    out = TokenMask(mask_id=3, windows=1.0, rate=0.15)(row, np.random.default_rng(0))
+    assert len(out) == len(row) and 0.13 < np.mean(out == 3) < 0.17
+    assert np.array_equal(out[out != 3], row[out != 3])  # the rest as it was, in place
+    assert not np.any(stream == 3)  # the token stream itself untouched
+    assert np.array_equal(out, TokenMask(3, 1.0, 0.15)(row, np.random.default_rng(0)))
+    untouched = [TokenMask(3, 0.5, 0.15)(row, np.random.default_rng(s)) is row for s in range(200)]
+    assert 0.35 < np.mean(untouched) < 0.65  # only a share `windows` of the windows

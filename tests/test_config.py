@@ -38,6 +38,8 @@ def test_round_trip_through_dict():
     ({"block_len": 10, "seq_len": 64}, "block_len"),
     ({"sources": {"alice": ["12"]}}, "two labels"),
     ({"spelling": "maybe"}, "'spelling' expects bool"),
+    ({"token_mask": 1.5}, "token_mask must be in"),
+    ({"partner_common_words": -1}, "partner_common_words"),
 ])
 def test_bad_values_are_clear_errors(kwargs, match):
     with pytest.raises(WhowroteError, match=match):

@@ -61,6 +61,7 @@ class Config:
     name_swap: float = 0.5  # training: share of masked names replaced by a random name of any label (0: off)
     typos: float = 0.5  # training: share of windows with 5% of their letters mistyped (0: off)
     sprinkle: float = 0.0  # training: share of windows given 5% more words, drawn from every label's distinctive words (0: off)
+    token_mask: float = 0.0  # training: share of windows with 15% of their word pieces replaced by [MASK] (token cutoff; 0: off)
     spelling: bool = True  # training and judging: lower-case non-words repaired to the likeliest English word a slip or two away
     sample_by: str = "work"  # balanced batches draw a label's windows uniformly over its works | over its tokens
     block_len: int = 1024  # tokens per no-leak block; a window never crosses a block
@@ -139,7 +140,7 @@ class Config:
             raise WhowroteError("config: open_set_max_flagged must be in (0, 0.5)")
         if self.names not in NAME_MODES:
             raise WhowroteError(f"config: names must be one of {', '.join(NAME_MODES)}, not '{self.names}'")
-        for name in ("name_swap", "typos", "sprinkle"):
+        for name in ("name_swap", "typos", "sprinkle", "token_mask"):
             if not 0 <= getattr(self, name) <= 1:
                 raise WhowroteError(f"config: {name} must be in [0, 1]")
         if self.sample_by not in ("work", "token"):

@@ -18,6 +18,11 @@ training, so the model cannot learn it.
   both in the background's. A generator that sprinkles an author's vocabulary then
   sprinkles what the model saw in every label (the counterpart of `NameSwap` for words).
 
+- `TokenMask` (token cutoff, Shen et al. 2020): in a share `windows` of the training
+  windows, each word piece becomes [MASK] with probability `rate`, so no single word can
+  carry the verdict and the model must read the whole window: aimed at the vocabulary cue
+  (a few of an author's words slipped in) and at paraphrase-like word dropout.
+
 All splice the new pieces in and cut the window back to its width, and draw only from
 the sampler's generator, so a resumed run repeats them exactly.
 
@@ -116,3 +121,15 @@ class WordSprinkle:
             return row
         at = np.sort(rng.choice(starts, n, replace=False))
         return _splice(row, at, [self.words[int(rng.integers(len(self.words)))] + [int(row[i])] for i in at], len(row))
+
+
+class TokenMask:
+    def __init__(self, mask_id: int, windows: float, rate: float = 0.15):
+        self.mask_id, self.windows, self.rate = mask_id, windows, rate
+
+    def __call__(self, row: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        if rng.random() >= self.windows:
+            return row
+        out = row.copy()  # the row is a view of the token stream
+        out[rng.random(len(row)) < self.rate] = self.mask_id
+        return out

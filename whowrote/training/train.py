@@ -80,8 +80,9 @@ def _accelerator(config: Config):
 
 
 def _augmenters(config: Config, prep, tokenizer) -> list:
-    """What training varies so the model cannot learn it: names, typing slips, sprinkled words."""
-    from ..data.augment import NameSwap, Typos, WordSprinkle
+    """What training varies so the model cannot learn it: names, typing slips, sprinkled
+    words, and (token cutoff) which words are there to read."""
+    from ..data.augment import NameSwap, TokenMask, Typos, WordSprinkle
     from ..text.topics import topic_words
 
     out = []
@@ -92,6 +93,10 @@ def _augmenters(config: Config, prep, tokenizer) -> list:
         out.append(WordSprinkle(tokenizer, sorted({w for ws in words.values() for w in ws}), config.sprinkle))
     if config.typos > 0:
         out.append(Typos(tokenizer, config.typos))
+    if config.token_mask > 0:  # last: a masked piece is never mistyped or swapped back
+        if tokenizer.mask_token_id is None:
+            raise WhowroteError("--token-mask needs a tokenizer with a mask token ([MASK]); this model's has none")
+        out.append(TokenMask(tokenizer.mask_token_id, config.token_mask))
     return out
 
 
