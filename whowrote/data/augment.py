@@ -23,8 +23,8 @@ training, so the model cannot learn it.
   carry the verdict and the model must read the whole window: aimed at the vocabulary cue
   (a few of an author's words slipped in) and at paraphrase-like word dropout.
 
-All splice the new pieces in and cut the window back to its width, and draw only from
-the sampler's generator, so a resumed run repeats them exactly.
+All keep the window's width (the splicing ones cut it back after the new pieces), and
+draw only from the sampler's generator, so a resumed run repeats them exactly.
 
     python -c "from whowrote.data.augment import mistype; import random; print(mistype('queen', random.Random(1)))"
 """
