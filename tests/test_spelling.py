@@ -94,3 +94,12 @@ def test_capitalised_slips_are_repaired_before_the_mask_and_old_folders_keep_the
     assert normalise(text, old).text == "[MASK] looked at [MASK]. [MASK] she spoke, [MASK] laughed."
     al = normalise(text, Spec())
     assert text[slice(*al.original_span(0, 3))] == "Tge"  # offsets still point at what was given
+
+
+def test_a_run_of_letters_longer_than_any_word_is_left_without_a_lookup():
+    # its one-slip candidates grew with its length: 50,000 letters took 24 GB, and the judge
+    for word in ("q" * 41, "tge" * 20_000):
+        assert repair_word(word) == word and repair_capitalised(word.capitalize()) == word.capitalize()
+    assert repair_word("perpetuallly") == "perpetually"  # words of real length are still mended
+    text = "x" * 50_000 + " the qeustion"
+    assert normalise(text, Spec(spelling=True), track=False).text == "x" * 50_000 + " the question"

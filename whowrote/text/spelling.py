@@ -46,6 +46,10 @@ CAPITALISED_WORD = re.compile(r"(?<![A-Za-z0-9'])[A-Z][A-Za-z]*[a-z][A-Za-z]*(?!
 COMMON_WORDS = 3000  # a capitalised slip is repaired only to one of this many most frequent words
 MAX_EDIT = 2  # two slips in one word are still guessed, in words long enough to tell ...
 LONG_WORD = 6  # ... which start at this many letters (shorter ones: one slip at most)
+# No word of either dictionary is longer than 28 letters, so a run of letters longer than
+# this is no inflection of one and no slip or two away from one: it is left as it is without
+# a lookup (whose candidate lists grow with the word: 50,000 letters took 24 GB and the judge)
+MAX_WORD = 40
 
 
 @lru_cache(maxsize=1)
@@ -73,7 +77,7 @@ def repair_word(word: str, avoid_names: bool = False) -> str:
     from .names import is_english_word, is_name_only
 
     index = speller()
-    if len(word) < 3 or not word.islower() or word in index.words or (avoid_names and is_name_only(word)):
+    if not 3 <= len(word) <= MAX_WORD or not word.islower() or word in index.words or (avoid_names and is_name_only(word)):
         return word
     # a doubled letter that makes a common word when single ("crosss", "refuseed") is a
     # slip, though Webster's inflection rules would read it as a word (cross + s)
@@ -107,7 +111,7 @@ def repair_capitalised(word: str) -> str:
     from .names import dictionary, is_english_word, is_name_only
 
     lower = word.lower()
-    if len(word) < 3 or is_english_word(lower) or word in dictionary()[1]:
+    if not 3 <= len(word) <= MAX_WORD or is_english_word(lower) or word in dictionary()[1]:
         return word
     common = common_words()
     found = [f.term for f in speller().lookup(lower, Verbosity.CLOSEST, max_edit_distance=1)
