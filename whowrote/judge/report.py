@@ -28,7 +28,8 @@ MAX_GROUPS = 50
 def summarise(scores: list[Score], labels: list[str]) -> dict:
     ok = [s for s in scores if not s.error]
     out = {"texts": len(scores), "scored": len(ok), "errors": len(scores) - len(ok),
-           "short": sum("short" in s.flags for s in ok), "by_label": {}}
+           "short": sum("short" in s.flags for s in ok), "not_english": sum("not-english" in s.flags for s in ok),
+           "by_label": {}}
     for label in labels:
         p = np.array([s.probs[label] if label in s.probs else s.p_neither for s in ok])
         count = sum(s.label == label for s in ok)
