@@ -82,6 +82,11 @@ def test_page_judges_a_pasted_text_and_highlights_its_words(server, tmp_path):
             page.get_by_role("button", name="Judge").click()
             page.wait_for_selector("#rolling:not([hidden]) svg path", timeout=60_000)
             assert page.locator("#segments li").count() >= 1
+            # a text with no English in it: "neither", and the page says why
+            page.get_by_label("Text to judge").fill("| 1 | 0 | --- | 3. | 4. |\n" * 20)
+            page.get_by_role("button", name="Judge").click()
+            page.wait_for_function("document.getElementById('status').textContent.includes('no English style')")
+            assert page.text_content("#verdict") == "neither"
         browser.close()
     assert shot.stat().st_size > 10_000
     assert all(u.startswith(server) for u in requests), "the page fetched something from outside"

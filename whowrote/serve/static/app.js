@@ -105,7 +105,10 @@ async function judge(event) {
     showWords(text.slice(0, 20000), result.explanation.words);
     $("result").hidden = false;
     const long = model && result.tokens > 2 * (model.seq_len - 2);
+    const flags = result.flags || [];
     status(`Judged: ${result.label} (${result.windows} window${result.windows > 1 ? "s" : ""}, ${result.tokens} tokens).`
+           + (flags.includes("not-english") ? " Under half of its words are English words: there is no English style here to judge." : "")
+           + (flags.includes("short") ? " A short text: the verdict rests on few words." : "")
            + (text.length > 20000 ? " Words are shown for the first 20,000 characters." : ""));
     if (long) showRolling(await api("/rolling", {text}));
   } catch (err) {
