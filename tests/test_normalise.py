@@ -215,3 +215,10 @@ def test_long_runs_normalise_as_short_ones_do(unit, expected):
         assert normalise(unit * n + "word", Spec(fold=True)).text == expected
     long_word = "a" * 50_000 + "\u00e9 word"  # a word holding a non-ASCII letter is folded whole
     assert normalise(long_word, Spec(fold=True), track=False).text == "a" * 50_000 + "e word"
+
+
+def test_unclosed_illustration_brackets_are_left_and_closed_ones_dropped():
+    # searched only up to the last "]": tens of thousands of unclosed ones took seconds
+    text = "[Illustration: a kitten] The Queen. " + "[Illustration" * 40_000
+    out = normalise(text, Spec(fold=True), track=False).text
+    assert out.startswith("The Queen. [Illustration") and out.count("[Illustration") == 40_000
