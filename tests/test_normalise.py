@@ -222,3 +222,10 @@ def test_unclosed_illustration_brackets_are_left_and_closed_ones_dropped():
     text = "[Illustration: a kitten] The cat sat. " + "[Illustration" * 40_000
     out = normalise(text, Spec(fold=True), track=False).text
     assert out.startswith("The cat sat. [Illustration") and out.count("[Illustration") == 40_000
+
+
+@pytest.mark.parametrize("opening", ["(", "( ", "[", "\u2014 ", '" '])
+def test_a_name_behind_thousands_of_brackets_or_dashes_is_masked_without_exhausting_the_stack(opening):
+    # what comes before a word was read by recursion, one bracket or dash a call
+    text = opening * 5000 + "Alice said so."
+    assert normalise(text, Spec(), track=False).text.endswith("[MASK] said so.")

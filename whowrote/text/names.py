@@ -100,22 +100,24 @@ def is_name_only(word: str) -> bool:
 
 def _sentence_start(text: str, pos: int) -> bool:
     """Does the word at `pos` open a sentence, a quotation or a line, where any word is capitalised?"""
-    i = pos - 1
-    while i >= 0 and text[i] in " \t":
-        i -= 1
-    if i < 0 or text[i] in "\n!?:":
-        return True
-    if text[i] == ".":
-        word = re.search(rf"([{_UPPER}{_LOWER}]+)\.$", text[max(0, i - 12): i + 1])
-        # "Mr. Dupin", "C. Auguste Dupin": the dot ends an abbreviation, not a sentence
-        return not (word and (word.group(1) in _ABBREVIATIONS or (len(word.group(1)) == 1 and word.group(1).isupper())))
-    if text[i] == '"':
-        # an opening quote touches the word ("Off with ..."); after a closing one, what
-        # came before it decides ("Yes," Alice said / "Yes!" Alice cried)
-        return i == pos - 1 or _sentence_start(text, i)
-    if text[i] in "([{\u2014-":
-        return _sentence_start(text, i)  # brackets and dashes are transparent
-    return False
+    while True:  # a loop, not recursion: "((((((...Alice" must not exhaust the stack
+        i = pos - 1
+        while i >= 0 and text[i] in " \t":
+            i -= 1
+        if i < 0 or text[i] in "\n!?:":
+            return True
+        if text[i] == ".":
+            word = re.search(rf"([{_UPPER}{_LOWER}]+)\.$", text[max(0, i - 12): i + 1])
+            # "Mr. Dupin", "C. Auguste Dupin": the dot ends an abbreviation, not a sentence
+            return not (word and (word.group(1) in _ABBREVIATIONS or (len(word.group(1)) == 1 and word.group(1).isupper())))
+        if text[i] == '"':
+            # an opening quote touches the word ("Off with ..."); after a closing one, what
+            # came before it decides ("Yes," Alice said / "Yes!" Alice cried)
+            if i == pos - 1:
+                return True
+        elif text[i] not in "([{\u2014-":  # brackets and dashes are transparent
+            return False
+        pos = i
 
 
 def _is_name(word: str, opens_sentence: bool) -> bool:
