@@ -229,3 +229,25 @@ def test_a_name_behind_thousands_of_brackets_or_dashes_is_masked_without_exhaust
     # what comes before a word was read by recursion, one bracket or dash a call
     text = opening * 5000 + "Alice said so."
     assert normalise(text, Spec(), track=False).text.endswith("[MASK] said so.")
+
+
+def test_the_linear_time_patterns_find_what_the_plain_ones_found():
+    # the plain forms are the rules as first written (and as the models were trained with)
+    import random
+
+    from whowrote.text import normalise as n
+
+    dash = r"(?:[\u2014\u2015\u2012\u2013]|-{2,})"
+    rules = [(r"\w*[^\x00-\x7f]\w*", n._FOLDING[1][0], list("ab_1 .-'") + ["\u00e9", "\u0436", "\u2019", "\u2014"]),
+             (r"[ \t]*(?:\u2014|\u2015|\u2012|-{2,})[ \t]*", n._TYPOGRAPHY_V1[len(n._QUOTES)][0], list(" \t-\n.a\u2014\u2013")),
+             (r"[ \t]*\u2013[ \t]*", n._TYPOGRAPHY_V1[len(n._QUOTES) + 2][0], list(" \t-\n.a\u2014\u2013")),
+             (rf"[ \t]*{dash}(?:[ \t]*{dash})*[ \t]*", n._TYPOGRAPHY_V2[len(n._QUOTES) + 1][0], list(" \t-\n.a\u2014\u2013\u2015")),
+             (r" +\n *|\n +", n._SPACING[2][0], list(" \n\ta")),
+             (r"\[(?:Illustration|Footnote)[^\]]*\]", n._SPACING[0][0], ["[Illustration", "[Footnote", "]", "[", "a", " "])]
+    rng = random.Random(0)
+    for plain, fast, alphabet in rules:
+        plain = re.compile(plain)
+        for _ in range(5000):
+            text = "".join(rng.choice(alphabet) for _ in range(rng.randrange(12)))
+            assert [m.span() for m in plain.finditer(text)] == [m.span() for m in fast.finditer(text)], (plain, text)
+            assert plain.sub("#", text) == fast.sub("#", text)
