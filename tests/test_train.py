@@ -3,6 +3,7 @@
 import json
 import os
 import signal
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -207,3 +208,20 @@ def test_a_second_run_in_one_process_gets_its_own_precision(tiny_config):
         run = train(tiny_config, name=f"mp-{precision}", progress=False, finalize=False)
         assert (run / "model" / "model.safetensors").is_file()
         assert AcceleratorState().mixed_precision == precision
+
+
+def test_token_cutoff_without_a_mask_token_is_refused_before_the_run_folder(tiny_config, tiny_model, tmp_path):
+    import dataclasses
+    import shutil
+
+    from transformers import AutoTokenizer
+
+    maskless = tmp_path / "maskless"
+    shutil.copytree(tiny_model, maskless)
+    tok = AutoTokenizer.from_pretrained(maskless)
+    tok.mask_token = None
+    tok.save_pretrained(maskless)
+    config = dataclasses.replace(tiny_config, model=str(maskless), names="keep", token_mask=0.5)
+    with pytest.raises(WhowroteError, match="mask token"):
+        train(config, name="maskless", progress=False)
+    assert not (Path(config.output_dir) / "maskless").exists()

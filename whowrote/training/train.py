@@ -193,6 +193,7 @@ def train(config: Config | None = None, run_dir: str | Path | None = None, name:
     if config.lora_r:
         model = add_lora(model, config.lora_r)
     prep = prepare(config, tokenizer)
+    augment = _augmenters(config, prep, tokenizer)  # before the run folder: a bad setting leaves nothing behind
     if not resume:
         # The main process names and creates the folder; the others learn its name.
         names = [runfolder.create_run_dir(config, name).name if accelerator.is_main_process else None]
@@ -206,7 +207,7 @@ def train(config: Config | None = None, run_dir: str | Path | None = None, name:
                  else config.per_class for label in prep.labels]
     sampler = BalancedSampler(prep.streams, [p["train"] for p in prep.parts], prep.width, per_label,
                               seed=config.seed * 7919 + accelerator.process_index, cls_id=prep.cls_id, sep_id=prep.sep_id,
-                              by_work=config.sample_by == "work", augment=_augmenters(config, prep, tokenizer))
+                              by_work=config.sample_by == "work", augment=augment)
     val_ids, val_y = prep.windows("val", config.eval_windows_per_class)
     optimizer = _optimizer(model, config)
     scheduler = get_scheduler(config.schedule, optimizer, num_warmup_steps=round(config.warmup_frac * config.steps),
