@@ -36,6 +36,8 @@ import string
 
 import numpy as np
 
+from .pieces import word_pieces
+
 
 def _splice(row: np.ndarray, at: np.ndarray, pieces: list[list[int]], width: int) -> np.ndarray:
     """Replace row[i] for i in `at` by the token lists in `pieces`; keep the first `width`."""
@@ -80,27 +82,24 @@ def mistype(word: str, rng: random.Random) -> str:
 class Typos:
     def __init__(self, tokenizer, windows: float, letter_rate: float = 0.05):
         self.tokenizer, self.windows, self.letter_rate = tokenizer, windows, letter_rate
-        pieces = tokenizer.convert_ids_to_tokens(list(range(len(tokenizer))))
-        # whole words of two or more letters: their typo can be tokenised on its own
-        self.word = np.array([p.isalpha() and len(p) > 1 for p in pieces])
-        self.continues = np.array([p.startswith("##") for p in pieces])
-        self.pieces = pieces
+        self.vocab = word_pieces(tokenizer)
+        # words of two or more letters: their typo can be tokenised on its own
+        self.word = self.vocab.starts_word & (self.vocab.length > 1)
 
     def __call__(self, row: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         if rng.random() >= self.windows:
             return row
         ids = row.astype(int)
-        # a whole word: a word piece not followed by a continuation piece (##...)
-        whole = self.word[ids] & ~np.append(self.continues[ids[1:]], False)
-        letters = np.array([len(self.pieces[i]) for i in ids])
+        whole = self.word[ids] & self.vocab.ends_here(ids)  # a word of one piece, not the start of a longer one
+        letters = self.vocab.length[ids]
         hit = np.flatnonzero(whole & (rng.random(len(ids)) < 1 - (1 - self.letter_rate) ** letters))
         if not len(hit):
             return row
         slips = random.Random(int(rng.integers(2**31)))
-        words = [mistype(self.pieces[i], slips) or self.pieces[i] for i in ids[hit]]
-        pieces = self.tokenizer(words, add_special_tokens=False, verbose=False)["input_ids"]
-        keep = [k for k, p in enumerate(pieces) if p]
-        return _splice(row, hit[keep], [pieces[k] for k in keep], len(row))
+        words = [mistype(self.vocab.pieces[i], slips) or self.vocab.pieces[i] for i in ids[hit]]
+        spelt = self.tokenizer(words, add_special_tokens=False, verbose=False)["input_ids"]
+        keep = [k for k, p in enumerate(spelt) if p]
+        return _splice(row, hit[keep], [spelt[k] for k in keep], len(row))
 
 
 class WordSprinkle:
@@ -109,8 +108,7 @@ class WordSprinkle:
         unknown = tokenizer.unk_token_id
         self.words = [ids for ids in tokenizer(list(words), add_special_tokens=False, verbose=False)["input_ids"]
                       if ids and unknown not in ids]  # a word the vocabulary cannot spell teaches nothing
-        pieces = tokenizer.convert_ids_to_tokens(list(range(len(tokenizer))))
-        self.starts_word = np.array([p.isalpha() and not p.startswith("##") for p in pieces])
+        self.starts_word = word_pieces(tokenizer).starts_word
 
     def __call__(self, row: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         if not self.words or rng.random() >= self.windows:
