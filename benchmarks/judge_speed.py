@@ -60,7 +60,7 @@ def main() -> None:
     else:  # a run without held-out works (the study's presets): its in-book test passages
         from whowrote.data.prepare import prepare
 
-        ids, _ = prepare(config, judge.tokenizer).windows("test", limit_per_class=args.n // len(config.labels))
+        ids, _ = prepare(config, judge.tokenizer, spec=judge.normalise).windows("test", limit_per_class=args.n // len(config.labels))
         texts = [judge.tokenizer.decode(row[1:-1]) for row in ids]
     tokens = sum(len(ids) + 2 for ids, _ in judge.encode(texts))
 

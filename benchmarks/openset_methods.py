@@ -122,7 +122,7 @@ def main() -> None:
     judge = Judge.load(args.run)  # the judge's own scoring for the second table; its fp32 model for the first
     model, tok = judge.model, judge.tokenizer
     meta = json.loads((Path(args.run) / "model" / "whowrote.json").read_text())
-    prep = prepare(config, tok)
+    prep = prepare(config, tok, spec=judge.normalise)
     b = prep.labels.index(config.background)
     train_ids, train_y = prep.windows("train", 300)
     train_feats, _ = cls_and_logits(model, train_ids)

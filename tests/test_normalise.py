@@ -5,7 +5,7 @@ import re
 import pytest
 
 from whowrote.errors import WhowroteError
-from whowrote.text.names import proper_names
+from whowrote.text.names import proper_names, title_case_spans
 from whowrote.text.normalise import Spec, normalise
 
 
@@ -156,6 +156,28 @@ def test_lower_case_names_are_masked_so_lower_casing_cannot_unmask_them():
     assert Spec.from_dict({"names": "mask", "spelling": True}).lower_names is False  # a /3 folder
     assert proper_names("alice and george", lower=True) == [(0, 5), (10, 16)]
     assert proper_names("george harris", lower=True) == [(0, 13)]  # adjacent names are one, as "George Harris"
+
+
+def test_title_case_text_is_read_as_its_case_allows():
+    text = "Then Alice's cat said to Mrs. George that the Queen was by the Rose."
+    titled = re.sub(r"(?<![\w'])[a-z]", lambda m: m.group().upper(), text)  # as benchmarks/alterations.py does
+    # in Title Case only words that are no English word are names: "Queen", "Rose", "Was",
+    # "Said" stay words (as in the lower-case copy), and one name does not swallow its neighbours
+    assert masked(titled) == "Then [MASK]'s Cat Said To Mrs. [MASK] That The Queen Was By The Rose."
+    assert masked(titled).lower() == normalise(text.lower(), track=False).text.lower()
+    # without the rule, the capitals made masks of dictionary proper nouns and joined runs
+    old = normalise(titled, Spec(title_case=False), track=False).text
+    assert old.count("[MASK]") < titled.count(" ") and "Cat Said" not in old
+    # contractions are words, however Title Case sets them; a name with an apostrophe stays one
+    assert masked("Didn't You'Ve Seen It, I'Ll Ask O'Brien.") == "Didn't You'Ve Seen It, I'Ll Ask [MASK]."
+    # a sentence with lower-case words is not Title Case, even with many capitals in it
+    assert masked("She gave it to the White King and the Red Queen.") == "She gave it to the [MASK] and the [MASK]."
+    # a line break of the printed page does not make a line a sentence of its own
+    assert masked("It was a present\nfrom the White King and Queen. There now!").count("[MASK]") == 2
+    # a heading paragraph in Title Case is one; ALL-CAPS text is a heading, not Title Case
+    assert title_case_spans("The Garden of Live Flowers\n\nIt was hot.") == [(0, 26)]
+    assert title_case_spans("THE FALL OF THE HOUSE OF USHER") == []
+    assert Spec.from_dict({k: v for k, v in Spec().to_dict().items() if k != "title_case"}).title_case is False  # a /6 folder
 
 
 def test_replace_maps_offsets_like_the_plain_definition():

@@ -234,7 +234,7 @@ def test_validate_probes_the_test_half_only(open_set_run):
 
     judge, config = Judge.load(open_set_run), load_run_config(open_set_run)
     passages = held_out_passages(judge, config, per_work=1000)
-    prep = prepare(config, judge.tokenizer)
+    prep = prepare(config, judge.tokenizer, spec=judge.normalise)
     test_ids, _, test_works = prep.unseen_windows("test", 1000)
     calib_ids = prep.unseen_windows("calib", 1000)[0]
     # the background's calibration author (91007) gives none; each work as many as its test half has
@@ -245,3 +245,33 @@ def test_validate_probes_the_test_half_only(open_set_run):
     assert sum(e in tests for e in encoded) >= 0.9 * len(encoded)  # the raw text re-encodes to its window
     assert not any(e in calibs for e in encoded)
     assert json.loads((open_set_run / "validity.json").read_text())["part"] == "test"
+
+
+def test_a_run_is_re_read_with_the_normalisation_it_was_trained_with(open_set_run, tmp_path, monkeypatch):
+    """A run trained before a rule of the normalisation existed keeps its own: the judge
+    applies what its model folder records, and the held-out passages of its probes (and
+    `evaluate`'s data) are cut from text normalised the same way, not by today's defaults."""
+    import shutil
+
+    import whowrote.data.prepare as prepare_mod
+    from whowrote.config import load_run_config
+    from whowrote.evaluation.validate import held_out_passages
+    from whowrote.training.runfolder import model_spec
+
+    run = tmp_path / "older"
+    shutil.copytree(open_set_run, run)
+    meta_path = run / "model" / "whowrote.json"
+    meta = json.loads(meta_path.read_text())
+    meta["normalise"]["names"] = "keep"  # as if trained before names were masked
+    meta_path.write_text(json.dumps(meta))
+    judge, config = Judge.load(run), load_run_config(run)
+    assert config.names == "mask" and model_spec(run / "model") == judge.normalise and judge.normalise.names == "keep"
+    mask = judge.tokenizer.mask_token_id
+    as_trained = prepare_mod.prepare(config, judge.tokenizer, spec=model_spec(run / "model"))
+    assert mask in np.concatenate([s.tokens for s in prepare_mod.prepare(config, judge.tokenizer).streams])
+    assert mask not in np.concatenate([s.tokens for s in as_trained.streams])  # names kept, as the folder says
+    specs = []
+    real = prepare_mod.prepare
+    monkeypatch.setattr(prepare_mod, "prepare", lambda *a, **k: specs.append(k.get("spec")) or real(*a, **k))
+    passages = held_out_passages(judge, config, per_work=5)
+    assert specs == [judge.normalise] and {p["work"] for p in passages} == {"91003", "91004", "91008"}

@@ -91,7 +91,7 @@ def test_judge_attributes_held_out_passages(cpu_run):
     from whowrote.data.prepare import prepare
 
     judge = Judge.load(cpu_run)
-    prep = prepare(load_run_config(cpu_run), judge.tokenizer)
+    prep = prepare(load_run_config(cpu_run), judge.tokenizer, spec=judge.normalise)
     for label_id, label in enumerate(prep.labels):
         ids, _ = prep.windows("test", limit_per_class=12)
         texts = [judge.tokenizer.decode(row[1:-1]) for row in ids[_ == label_id]]

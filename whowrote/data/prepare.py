@@ -184,12 +184,13 @@ def normalise_spec(config: Config, tokenizer) -> Spec:
                 spelling=config.spelling, capitals=config.spelling)
 
 
-def load_books(config: Config, tokenizer, download: bool = True, heldout: bool = False):
+def load_books(config: Config, tokenizer, download: bool = True, heldout: bool = False, spec: Spec | None = None):
     """Normalised texts per label (training works, or with `heldout` the held-out ones),
-    one provenance record per book, and the names masked in each label's books."""
+    one provenance record per book, and the names masked in each label's books. `spec`:
+    the normalisation (default: this config's, `normalise_spec`)."""
     sources = config.heldout if heldout else config.sources
     loaded = books_mod.load_labels(sources, config.data_dir, download)
-    spec = normalise_spec(config, tokenizer)
+    spec = spec or normalise_spec(config, tokenizer)
     texts, records, names = {}, [], {}
     for label, items in loaded.items():
         done = [_normalised_book(b.text, spec) for b in items]
@@ -227,8 +228,11 @@ def swap_name_ids(top: dict[str, list[str]], tokenizer) -> list[list[int]]:
     return [i for i in ids if i]
 
 
-def prepare(config: Config, tokenizer, download: bool = True) -> Prepared:
-    texts, records, names = load_books(config, tokenizer, download)
+def prepare(config: Config, tokenizer, download: bool = True, spec: Spec | None = None) -> Prepared:
+    """The run's data. `spec`: the normalisation of an existing run (its model folder's,
+    `runfolder.model_spec`), so that a run trained before a new rule is re-read as it was
+    trained; None: this config's, for a new run."""
+    texts, records, names = load_books(config, tokenizer, download, spec=spec)
     streams, parts = [], []
     i = 0
     for label_id, (label, items) in enumerate(texts.items()):
@@ -246,7 +250,7 @@ def prepare(config: Config, tokenizer, download: bool = True) -> Prepared:
             parts.append(assign_blocks(len(stream.blocks), config.val_frac, config.test_frac, label_seed))
     unseen, unseen_parts, unseen_texts = [None] * len(texts), [None] * len(texts), [None] * len(texts)
     if config.heldout:
-        held_texts, held_records, _ = load_books(config, tokenizer, download, heldout=True)
+        held_texts, held_records, _ = load_books(config, tokenizer, download, heldout=True, spec=spec)
         j = 0
         for label, items in held_texts.items():
             stream = build_stream(label, items, tokenizer, config.block_len, config.seq_len - 2)

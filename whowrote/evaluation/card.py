@@ -159,7 +159,8 @@ def write_card(run_dir: str | Path) -> Path:
     repaired = "misspelt words repaired" + " (capitalised slips of common words too)" * spec.capitals
     steps = ", ".join([f"typography {spec.typography}"] + [repaired] * spec.spelling
                       + [f"proper names masked as {spec.placeholder!r}"
-                       + " (lower-case ones too)" * spec.lower_names] * (spec.names == "mask"))
+                       + " (lower-case ones too)" * spec.lower_names
+                       + " (Title Case sentences read as their case allows)" * spec.title_case] * (spec.names == "mask"))
     labels = report.get("labels") or list(config.get("sources", {}))
     background = config.get("background") or ""
     authors = [lab for lab in labels if lab != background]

@@ -72,6 +72,7 @@ def evaluate_run(run_dir: str | Path, data_dir: str | None = None, progress: boo
     the fitted temperature and threshold into model/whowrote.json."""
     from ..data.prepare import prepare
     from ..training.model import load_classifier
+    from ..training.runfolder import model_spec
     from .card import write_card
 
     run_dir = check_run_dir(run_dir)
@@ -80,7 +81,7 @@ def evaluate_run(run_dir: str | Path, data_dir: str | None = None, progress: boo
         config.data_dir = data_dir
     if model is None:
         model, tokenizer = load_classifier(run_dir / "model")
-    prep = prepare(config, tokenizer)
+    prep = prepare(config, tokenizer, spec=model_spec(run_dir / "model"))  # as it was trained
     labels = prep.labels
 
     def bert_logits(ids):

@@ -60,7 +60,7 @@ def held_out_passages(judge, config, per_work: int, part: str = "test", prep=Non
     from ..data.split import disjoint_starts
     from ..text.books import load
 
-    prep = prepare(config, judge.tokenizer) if prep is None else prep
+    prep = prepare(config, judge.tokenizer, spec=judge.normalise) if prep is None else prep
     out = []
     for stream, parts in zip(prep.unseen, prep.unseen_parts):
         if stream is None:
@@ -230,7 +230,7 @@ def validate(run_dir: str | Path, seeds: int = 1, per_work: int = 60, data_dir: 
     from ..data.prepare import prepare
     from ..text.topics import topic_words
 
-    prep = prepare(config, judge.tokenizer)
+    prep = prepare(config, judge.tokenizer, spec=judge.normalise)  # as the run was trained
     passages = held_out_passages(judge, config, per_work, prep=prep)
     names = json.loads((run_dir / "config.json").read_text()).get("top_names") or {}
     words = topic_words(dict(zip(prep.labels, prep.texts)))  # from the training books (names masked)

@@ -10,7 +10,12 @@ in a lower-cased copy. The rule looks no further than the sentence, so a passage
 alike alone or inside its book. With `lower=True`, a lower-case word that can only be a
 name (no English word, a proper noun of the dictionary: "alice", "george") is one too, so
 lower-casing a text cannot unmask its names; the spelling repair asks `is_name_only` so
-that it never turns a slip into such a word ("amicae" -> "alice").
+that it never turns a slip into such a word ("amicae" -> "alice"). With `title_case=True`,
+a sentence (or a paragraph without a stop) in Title Case, where every word but the short function words is
+capitalised, carries no case to read: there a word is a name only when it is no English
+word, as at a sentence's start, and only names join into one ("Don't Think As The Queen
+Did" keeps every word; without the rule "Don", "Think" and "As", proper nouns of the
+dictionary, became masks, and a name made its whole run of capitals one mask).
 
     python -c "from whowrote.text.names import proper_names; print(proper_names('Then alice met the Queen.', lower=True))"
 """
@@ -18,6 +23,7 @@ that it never turns a slip into such a word ("amicae" -> "alice").
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from functools import lru_cache
 
 _UPPER = "A-ZÀ-ÖØ-Þ"
@@ -131,11 +137,14 @@ def _is_name(word: str, opens_sentence: bool) -> bool:
     return not opens_sentence and (word in dictionary()[1] or word.lower() in _TITLES)
 
 
-def proper_names(text: str, lower: bool = False) -> list[tuple[int, int]]:
+def proper_names(text: str, lower: bool = False, title_case: bool = False) -> list[tuple[int, int]]:
     """[start, end) of every proper name in `text`, adjacent names merged. Context-free
     beyond the sentence: a passage is masked the same alone or inside its book. `lower`:
-    lower-case words that can only be names count too (`is_name_only`)."""
+    lower-case words that can only be names count too (`is_name_only`). `title_case`:
+    in Title Case sentences only words that are no English word are names."""
     runs: list[list] = []  # [start, end, holds a name] of adjacent capitalised words
+    titled = title_case_spans(text) if title_case else []
+    title_starts = [s for s, _ in titled]
     words = [(m.start(), m.group(), False) for m in _CAPITALISED.finditer(text)]
     if lower:  # (start, word, is a lower-case name): the two kinds never start at one place
         words = sorted(words + [(m.start(), m.group(), True) for m in _LOWER_WORD.finditer(text) if is_name_only(m.group())])
@@ -144,6 +153,10 @@ def proper_names(text: str, lower: bool = False) -> list[tuple[int, int]]:
             name = True
         elif word in _NOT_NAMES or word.lower() in _FUNCTION_WORDS or (len(word) > 1 and word.isupper()):
             continue  # "I", titles, function words, and ALL-CAPS headings or emphasis
+        elif titled and (i := bisect_right(title_starts, start) - 1) >= 0 and start < titled[i][1]:
+            if _title_case_word(word, text[start + len(word): start + len(word) + 2]):
+                continue  # the case says nothing here, and the word is a word: it neither is nor joins a name
+            name = True
         else:
             name = _is_name(word, _sentence_start(text, start))
         if runs and _joins(text[runs[-1][1]:start], text[runs[-1][0]:runs[-1][1]]):
@@ -158,6 +171,37 @@ def proper_names(text: str, lower: bool = False) -> list[tuple[int, int]]:
             spans[-1] = (spans[-1][0], max(e, spans[-1][1]))
         elif name:
             spans.append((s, e))
+    return spans
+
+
+# Words that Title Case (Chicago style) leaves in lower case; they neither make nor break it.
+_TITLE_SMALL = frozenset("a an the and but or nor for so yet of to in on at by with from as up off per via vs".split())
+# A sentence, or a paragraph without a stop (a heading): a single line break is the printed
+# page's, so a line alone ("from the White King and Queen") says nothing about the case
+_SENTENCE = re.compile(r"(?:[^.!?\n]|\n(?![ \t]*\n))+")
+_WORD = re.compile(r"[A-Za-zÀ-ÿ]+(?:'[A-Za-z]+)*")
+_TITLE_MIN_WORDS = 3  # fewer words than this ("Mr Poe", "Alice said") say nothing about the case
+
+
+def _title_case_word(word: str, after: str) -> bool:
+    """In Title Case, is a capitalised word just a word? An English word, the stem of an
+    n't contraction ("Didn" of "Didn't"), or a contraction that `str.title` capitalised
+    inside ("You'Ve", "I'Ll"), which capitals cannot tell from "O'Brien" but its first part can."""
+    head = word.split("'")[0]
+    return (is_english_word(word) or (word.endswith("n") and after in ("'t", "'T"))
+            or (head != word and (head == "I" or (len(head) > 1 and is_english_word(head)))))
+
+
+def title_case_spans(text: str) -> list[tuple[int, int]]:
+    """[start, end) of every sentence (or paragraph without a stop) set in Title Case: at least three words
+    beyond the short function words, each of them capitalised (ALL-CAPS text is not Title
+    Case: its words are skipped as headings anyway)."""
+    spans = []
+    for m in _SENTENCE.finditer(text):
+        words = [w for w in _WORD.findall(m.group()) if w.lower() not in _TITLE_SMALL]
+        if (len(words) >= _TITLE_MIN_WORDS and all(w[0].isupper() for w in words)
+                and not all(w.isupper() for w in words)):
+            spans.append((m.start(), m.end()))
     return spans
 
 

@@ -96,6 +96,14 @@ def save_model(model, tokenizer, folder: Path, labels: list[str], seq_len: int, 
     swap_dir(tmp, folder)
 
 
+def model_spec(folder: Path):
+    """The normalisation a model folder records (what it was trained on, and what the judge applies)."""
+    from ..text.normalise import Spec
+
+    path = folder / "whowrote.json"
+    return Spec.from_dict(json.loads(path.read_text()).get("normalise") if path.is_file() else None)
+
+
 def update_model_meta(folder: Path, **fields) -> None:
     """Set fields of model/whowrote.json (the fitted temperature, the open-set threshold)."""
     meta = json.loads((folder / "whowrote.json").read_text())
