@@ -6,6 +6,8 @@ passages (the validate passages: disjoint windows of works never trained on, as 
   (only the passages it touches can change);
 - sentences shuffled within the passage (the words and the sentences kept);
 - contractions expanded (don't -> do not): a paraphrase that keeps the words' sense;
+- contractions made (did not -> didn't, Is not -> Isn't, will not -> won't): a modern
+  rewrite, as a generator writes dialogue;
 - semicolons -> full stops: a change of punctuation, which is partly style;
 - lines re-flowed: the hard line breaks of the printed page joined into one line per
   paragraph, as a generator or a web page gives prose;
@@ -43,6 +45,10 @@ CONTRACTIONS = [(r"\bdon't\b", "do not"), (r"\bcan't\b", "cannot"), (r"\bwon't\b
                 (r"\bit's\b", "it is"), (r"\bdidn't\b", "did not"), (r"\bisn't\b", "is not"), (r"\bthat's\b", "that is"),
                 (r"\bI've\b", "I have"), (r"\byou're\b", "you are"), (r"\bI'll\b", "I will"), (r"\bwasn't\b", "was not"),
                 (r"\bshan't\b", "shall not"), (r"\bcouldn't\b", "could not"), (r"\bwouldn't\b", "would not")]
+CONTRACTING = [(r"\b([Ww])ill not\b", r"\1on't"), (r"\b([Ss])hall not\b", r"\1han't"),
+               (r"\b([Cc]an)(?:not| not)\b", r"\1't"),
+               (r"\b([Dd]o|[Dd]oes|[Dd]id|[Ii]s|[Aa]re|[Ww]as|[Ww]ere|[Hh]as|[Hh]ave|[Hh]ad|[Cc]ould|[Ww]ould|[Ss]hould"
+                r"|[Mm]ust|[Nn]eed) not\b", r"\1n't")]
 SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[\"'A-Z])")
 
 
@@ -109,6 +115,7 @@ def main() -> None:
         "a modern edition's spelling": [substitute(t, MODERN) for t in texts],
         "sentences shuffled": [shuffle_sentences(t, i) for i, t in enumerate(texts)],
         "contractions expanded": [substitute(t, CONTRACTIONS) for t in texts],
+        "contractions made": [substitute(t, CONTRACTING) for t in texts],
         "semicolons -> full stops": [t.replace(";", ".") for t in texts],
         "lines re-flowed": [reflow(t) for t in texts],
         "a Markdown heading above": ["## Chapter 1\n\n" + t for t in texts],

@@ -160,7 +160,8 @@ def write_card(run_dir: str | Path) -> Path:
     steps = ", ".join([f"typography {spec.typography}"] + [repaired] * spec.spelling
                       + [f"proper names masked as {spec.placeholder!r}"
                        + " (lower-case ones too)" * spec.lower_names
-                       + " (Title Case sentences read as their case allows)" * spec.title_case] * (spec.names == "mask"))
+                       + " (Title Case sentences read as their case allows)" * spec.title_case
+                       + " (n't contractions never names)" * spec.contractions] * (spec.names == "mask"))
     labels = report.get("labels") or list(config.get("sources", {}))
     background = config.get("background") or ""
     authors = [lab for lab in labels if lab != background]

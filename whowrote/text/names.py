@@ -15,7 +15,9 @@ a sentence (or a paragraph without a stop) in Title Case, where every word but t
 capitalised, carries no case to read: there a word is a name only when it is no English
 word, as at a sentence's start, and only names join into one ("Don't Think As The Queen
 Did" keeps every word; without the rule "Don", "Think" and "As", proper nouns of the
-dictionary, became masks, and a name made its whole run of capitals one mask).
+dictionary, became masks, and a name made its whole run of capitals one mask). With
+`contractions=True`, the stem of an n't contraction is a word anywhere ("Didn't you see?"
+opens with no name).
 
     python -c "from whowrote.text.names import proper_names; print(proper_names('Then alice met the Queen.', lower=True))"
 """
@@ -137,11 +139,24 @@ def _is_name(word: str, opens_sentence: bool) -> bool:
     return not opens_sentence and (word in dictionary()[1] or word.lower() in _TITLES)
 
 
-def proper_names(text: str, lower: bool = False, title_case: bool = False) -> list[tuple[int, int]]:
+# Stems of the n't contractions: "Didn't" opens a sentence as often as "Did" does, and
+# "Didn" is no English word, so without this a question opening with it was masked "[MASK]'t".
+_NT_STEMS = frozenset("""ain aren can couldn daren didn doesn don hadn hasn haven isn mayn mightn mustn needn oughtn
+shan shouldn wasn weren won wouldn""".split())
+
+
+def _is_nt_stem(word: str, after: str) -> bool:
+    """Is `word`, followed by `after` (the next two characters), the stem of an n't contraction?"""
+    return word.lower() in _NT_STEMS and after.lower() == "'t"
+
+
+def proper_names(text: str, lower: bool = False, title_case: bool = False,
+                 contractions: bool = False) -> list[tuple[int, int]]:
     """[start, end) of every proper name in `text`, adjacent names merged. Context-free
     beyond the sentence: a passage is masked the same alone or inside its book. `lower`:
     lower-case words that can only be names count too (`is_name_only`). `title_case`:
-    in Title Case sentences only words that are no English word are names."""
+    in Title Case sentences only words that are no English word are names. `contractions`:
+    the stem of an n't contraction ("Didn" of "Didn't") is a word wherever it stands."""
     runs: list[list] = []  # [start, end, holds a name] of adjacent capitalised words
     titled = title_case_spans(text) if title_case else []
     title_starts = [s for s, _ in titled]
@@ -153,6 +168,8 @@ def proper_names(text: str, lower: bool = False, title_case: bool = False) -> li
             name = True
         elif word in _NOT_NAMES or word.lower() in _FUNCTION_WORDS or (len(word) > 1 and word.isupper()):
             continue  # "I", titles, function words, and ALL-CAPS headings or emphasis
+        elif contractions and _is_nt_stem(word, text[start + len(word): start + len(word) + 2]):
+            continue  # a word, neither a name nor part of one
         elif titled and (i := bisect_right(title_starts, start) - 1) >= 0 and start < titled[i][1]:
             if _title_case_word(word, text[start + len(word): start + len(word) + 2]):
                 continue  # the case says nothing here, and the word is a word: it neither is nor joins a name
@@ -188,7 +205,7 @@ def _title_case_word(word: str, after: str) -> bool:
     n't contraction ("Didn" of "Didn't"), or a contraction that `str.title` capitalised
     inside ("You'Ve", "I'Ll"), which capitals cannot tell from "O'Brien" but its first part can."""
     head = word.split("'")[0]
-    return (is_english_word(word) or (word.endswith("n") and after in ("'t", "'T"))
+    return (is_english_word(word) or _is_nt_stem(word, after)
             or (head != word and (head == "I" or (len(head) > 1 and is_english_word(head)))))
 
 

@@ -20,7 +20,8 @@
    placeholder (the tokenizer's mask token), Stamatatos (2017)-style text distortion, so
    "Alice" or "the Queen" in a Poe tale, or "Dupin" in a Carroll pastiche, cannot move the
    verdict; with `lower_names`, in lower-case text too; with `title_case`, a Title Case
-   sentence is read as its case allows (only words that are no English word are names).
+   sentence is read as its case allows (only words that are no English word are names);
+   with `contractions`, "Didn't" or "Isn't" opening a sentence keeps its stem.
 
 `normalise(text, spec, track=True)` also returns, for every output character, the span
 of input characters it came from, so the judge reports offsets into the text it was given.
@@ -44,8 +45,8 @@ from ..errors import WhowroteError
 from .names import proper_names
 
 # /2 added "fold", /3 "spelling", /4 "lower_names" (absent: off), /5 "typography" 2, /6 "capitals" (absent: off),
-# /7 "title_case" (absent: off)
-NORMALISE_FORMAT = "whowrote.normalise/7"
+# /7 "title_case", /8 "contractions" (absent: off)
+NORMALISE_FORMAT = "whowrote.normalise/8"
 NAME_MODES = ("mask", "keep")
 DEFAULT_PLACEHOLDER = "[MASK]"
 
@@ -202,19 +203,22 @@ class Spec:
     # name only when it is no English word, as at a sentence's start (text/names.py). Without
     # it, Title Case changed 8.3% of the README run's labels (benchmarks/alterations.py).
     title_case: bool = True
+    # names="mask" only: the stem of an n't contraction ("Didn" of "Didn't") is never a name.
+    # Without it a question opening with "Didn't" or "Isn't" was judged as "[MASK]'t".
+    contractions: bool = True
     typography: int = TYPOGRAPHY_VERSION  # which rules (TYPOGRAPHY): 2 unifies dash runs, spaced ellipses, "*"
 
     def to_dict(self) -> dict:
         return {"format": NORMALISE_FORMAT, "typography": self.typography, "fold": self.fold, "spelling": self.spelling,
                 "names": self.names, "lower_names": self.lower_names, "capitals": self.capitals, "title_case": self.title_case,
-                "placeholder": self.placeholder}
+                "contractions": self.contractions, "placeholder": self.placeholder}
 
     @classmethod
     def from_dict(cls, d: dict | None) -> "Spec":
         """A model folder without a spec was trained on typography-normalised text only."""
         if not d:
             return cls(names="keep", fold=False, spelling=False, lower_names=False, capitals=False, title_case=False,
-                       typography=1)
+                       contractions=False, typography=1)
         version = d.get("typography", 1)  # /1../4 stored `true`: version 1
         if version not in TYPOGRAPHY:  # a folder from a newer whowrote, or a damaged one
             raise WhowroteError(f"the model's normalisation asks for typography {version!r}, which this whowrote "
@@ -222,7 +226,8 @@ class Spec:
         return cls(names=d.get("names", "keep"), placeholder=d.get("placeholder", DEFAULT_PLACEHOLDER),
                    fold=bool(d.get("fold", False)), spelling=bool(d.get("spelling", False)),
                    lower_names=bool(d.get("lower_names", False)), capitals=bool(d.get("capitals", False)),
-                   title_case=bool(d.get("title_case", False)), typography=int(version))
+                   title_case=bool(d.get("title_case", False)), contractions=bool(d.get("contractions", False)),
+                   typography=int(version))
 
 
 @dataclass
@@ -308,7 +313,8 @@ def normalise(text: str, spec: Spec = Spec(), track: bool = True, names_found: l
         if spec.capitals:
             al = al.sub(CAPITALISED_WORD, lambda m: repair_capitalised(m.group()))
     if spec.names == "mask":
-        spans = proper_names(al.text, lower=spec.lower_names, title_case=spec.title_case)
+        spans = proper_names(al.text, lower=spec.lower_names, title_case=spec.title_case,
+                             contractions=spec.contractions)
         if names_found is not None:
             names_found += [al.text[s:e] for s, e in spans]
         al = al.replace([(s, e, spec.placeholder) for s, e in spans])
