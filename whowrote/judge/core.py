@@ -25,7 +25,6 @@ Long files are read in chunks, never whole.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Iterable, Iterator
 
@@ -90,11 +89,11 @@ class Judge:
     def load(cls, path: str | Path, **kwargs) -> "Judge":
         """From a run folder (uses RUN/model) or a model folder; applies its fitted temperature."""
         from ..training.model import load_classifier
+        from ..training.runfolder import read_model_meta
 
         folder = model_folder(path)
         model, tokenizer = load_classifier(folder)
-        meta_path = folder / "whowrote.json"
-        meta = json.loads(meta_path.read_text()) if meta_path.is_file() else {}
+        meta = read_model_meta(folder)
         labels = [model.config.id2label[i] for i in range(model.config.num_labels)]
         seq_len = int(meta.get("seq_len") or min(getattr(tokenizer, "model_max_length", 512), 512))
         spec = Spec.from_dict(meta.get("normalise"))

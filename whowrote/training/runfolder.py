@@ -96,17 +96,22 @@ def save_model(model, tokenizer, folder: Path, labels: list[str], seq_len: int, 
     swap_dir(tmp, folder)
 
 
+def read_model_meta(folder: Path) -> dict:
+    """A model folder's whowrote.json; {} for a plain transformers folder without one."""
+    path = folder / "whowrote.json"
+    return json.loads(path.read_text()) if path.is_file() else {}
+
+
 def model_spec(folder: Path):
     """The normalisation a model folder records (what it was trained on, and what the judge applies)."""
     from ..text.normalise import Spec
 
-    path = folder / "whowrote.json"
-    return Spec.from_dict(json.loads(path.read_text()).get("normalise") if path.is_file() else None)
+    return Spec.from_dict(read_model_meta(folder).get("normalise"))
 
 
 def update_model_meta(folder: Path, **fields) -> None:
     """Set fields of model/whowrote.json (the fitted temperature, the open-set threshold)."""
-    meta = json.loads((folder / "whowrote.json").read_text())
+    meta = read_model_meta(folder)
     meta.update(fields)
     write_json(folder / "whowrote.json", meta)
 
