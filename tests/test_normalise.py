@@ -159,14 +159,17 @@ def test_lower_case_names_are_masked_so_lower_casing_cannot_unmask_them():
 
 
 def test_title_case_text_is_read_as_its_case_allows():
+    def masked(text: str) -> str:  # the rule is off by default (normalise.py says why)
+        return normalise(text, Spec(title_case=True), track=False).text
+
     text = "Then Alice's cat said to Mrs. George that the Queen was by the Rose."
     titled = re.sub(r"(?<![\w'])[a-z]", lambda m: m.group().upper(), text)  # as benchmarks/alterations.py does
     # in Title Case only words that are no English word are names: "Queen", "Rose", "Was",
     # "Said" stay words (as in the lower-case copy), and one name does not swallow its neighbours
     assert masked(titled) == "Then [MASK]'s Cat Said To Mrs. [MASK] That The Queen Was By The Rose."
-    assert masked(titled).lower() == normalise(text.lower(), track=False).text.lower()
+    assert masked(titled).lower() == masked(text.lower()).lower()
     # without the rule, the capitals made masks of dictionary proper nouns and joined runs
-    old = normalise(titled, Spec(title_case=False), track=False).text
+    old = normalise(titled, track=False).text
     assert old.count("[MASK]") < titled.count(" ") and "Cat Said" not in old
     # contractions are words, however Title Case sets them; a name with an apostrophe stays one
     assert masked("Didn't You'Ve Seen It, I'Ll Ask O'Brien.") == "Didn't You'Ve Seen It, I'Ll Ask [MASK]."

@@ -24,16 +24,10 @@ class WordPieces:
         self.starts_word = np.array([i not in special and p.isalpha() for i, p in enumerate(self.pieces)])
         # any "##" piece: what comes before it does not end there
         self.continues = np.array([p.startswith("##") for p in self.pieces])
-        # a "##" piece of letters: it carries on a word of letters
-        self.continues_letters = self.continues & np.array([p[2:].isalpha() for p in self.pieces])
         self.length = np.array([len(p) for p in self.pieces])
 
     def __len__(self) -> int:
         return len(self.pieces)
-
-    def word(self, ids) -> str:
-        """The word spelt by a word-starting piece and the pieces that continue it."""
-        return "".join(self.pieces[i].removeprefix("##") for i in ids)
 
     def ends_here(self, ids: np.ndarray) -> np.ndarray:
         """For each position of `ids`, whether no "##" piece follows it (the word ends there)."""

@@ -37,7 +37,7 @@ from ..evaluation.metrics import log_softmax, softmax
 from ..evaluation.openset import NEITHER, OpenSet, decide_split, for_length, split_probs
 from ..text.normalise import Spec, normalise
 from ..training.partner import CharPartner
-from .english import MIN_ENGLISH, EnglishWords
+from .english import MIN_ENGLISH, count_english
 from .records import Record, Score, read_error
 
 FLUSH_WINDOWS = 512  # windows collected before a batch pass: enough to sort by length well
@@ -48,9 +48,16 @@ class _Tally:
     def __init__(self, record: Record, n_labels: int, details: bool):
         self.record, self.windows, self.tokens = record, 0, 0
         self.logp_sum = np.zeros(n_labels)
-        self.words = self.english = 0  # over the windows read (overlaps count twice, alike)
+        self.words = self.english = 0  # in the text as given, before the spelling repair (judge/english.py)
         self.details = [] if details else None
         self.error = record.error
+
+    def count_words(self, chunks: Iterable[str]) -> Iterator[str]:
+        """The chunks, passed on as they are read, their words counted."""
+        for chunk in chunks:
+            words, english = count_english(chunk)
+            self.words, self.english = self.words + words, self.english + english
+            yield chunk
 
 
 class Judge:
@@ -70,7 +77,6 @@ class Judge:
         self.content = seq_len - 2
         self.stride = stride or max(1, self.content // 2)
         self.batch_size = batch_size
-        self._english = None  # an EnglishWords of the tokenizer, built on first use
         self.device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
         self.model.to(self.device).eval()
         if precision not in JUDGE_PRECISIONS:
@@ -146,12 +152,6 @@ class Judge:
         elif ids and not emitted:
             yield ids, offsets[0][0], offsets[-1][1], len(ids)
 
-    def english_words(self, window: list[int]) -> tuple[int, int]:
-        """(words, English words) among a window's token ids (`judge/english.py`)."""
-        if self._english is None:
-            self._english = EnglishWords(self.tokenizer)
-        return self._english(window)
-
     # --- scoring -------------------------------------------------------------------------
     @property
     def bert_temperature(self) -> float:
@@ -206,11 +206,12 @@ class Judge:
             tally = _Tally(record, len(self.labels), details)
             if not tally.error:
                 try:
-                    for w, start, end, tokens_read in self.windows(record.chunks, encoded):
+                    chunks = tally.count_words(record.chunks)
+                    if encoded is not None:  # tokenised already: count its words now
+                        chunks = list(chunks)
+                    for w, start, end, tokens_read in self.windows(chunks, encoded):
                         tally.windows += 1
                         tally.tokens = tokens_read
-                        words, english = self.english_words(w)
-                        tally.words, tally.english = tally.words + words, tally.english + english
                         pending.append((tally, w, start, end))
                         if len(pending) >= FLUSH_WINDOWS * 4:  # a huge text: score as we read
                             flush()

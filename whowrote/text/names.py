@@ -145,7 +145,7 @@ _NT_STEMS = frozenset("""ain aren can couldn daren didn doesn don hadn hasn have
 shan shouldn wasn weren won wouldn""".split())
 
 
-def _is_nt_stem(word: str, after: str) -> bool:
+def is_nt_stem(word: str, after: str) -> bool:
     """Is `word`, followed by `after` (the next two characters), the stem of an n't contraction?"""
     return word.lower() in _NT_STEMS and after.lower() == "'t"
 
@@ -168,7 +168,7 @@ def proper_names(text: str, lower: bool = False, title_case: bool = False,
             name = True
         elif word in _NOT_NAMES or word.lower() in _FUNCTION_WORDS or (len(word) > 1 and word.isupper()):
             continue  # "I", titles, function words, and ALL-CAPS headings or emphasis
-        elif contractions and _is_nt_stem(word, text[start + len(word): start + len(word) + 2]):
+        elif contractions and is_nt_stem(word, text[start + len(word): start + len(word) + 2]):
             continue  # a word, neither a name nor part of one
         elif titled and (i := bisect_right(title_starts, start) - 1) >= 0 and start < titled[i][1]:
             if _title_case_word(word, text[start + len(word): start + len(word) + 2]):
@@ -205,7 +205,7 @@ def _title_case_word(word: str, after: str) -> bool:
     n't contraction ("Didn" of "Didn't"), or a contraction that `str.title` capitalised
     inside ("You'Ve", "I'Ll"), which capitals cannot tell from "O'Brien" but its first part can."""
     head = word.split("'")[0]
-    return (is_english_word(word) or _is_nt_stem(word, after)
+    return (is_english_word(word) or is_nt_stem(word, after)
             or (head != word and (head == "I" or (len(head) > 1 and is_english_word(head)))))
 
 
