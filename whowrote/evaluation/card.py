@@ -147,6 +147,15 @@ def _partner_line(report: dict) -> str:
             f"BERT {p['bert_temperature']:.3f}, char {p['temperature']:.3f}; fitted on {p['fitted_on']}){alone},")
 
 
+def _open_set_limit(background: str) -> str:
+    if not background:
+        return " Every text is given one of the labels: there is no \"neither\"."
+    return (f" \"{background}\" reaches only as far as its books: text of another period or register"
+            " than any book in training (today's prose, for 19th-century books) is often given to a label, so"
+            " read a label there as \"nearer this author than the others\", not as authorship"
+            " (whowrote's benchmarks/modern_prose.py measures it).")
+
+
 def write_card(run_dir: str | Path) -> Path:
     from huggingface_hub import ModelCard, ModelCardData
 
@@ -217,7 +226,8 @@ before, {cal.get('test_after', {}).get('ece', float('nan')):.4f} after (15 bins)
 {len(labels)} labels; passages cut at fixed token windows; numbers on works never trained on
 come from {len([b for b in books if b.get('role') == 'heldout'])} held-out work(s), so other works,
 editions and authors may score differently. Names are masked by a capitalisation rule
-(dictionary words opening a sentence are kept), so a name can slip through.
+(dictionary words opening a sentence are kept), so a name can slip through.{_open_set_limit(background)}
+Text under 60% English words (another language, code tables, numbers) is flagged `not-english`.
 """
     card = ModelCard.from_template(data, template_str="---\n{{ card_data }}\n---\n{{ body }}", body=body)
     atomic_write(run_dir / "README.md", str(card))
