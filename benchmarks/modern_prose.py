@@ -2,7 +2,8 @@
 "neither"? Sixteen passages of 64-130 words written for this check (an email, a product
 review, news, sport, a recipe, software documentation, an abstract, a cover letter, a blog,
 travel writing, a history textbook, a notice, a children's story, a short story, a thriller,
-an encyclopedia article; `benchmarks/data/modern_prose.jsonl`, no book text). Every one is
+an encyclopedia article; `whowrote/evaluation/modern_prose.jsonl`, no book text; `whowrote
+validate` counts them too, into validity.json's `modern_prose`). Every one is
 by an author the judge never saw, so every label but "neither" is a confident mistake of
 the kind a generator's evaluator would meet first. The background authors in training are
 all of the 19th century; this measures how far their "neither" reaches.
@@ -13,15 +14,11 @@ all of the 19th century; this measures how far their "neither" reaches.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
-from collections import Counter
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from machine import publish, run_benchmark  # noqa: E402
-
-PASSAGES = Path(__file__).resolve().parent / "data" / "modern_prose.jsonl"
 
 
 def main() -> None:
@@ -31,16 +28,15 @@ def main() -> None:
     args = ap.parse_args()
 
     from whowrote import Judge
+    from whowrote.evaluation.validate import modern_prose
 
-    rows = [json.loads(line) for line in PASSAGES.read_text().splitlines() if line.strip()]
-    lines = [f"{len(rows)} passages of modern prose (`benchmarks/data/modern_prose.jsonl`), each judged whole.", "",
-             "| run | flagged \"neither\" | labels given | given an author with P(neither) < 0.2 |", "|---|---|---|---|"]
+    lines = ["Passages of modern prose (`whowrote/evaluation/modern_prose.jsonl`), each judged whole.", "",
+             "| run | passages | flagged \"neither\" | labels given | given an author with P(neither) < 0.2 |",
+             "|---|---|---|---|---|"]
     for run in args.runs:
-        scores = Judge.load(run).score([r["text"] for r in rows])
-        labels = Counter(s.label for s in scores)
-        confident = [r["id"] for r, s in zip(rows, scores) if s.label != "neither" and (s.p_neither or 0) < 0.2]
-        lines.append(f"| `{Path(run).name}` | {labels['neither'] / len(rows):.2f} | "
-                     f"{', '.join(f'{k} {v}' for k, v in sorted(labels.items()))} | {', '.join(confident) or '-'} |")
+        m = modern_prose(Judge.load(run))
+        lines.append(f"| `{Path(run).name}` | {m['passages']} | {m['neither']:.2f} | "
+                     f"{', '.join(f'{k} {v}' for k, v in sorted(m['labels'].items()))} | {', '.join(m['confident']) or '-'} |")
     publish("\n".join(lines), args.readme, "bench-modern")
 
 

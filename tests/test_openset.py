@@ -219,6 +219,10 @@ def test_validate_writes_the_probes_and_the_card_shows_them(open_set_run):
     card = (open_set_run / "README.md").read_text()
     assert "model-index" in card and "names -> other author" in card and "plots/validity.png" in card
     assert "\"neither\" reaches only as far as its books" in card  # the open set's reach is a stated limit
+    modern = json.loads((open_set_run / "validity.json").read_text())["modern_prose"]
+    assert modern["passages"] == 16 and sum(modern["labels"].values()) == 16
+    assert modern["neither"] == modern["labels"].get("neither", 0) / 16
+    assert f"{modern['neither']:.2f} answered neither" in card
     report = json.loads((open_set_run / "report.json").read_text())
     for row in [*report["unseen"]["per_label"].values(), *report["unseen"]["per_work"].values()]:
         for key in ("own_label", "neither"):

@@ -61,6 +61,12 @@ def _validity_table(validity: dict) -> str:
         lines += ["", f"Stability: {seeds['runs']} seeds (the same preset, other seeds) give the same label to "
                   f"{share_text(seeds, 'agreement')} of {seeds['passages']} held-out passages (goal >= 0.95)"
                   + (": " + ", ".join(f"{lab}'s passages {v:.3f}" for lab, v in by.items()) if by else "") + "."]
+    modern = validity.get("modern_prose")  # absent in files written before it
+    if modern:
+        lines += ["", f"Today's prose ({modern['passages']} passages written for the check: email, news, recipe, ...; "
+                  f"no author or period of the training books): {modern['neither']:.2f} answered neither ("
+                  + ", ".join(f"{lab} {n}" for lab, n in modern["labels"].items()) + "); given an author with "
+                  f"P(neither) < 0.2: {', '.join(modern['confident']) or 'none'}."]
     return "\n".join(lines) + "\n"
 
 

@@ -209,6 +209,20 @@ def plot_validity(validity: dict, report: dict, path: Path) -> None:
     plt.close(fig)
 
 
+MODERN_PROSE = Path(__file__).with_name("modern_prose.jsonl")  # 16 passages of today's prose, written for it
+
+
+def modern_prose(judge) -> dict:
+    """How many passages of today's prose (no author the judge saw, of no period its books
+    are of) the judge answers "neither"; a model without an open set answers none so."""
+    rows = [json.loads(line) for line in MODERN_PROSE.read_text().splitlines() if line.strip()]
+    scores = judge.score([r["text"] for r in rows])
+    labels = [s.label for s in scores]
+    return {"passages": len(rows), "neither": labels.count(NEITHER) / len(rows),
+            "labels": {lab: labels.count(lab) for lab in dict.fromkeys(labels)},
+            "confident": [r["id"] for r, s in zip(rows, scores) if s.label != NEITHER and (s.p_neither or 0) < 0.2]}
+
+
 def validate(run_dir: str | Path, seeds: int = 1, per_work: int = 60, data_dir: str | None = None,
              progress: bool = True, readme: str | None = None) -> dict:
     from ..judge.core import Judge
@@ -237,7 +251,8 @@ def validate(run_dir: str | Path, seeds: int = 1, per_work: int = 60, data_dir: 
     validity = {"format": VALIDITY_FORMAT, "run": run_dir.name, "passages": len(passages),
                 "passages_per_work": per_work, "part": "test",
                 "probes": run_probes(judge, config, passages, names, words=words),
-                "words_inserted": {lab: words[lab] for lab in config.author_labels if lab in words}}
+                "words_inserted": {lab: words[lab] for lab in config.author_labels if lab in words},
+                "modern_prose": modern_prose(judge)}
     if seeds > 1:
         base = [s.label for s in judge.score([p["text"] for p in passages])]
         validity["seeds"] = seed_agreement(run_dir, config, passages, base, seeds, progress)
