@@ -183,7 +183,6 @@ def test_title_case_text_is_read_as_its_case_allows():
     assert Spec.from_dict({k: v for k, v in Spec().to_dict().items() if k != "title_case"}).title_case is False  # a /6 folder
 
 
-
 def test_an_nt_contraction_opening_a_sentence_is_no_name():
     text = "He waited. Didn't you see him? Isn't it odd? Hadn't Humpty Dumpty gone? “Wasn’t it Alice?”"
     # "Didn", "Isn", "Hadn" are no English words, so the capitals alone made them names
@@ -193,6 +192,7 @@ def test_an_nt_contraction_opening_a_sentence_is_no_name():
     # only before n't: a name that happens to end so stays one ("Ellen's", "Bron't")
     assert masked("Then Ellen's cat sat by Bron't.") == "Then [MASK]'s cat sat by [MASK]'t."
     assert Spec.from_dict({k: v for k, v in Spec().to_dict().items() if k != "contractions"}).contractions is False
+
 
 def test_replace_maps_offsets_like_the_plain_definition():
     """Aligned.replace's vectorised bookkeeping against the definition, on random edits:

@@ -7,9 +7,9 @@ text). A text whose words are under `MIN_ENGLISH` English (or that has no words)
 flagged "not-english" by the judge and, where the model has an open set, answered
 "neither". Measured on 100-word chunks of every book in `../shared` (a one-off count):
 the lowest share of 16,593 chunks is 0.63, but for two of Poe's "X-ing a Paragrab", set
-with x for o ("Yxu've gxt tx gx", 0.13); with 5% typos (the validate probe's) 3 of 5,540 chunks fall under 0.6. The same
-tale in French, German, Dutch, Spanish, Italian and Latin (written for the count): 0.42,
-0.46, 0.43, 0.35, 0.35, 0.24.
+with x for o ("Yxu've gxt tx gx", 0.13); with 5% typos (the validate probe's) 3 of 5,540
+chunks fall under 0.6. The same tale in French, German, Dutch, Spanish, Italian and Latin
+(written for the count): 0.42, 0.46, 0.43, 0.35, 0.35, 0.24.
 
 A word is a run of letters (with its apostrophe parts: "didn't", "Alice's") of the text as
 given, Unicode-folded as the judge folds it, and English as Webster's 2nd knows it,

@@ -164,14 +164,15 @@ def proper_names(text: str, lower: bool = False, title_case: bool = False,
     if lower:  # (start, word, is a lower-case name): the two kinds never start at one place
         words = sorted(words + [(m.start(), m.group(), True) for m in _LOWER_WORD.finditer(text) if is_name_only(m.group())])
     for start, word, lower_name in words:
+        after = text[start + len(word): start + len(word) + 2]  # "'t" after "Didn"
         if lower_name:
             name = True
         elif word in _NOT_NAMES or word.lower() in _FUNCTION_WORDS or (len(word) > 1 and word.isupper()):
             continue  # "I", titles, function words, and ALL-CAPS headings or emphasis
-        elif contractions and is_nt_stem(word, text[start + len(word): start + len(word) + 2]):
+        elif contractions and is_nt_stem(word, after):
             continue  # a word, neither a name nor part of one
         elif titled and (i := bisect_right(title_starts, start) - 1) >= 0 and start < titled[i][1]:
-            if _title_case_word(word, text[start + len(word): start + len(word) + 2]):
+            if _title_case_word(word, after):
                 continue  # the case says nothing here, and the word is a word: it neither is nor joins a name
             name = True
         else:

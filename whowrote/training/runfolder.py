@@ -111,7 +111,7 @@ def model_spec(folder: Path):
 
 def update_model_meta(folder: Path, **fields) -> None:
     """Set fields of model/whowrote.json (the fitted temperature, the open-set threshold)."""
-    meta = read_model_meta(folder)
+    meta = json.loads((folder / "whowrote.json").read_text())  # it must exist: save_model wrote it
     meta.update(fields)
     write_json(folder / "whowrote.json", meta)
 
