@@ -220,7 +220,9 @@ def modern_prose(judge) -> dict:
     labels = [s.label for s in scores]
     return {"passages": len(rows), "neither": labels.count(NEITHER) / len(rows),
             "labels": {lab: labels.count(lab) for lab in dict.fromkeys(labels)},
-            "confident": [r["id"] for r, s in zip(rows, scores) if s.label != NEITHER and (s.p_neither or 0) < 0.2]}
+            # a model without an open set has no P(neither) to be confident by
+            "confident": [r["id"] for r, s in zip(rows, scores)
+                          if s.label != NEITHER and s.p_neither is not None and s.p_neither < 0.2]}
 
 
 def validate(run_dir: str | Path, seeds: int = 1, per_work: int = 60, data_dir: str | None = None,
