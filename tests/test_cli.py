@@ -93,6 +93,7 @@ def test_resume_refuses_other_settings_and_says_so(tmp_path):
     (["--smooth-k", "4"], "smooth_k"), (["--smooth-k", "0"], "smooth_k"), (["--schedule", "exotic"], "schedule"),
     (["--steps", "-3"], "steps"), (["--lr", "-1"], "lr"), (["--folds", "3", "--fold", "3"], "fold"),
     (["--open-set", "energy"], "open_set"), (["--typos", "2"], "typos"),
+    (["--add-source", "nether=1342"], "no label 'nether'"), (["--add-source", "neither"], "--add-source expects"),
 ])
 def test_every_setting_is_checked_before_any_work(flags, fragment):
     proc = run_cli("train", *flags)

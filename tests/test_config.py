@@ -80,6 +80,19 @@ def test_new_books_drop_the_presets_held_out_works_and_background():
     assert resolve("authors").heldout["edgar"] == ["2150"]
 
 
+def test_added_books_keep_the_presets_labels_held_out_works_and_background():
+    base = resolve("authors")
+    c = resolve("authors", add_sources={"neither": ["1342", "76", "98"]})  # 98 is there already: not twice
+    assert c.sources["neither"] == base.sources["neither"] + ["1342", "76"]
+    assert c.sources["alice"] == base.sources["alice"] and c.heldout == base.heldout
+    assert c.background == "neither" and c.open_set == "background"
+    assert base.sources["neither"] == resolve("authors").sources["neither"]  # the preset itself is untouched
+    with pytest.raises(WhowroteError, match="no label 'nether'"):
+        resolve("authors", add_sources={"nether": ["1342"]})
+    with pytest.raises(WhowroteError, match="both trained on and held out|held out"):
+        resolve("authors", add_sources={"neither": ["43"]})  # a held-out author cannot be trained on
+
+
 def test_booleans_read_every_usual_spelling():
     for word, value in (("true", True), ("Yes", True), ("1", True), ("false", False), ("NO", False), ("0", False)):
         assert resolve("cpu", spelling=word).spelling is value

@@ -333,9 +333,12 @@ def parse_sources(specs: list[str], flag: str = "--source") -> dict[str, list[st
     return out
 
 
-def resolve(preset: str | None = None, toml_path: str | None = None, **overrides: Any) -> Config:
+def resolve(preset: str | None = None, toml_path: str | None = None,
+            add_sources: dict[str, list[str]] | None = None, **overrides: Any) -> Config:
     """Build the Config for `preset` (default DEFAULT_PRESET), then apply a TOML file and
-    keyword overrides (None = unset)."""
+    keyword overrides (None = unset). `add_sources` appends books to labels that exist
+    (`--add-source neither=1342`): more background authors, the open set's lever, without
+    restating the preset's labels, held-out works and background as `sources` would."""
     preset = preset or DEFAULT_PRESET
     if preset not in PRESETS:
         raise WhowroteError(f"unknown preset '{preset}' (choose from: {', '.join(PRESETS)})")
@@ -356,6 +359,13 @@ def resolve(preset: str | None = None, toml_path: str | None = None, **overrides
             if name not in given:
                 values[name] = empty
     values.update(given)
+    if add_sources:
+        values["sources"] = {label: list(srcs) for label, srcs in values.get("sources", Config().sources).items()}
+        for label, srcs in add_sources.items():
+            if label not in values["sources"]:
+                raise WhowroteError(f"--add-source: no label '{label}' to add books to (labels: "
+                                    f"{', '.join(values['sources'])}); --source sets new labels")
+            values["sources"][label] += [s for s in srcs if s not in values["sources"][label]]
     unknown = sorted(set(values) - known)
     if unknown:
         raise WhowroteError(f"config: unknown setting(s) {', '.join(unknown)}")

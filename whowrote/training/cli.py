@@ -26,6 +26,9 @@ def add_config_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("--config", metavar="TOML", help="a TOML file of settings, applied over the preset")
     p.add_argument("--source", action="append", metavar="LABEL=ID[,ID]",
                    help="replace the books: one per label, e.g. --source alice=12 --source edgar=2147,2148")
+    p.add_argument("--add-source", action="append", metavar="LABEL=ID[,ID]",
+                   help="add books to a label the preset has, keeping its held-out works and background, "
+                        "e.g. --add-source neither=1342,76 (more background authors)")
     p.add_argument("--heldout", action="append", metavar="LABEL=ID[,ID]",
                    help="replace the held-out works (never trained on; calibration and unseen-work numbers)")
     group = p.add_argument_group("settings (override the preset; defaults are the `cpu` study's, presets change some)")
@@ -43,7 +46,8 @@ def config_from_args(args) -> Config:
         overrides["sources"] = parse_sources(args.source)
     if getattr(args, "heldout", None):
         overrides["heldout"] = parse_sources(args.heldout, "--heldout")
-    return resolve(args.preset, args.config, **overrides)
+    added = parse_sources(args.add_source, "--add-source") if getattr(args, "add_source", None) else None
+    return resolve(args.preset, args.config, add_sources=added, **overrides)
 
 
 def cmd_train(args) -> int:
@@ -54,7 +58,8 @@ def cmd_train(args) -> int:
         args.quiet = True  # under `accelerate launch`, only the main process talks
     if args.resume:
         given = [f"--{n.replace('_', '-')}" for n in _CONFIG_FLAGS if getattr(args, n) is not None and n != "steps"]
-        given += [flag for flag, v in (("--source", args.source), ("--heldout", args.heldout), ("--config", args.config),
+        given += [flag for flag, v in (("--source", args.source), ("--add-source", args.add_source),
+                                       ("--heldout", args.heldout), ("--config", args.config),
                                        ("--name", args.name)) if v]
         if given or args.preset:
             raise WhowroteError(f"--resume continues a run with the settings it was started with; only --steps "
