@@ -159,7 +159,8 @@ def _open_set_limit(background: str) -> str:
     return (f" \"{background}\" reaches only as far as its books: text of another period or register"
             " than any book in training (today's prose, for 19th-century books) is often given to a label, so"
             " read a label there as \"nearer this author than the others\", not as authorship"
-            " (whowrote's benchmarks/modern_prose.py measures it).")
+            " (whowrote's benchmarks/modern_prose.py measures it). More background authors make it flag more"
+            f" of the authors it never saw (`whowrote train --add-source {background}=ID,...`).")
 
 
 def write_card(run_dir: str | Path) -> Path:
