@@ -12,6 +12,9 @@ passages (the validate passages: disjoint windows of works never trained on, as 
 - lines re-flowed: the hard line breaks of the printed page joined into one line per
   paragraph, as a generator or a web page gives prose;
 - a Markdown heading ("## Chapter 1") above the passage, as a generator sets its output;
+- quoted as in an email or Markdown ("> " before every line);
+- as a web page's HTML: each paragraph in <p>...</p>, quotation marks and apostrophes as
+  entities (&ldquo; &rdquo; &rsquo;), as text copied from a page's source or an API gives it;
 - Title Case and UPPER CASE: every word's first letter capitalised ("Don't", not
   Python's "Don'T"), or every letter;
 - one sentence of another label inserted: a real sentence of that label's training books
@@ -60,6 +63,13 @@ def substitute(text: str, rules) -> str:
 
 def reflow(text: str) -> str:
     return "\n\n".join(" ".join(p.split()) for p in re.split(r"\n\s*\n", text))
+
+
+def as_html(text: str) -> str:
+    """Paragraphs as <p> elements, double quotes as curly-quote entities, apostrophes as &rsquo;."""
+    quotes = iter(["&ldquo;", "&rdquo;"] * (text.count('"') + 1))
+    text = re.sub(r'"', lambda m: next(quotes), text).replace("'", "&rsquo;")
+    return "\n".join(f"<p>{p.strip()}</p>" for p in re.split(r"\n\s*\n", text) if p.strip())
 
 
 def shuffle_sentences(text: str, seed: int) -> str:
@@ -119,6 +129,8 @@ def main() -> None:
         "semicolons -> full stops": [t.replace(";", ".") for t in texts],
         "lines re-flowed": [reflow(t) for t in texts],
         "a Markdown heading above": ["## Chapter 1\n\n" + t for t in texts],
+        "quoted (\"> \" before every line)": [re.sub(r"(?m)^", "> ", t) for t in texts],
+        "as a web page's HTML": [as_html(t) for t in texts],
         "Title Case": [re.sub(r"(?<![\w'])[a-z]", lambda m: m.group().upper(), t) for t in texts],
         "UPPER CASE": [t.upper() for t in texts],
         "one sentence of another label inserted": [planted(i) for i in range(len(texts))],

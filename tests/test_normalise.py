@@ -34,8 +34,39 @@ def test_another_editions_typesetting_reads_the_same(reprinted, plain):
     # folders trained before typography 2 are judged with the rules they were trained with
     old = Spec.from_dict({"names": "keep", "typography": True})
     assert old.typography == 1 and normalise("a\u2014\u2014b", old).text == "a \u2014 \u2014 b"
-    with pytest.raises(WhowroteError, match="typography 3"):  # a folder from a newer whowrote
-        Spec.from_dict({"names": "keep", "typography": 3})
+    with pytest.raises(WhowroteError, match="typography 99"):  # a folder from a newer whowrote
+        Spec.from_dict({"names": "keep", "typography": 99})
+
+
+@pytest.mark.parametrize("marked,plain", [
+    ("## Chapter 1\n\nIt was so.", "Chapter 1\n\nIt was so."),  # a generator's heading
+    ("##\n\nIt was so.", "It was so."),
+    ("> It was so,\n> > she said.", "It was so,\nshe said."),  # quoted in an email, nested
+    ("- one thing\n+ another", "one thing\nanother"),
+    ("<p>It was &ldquo;so&rdquo;, wasn&rsquo;t it?</p>\n<p>Yes&#8212;quite.<br/>No.</p>",
+     'It was "so", wasn\'t it?\nYes--quite. No.'),
+    ("See [the tale](https://example.org/a_b) and ![a raven](raven.png).", "See the tale and a raven."),
+    ("```text\nIt was so.\n```", "It was so."),
+    ("It was so,\r\rshe said.\r\nYes.", "It was so,\n\nshe said.\nYes."),  # line ends of any system
+])
+def test_markup_around_prose_is_dropped(marked, plain):
+    keep = Spec(names="keep")
+    assert normalise(marked, keep).text == normalise(plain, keep).text
+    # what only looks like markup is the author's: a numbered line, a hyphen, "<", "&c.",
+    # and verse set after four backticks (Poe's vol. 4)
+    for text in ("1. The Cyclone", "a - b\n-1 degrees", "3 < 4 and 5 > 2", "&c. &c; A&B", "````Of woes unnumbered"):
+        assert normalise(text, keep).text == normalise(text, Spec(names="keep", typography=2)).text
+    # folders trained with typography 2 keep its rules: the heading marks stay
+    assert normalise("## Chapter 1", Spec(names="keep", typography=2)).text == "## Chapter 1"
+
+
+def test_markup_offsets_point_into_the_text_as_given():
+    text = "## The Raven\n\n> Once upon a <em>midnight</em> dreary"
+    al = normalise(text, Spec(names="keep"))
+    assert al.text == "The Raven\n\nOnce upon a midnight dreary"
+    start = al.text.index("midnight")
+    assert text[slice(*al.original_span(start, start + len("midnight")))] == "midnight"
+    assert text[slice(*al.original_span(0, 3))] == "The"
 
 
 def test_the_reprint_probe_normalises_away():
