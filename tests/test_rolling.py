@@ -43,6 +43,11 @@ def test_rolling_output_formats_and_headings(judge, tmp_path):
     text = "CHAPTER I. THE KITTEN\n\n" + invented_text(STYLE_A, 120, 3) + "\n\nTHE RAVEN\n\n" + invented_text(STYLE_B, 120, 4)
     r = judge.rolling(text, smooth_k=3, edge="valid")
     assert [h["text"] for h in r.headings] == ["CHAPTER I. THE KITTEN", "THE RAVEN"]
+    # a generator's Markdown headings are headings too, their marks left out
+    marked = "## The Kitten\n\n" + invented_text(STYLE_A, 120, 3) + "\n\n### The Raven ###\n\n" + invented_text(STYLE_B, 120, 4)
+    found = judge.rolling(marked, smooth_k=3).headings
+    assert [h["text"] for h in found] == ["The Kitten", "The Raven"]
+    assert marked[found[1]["char"]:].startswith("The Raven")
     assert len(r.smoothed) == len(r.probs) - 2  # "valid" drops (k-1)/2 windows at each end
     d = r.to_dict()
     assert d["format"] == "whowrote.rolling/1" and d["windows"][0]["char_start"] == r.char_start[0]

@@ -4,7 +4,7 @@ Like stylo's rolling.classify, but with the judge's windows: P(author) (and P(ne
 for windows of `window` tokens every `stride` tokens along the text (default: the model's
 window, half-window stride), smoothed with whowrote.training.smooth (width k, edge mode explicit, as
 in the training plot). The text's own section headings (CHAPTER ..., title lines in
-capitals) are marked. Change points are found on a finer series of their own, a window
+capitals, Markdown headings) are marked. Change points are found on a finer series of their own, a window
 every window/8 tokens whatever the displayed stride, by optimal segmentation: the label
 sequence that maximises the windows' summed log-probabilities minus `change_cost` nats per
 change of hand (Viterbi), so a short misattributed stretch does not count as a new hand;
@@ -31,8 +31,11 @@ from ..files import atomic_write, pyplot, save_figure
 from ..training.smooth import edge_width, smooth
 
 ROLLING_FORMAT = "whowrote.rolling/1"
-_HEADING = re.compile(r"^[ \t]*((?:CHAPTER|Chapter|BOOK|Book|PART|Part|STAVE|Stave)\b[^\n]{0,80}|[A-Z][A-Z0-9 ,.'\-:;!?\u2014]{3,80})[ \t]*$",
-                      re.MULTILINE)
+# a book's heading (CHAPTER ..., a title line in capitals) or, in a generator's or a web
+# page's text, a Markdown heading ("## The Second Tale"), whose marks are not its title
+_HEADING = re.compile(r"^[ \t]*(?:#{1,6}[ \t]+(?P<md>[^\n#][^\n]{0,79}?)[ \t#]*"
+                      r"|(?P<book>(?:CHAPTER|Chapter|BOOK|Book|PART|Part|STAVE|Stave)\b[^\n]{0,80}"
+                      r"|[A-Z][A-Z0-9 ,.'\-:;!?\u2014]{3,80}))[ \t]*$", re.MULTILINE)
 
 
 @dataclass
@@ -118,14 +121,16 @@ class Rolling:
 
 
 def headings(text: str, offsets: list[tuple[int, int]]) -> list[dict]:
-    """Section headings of the text (CHAPTER ..., title lines in capitals), with offsets."""
+    """Section headings of the text (CHAPTER ..., title lines in capitals, Markdown
+    headings), with offsets."""
     starts = [s for s, _ in offsets]
     out = []
     for m in _HEADING.finditer(text):
-        title = m.group(1).strip()
+        group = "md" if m.group("md") is not None else "book"
+        title = m.group(group).strip()
         if sum(c.isalpha() for c in title) < 3:
             continue
-        out.append({"char": m.start(1), "token": bisect_right(starts, m.start(1)), "text": title})
+        out.append({"char": m.start(group), "token": bisect_right(starts, m.start(group)), "text": title})
     return out
 
 
