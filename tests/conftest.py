@@ -36,6 +36,12 @@ def invented_text(style: list[str], n_words: int, seed: int) -> str:
     return "\n".join(lines + [line])
 
 
+def given_behind(text: str, aligned, word: str) -> str:
+    """The characters of `text` (as given) behind the first `word` of its normalised form."""
+    start = aligned.text.index(word)
+    return text[slice(*aligned.original_span(start, start + len(word)))]
+
+
 def gutenberg_file(body: str, title: str = "A TEST BOOK") -> str:
     return (
         "\ufeffThe Project Gutenberg EBook of Something\r\n\r\nRelease Date: 2026\r\n\r\n"

@@ -3,6 +3,7 @@ contractions stay; offsets still point into the input."""
 
 import pytest
 
+from tests.conftest import given_behind
 from whowrote.evaluation.probes import typos
 from whowrote.text.normalise import Spec, normalise
 from whowrote.text.spelling import repair, repair_capitalised, repair_word
@@ -38,8 +39,7 @@ def test_normalise_repairs_keeps_offsets_and_old_folders_do_not_repair():
     text = "The raven sat upon thhe bust, absoltue and still."
     al = normalise(text, Spec(names="keep"))
     assert al.text == "The raven sat upon the bust, absolute and still."
-    start = al.text.index("absolute")
-    assert text[slice(*al.original_span(start, start + len("absolute")))] == "absoltue"
+    assert given_behind(text, al, "absolute") == "absoltue"
     assert normalise(text, Spec(names="keep"), track=False).text == al.text
     assert Spec.from_dict({"names": "mask", "fold": True}).spelling is False  # a /2 folder
     assert normalise(text, Spec(names="keep", spelling=False)).text == text
