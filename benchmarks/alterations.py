@@ -15,6 +15,7 @@ passages (the validate passages: disjoint windows of works never trained on, as 
 - quoted as in an email or Markdown ("> " before every line);
 - as a web page's HTML: each paragraph in <p>...</p>, quotation marks and apostrophes as
   entities (&ldquo; &rdquo; &rsquo;), as text copied from a page's source or an API gives it;
+- an emoji after every paragraph, as a chat's output decorates it;
 - Title Case and UPPER CASE: every word's first letter capitalised ("Don't", not
   Python's "Don'T"), or every letter;
 - one sentence of another label inserted: a real sentence of that label's training books
@@ -131,6 +132,7 @@ def main() -> None:
         "a Markdown heading above": ["## Chapter 1\n\n" + t for t in texts],
         "quoted (\"> \" before every line)": [re.sub(r"(?m)^", "> ", t) for t in texts],
         "as a web page's HTML": [as_html(t) for t in texts],
+        "an emoji after every paragraph": [re.sub(r"\n\s*\n", " \u2728\n\n", t).rstrip() + " \U0001F600" for t in texts],
         "Title Case": [re.sub(r"(?<![\w'])[a-z]", lambda m: m.group().upper(), t) for t in texts],
         "UPPER CASE": [t.upper() for t in texts],
         "one sentence of another label inserted": [planted(i) for i in range(len(texts))],

@@ -49,6 +49,7 @@ def test_another_editions_typesetting_reads_the_same(reprinted, plain):
     ("See [the tale](https://example.org/a_b) and ![a raven](raven.png).", "See the tale and a raven."),
     ("```text\nIt was so.\n```", "It was so."),
     ("It was so,\r\rshe said.\r\nYes.", "It was so,\n\nshe said.\nYes."),  # line ends of any system
+    ("It was so \U0001F600 good.\u2728\n\nYes \u2764\ufe0f, \U0001F468\u200d\U0001F469 all", "It was so good.\n\nYes, all"),
 ])
 def test_markup_around_prose_is_dropped(marked, plain):
     keep = Spec(names="keep")

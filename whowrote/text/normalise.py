@@ -13,7 +13,7 @@
    spaces, `_italics_` and `*emphasis*`, [Illustration] tags) is mapped to one plain form,
    so it cannot become the cue; and (typography 3) the markup around prose is dropped
    first: Markdown headings, quote marks, bullets, code fences and links, HTML tags and
-   entities, as a generator, an email or a web page sets them.
+   entities, emoji, as a generator, a chat, an email or a web page sets them.
 2. Spelling (`spelling`): a lower-case word that is no English word is repaired to the
    likeliest English word a slip or two away (`text/spelling.py`), so a typo cannot pass
    for an author's rare vocabulary; with `capitals`, a capitalised word one slip from a
@@ -204,6 +204,9 @@ _MARKUP: list[Rule] = [
     (re.compile(r"^[ \t]*[-+](?=[ \t])[ \t]*", re.M), ""),  # a bullet ("* " goes with emphasis)
     # a link or image: its text ("[" inside the text is excluded, so the search stays linear)
     (re.compile(r"!?\[([^\[\]\n]*)\]\([^()\s]*\)"), lambda m: m.group(1)),
+    # emoji and pictographs, a chat's decoration, with their variation selectors (joiners go
+    # with folding): on authors-bg16, one after each paragraph changed 10 of 264 labels
+    (_after_blanks("[\U0001F000-\U0001FAFF\u2600-\u27BF\u2B00-\u2BFF\uFE0E\uFE0F\u200D]+"), ""),
 ]
 _TYPOGRAPHY_V3: list[Rule] = _TYPOGRAPHY_V2
 TYPOGRAPHY = {1: _TYPOGRAPHY_V1, 2: _TYPOGRAPHY_V2, 3: _TYPOGRAPHY_V3}
