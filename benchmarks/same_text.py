@@ -24,24 +24,16 @@ from machine import run_benchmark  # noqa: E402
 
 
 def spec_with(spec, settings: list[str]):
-    """`spec` with NAME=VALUE settings applied (booleans as true/false, integers as digits)."""
-    fields = {f.name: f.type for f in dataclasses.fields(spec)}
+    """`spec` with NAME=VALUE settings applied, each value read as its field's type."""
+    from whowrote.config import coerce_like
+
+    fields = [f.name for f in dataclasses.fields(spec)]
     changes = {}
     for item in settings:
         name, sep, value = item.partition("=")
         if not sep or name not in fields:
             sys.exit(f"--set {item!r}: expected NAME=VALUE with NAME one of {', '.join(fields)}")
-        current = getattr(spec, name)
-        if isinstance(current, bool):
-            if value.lower() not in ("true", "false"):
-                sys.exit(f"--set {item!r}: {name} is true or false")
-            changes[name] = value.lower() == "true"
-        elif isinstance(current, int):
-            if not value.isdigit():
-                sys.exit(f"--set {item!r}: {name} is a whole number")
-            changes[name] = int(value)
-        else:
-            changes[name] = value
+        changes[name] = coerce_like(getattr(spec, name), value, f"--set {name}")
     return dataclasses.replace(spec, **changes)
 
 

@@ -54,8 +54,11 @@ def test_another_editions_typesetting_reads_the_same(reprinted, plain):
 def test_markup_around_prose_is_dropped(marked, plain):
     keep = Spec(names="keep")
     assert normalise(marked, keep).text == normalise(plain, keep).text
-    # what only looks like markup is the author's: a numbered line, a hyphen, "<", "&c.",
-    # and verse set after four backticks (Poe's vol. 4)
+
+
+def test_what_only_looks_like_markup_is_the_authors():
+    # a numbered line, a hyphen, "<", "&c.", and verse set after four backticks (Poe's vol. 4)
+    keep = Spec(names="keep")
     for text in ("1. The Cyclone", "a - b\n-1 degrees", "3 < 4 and 5 > 2", "&c. &c; A&B", "````Of woes unnumbered"):
         assert normalise(text, keep).text == normalise(text, Spec(names="keep", typography=2)).text
     # folders trained with typography 2 keep its rules: the heading marks stay

@@ -305,6 +305,12 @@ def _coerce(name: str, value: Any) -> Any:
         raise WhowroteError(f"config: '{name}' must map label -> list of sources")
     if value is None or (isinstance(value, str) and value.lower() == "none" and default is None):
         return None
+    return coerce_like(default, value, f"config: '{name}'")
+
+
+def coerce_like(default: Any, value: Any, what: str) -> Any:
+    """`value` (a CLI/TOML string, or already typed) as the type of `default`: bool, int,
+    float or str. `what` names the setting in the one-line error."""
     try:
         if isinstance(default, bool):
             if isinstance(value, bool):
@@ -319,7 +325,7 @@ def _coerce(name: str, value: Any) -> Any:
             return float(value)
         return str(value)
     except (TypeError, ValueError):
-        raise WhowroteError(f"config: '{name}' expects {type(default).__name__}, got {value!r}") from None
+        raise WhowroteError(f"{what} expects {type(default).__name__}, got {value!r}") from None
 
 
 def parse_sources(specs: list[str], flag: str = "--source") -> dict[str, list[str]]:

@@ -204,12 +204,11 @@ _MARKUP: list[Rule] = [
     (re.compile(r"^[ \t]*[-+](?=[ \t])[ \t]*", re.M), ""),  # a bullet ("* " goes with emphasis)
     # a link or image: its text ("[" inside the text is excluded, so the search stays linear)
     (re.compile(r"!?\[([^\[\]\n]*)\]\([^()\s]*\)"), lambda m: m.group(1)),
-    # emoji and pictographs, a chat's decoration, with their variation selectors (joiners go
-    # with folding): on authors-bg16, one after each paragraph changed 10 of 264 labels
+    # emoji and pictographs, a chat's decoration, with their variation selectors and joiners
+    # (folding may be off): on authors-bg16, one after each paragraph changed 10 of 264 labels
     (_after_blanks("[\U0001F000-\U0001FAFF\u2600-\u27BF\u2B00-\u2BFF\uFE0E\uFE0F\u200D]+"), ""),
 ]
-_TYPOGRAPHY_V3: list[Rule] = _TYPOGRAPHY_V2
-TYPOGRAPHY = {1: _TYPOGRAPHY_V1, 2: _TYPOGRAPHY_V2, 3: _TYPOGRAPHY_V3}
+TYPOGRAPHY = {1: _TYPOGRAPHY_V1, 2: _TYPOGRAPHY_V2, 3: _TYPOGRAPHY_V2}  # 3: version 2's, after the markup below
 BEFORE_FOLDING = {3: _MARKUP}  # rules that come first: an entity's character must still be folded
 TYPOGRAPHY_VERSION = max(TYPOGRAPHY)  # what new model folders are trained with
 
