@@ -11,7 +11,8 @@ passages (the validate passages: disjoint windows of works never trained on, as 
 - semicolons -> full stops: a change of punctuation, which is partly style;
 - lines re-flowed: the hard line breaks of the printed page joined into one line per
   paragraph, as a generator or a web page gives prose;
-- a Markdown heading ("## Chapter 1") above the passage, as a generator sets its output;
+- a Markdown heading ("## Chapter 1") above the passage, as a generator sets its output,
+  or a title and a byline ("**The Visitor**", "*by a writer of today*");
 - quoted as in an email or Markdown ("> " before every line);
 - as a web page's HTML: each paragraph in <p>...</p>, quotation marks and apostrophes as
   entities (&ldquo; &rdquo; &rsquo;), as text copied from a page's source or an API gives it;
@@ -130,6 +131,7 @@ def main() -> None:
         "semicolons -> full stops": [t.replace(";", ".") for t in texts],
         "lines re-flowed": [reflow(t) for t in texts],
         "a Markdown heading above": ["## Chapter 1\n\n" + t for t in texts],
+        "a title and a byline above": ["**The Visitor**\n\n*by a writer of today*\n\n" + t for t in texts],
         "quoted (\"> \" before every line)": [re.sub(r"(?m)^", "> ", t) for t in texts],
         "as a web page's HTML": [as_html(t) for t in texts],
         "an emoji after every paragraph": [re.sub(r"\n\s*\n", " \u2728\n\n", t).rstrip() + " \U0001F600" for t in texts],

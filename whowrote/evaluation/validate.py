@@ -71,7 +71,7 @@ def held_out_passages(judge, config, per_work: int, part: str = "test", prep=Non
         for w in np.unique(works):
             source = config.heldout[stream.label][w]
             text = load(source, config.data_dir).text
-            ids, offsets = judge.encode([text])[0]  # the same tokens as the stream's, so its starts apply
+            ids, offsets = judge.encode([text], read_headings=True)[0]  # the stream's tokens, so its starts apply
             if len(ids) != stream.book_tokens[w]:
                 raise AssertionError(f"the judge tokenised held-out work {source} differently from training")
             out += [{"text": text[offsets[s][0]:offsets[s + prep.width - 1][1]], "label": truth, "work": source}

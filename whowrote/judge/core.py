@@ -35,6 +35,7 @@ from ..config import JUDGE_PRECISIONS
 from ..errors import WhowroteError
 from ..evaluation.metrics import log_softmax, softmax
 from ..evaluation.openset import NEITHER, OpenSet, decide_split, for_length, split_probs
+from ..text.headings import opening_headings
 from ..text.normalise import Spec, normalise
 from ..training.partner import CharPartner
 from .english import MIN_ENGLISH, count_english
@@ -64,8 +65,10 @@ class Judge:
     def __init__(self, model, tokenizer, labels: list[str], seq_len: int, temperature: float = 1.0,
                  stride: int | None = None, batch_size: int = 32, device: str | None = None, precision: str = "auto",
                  normalise: Spec | None = None, open_set: OpenSet | None = None,
-                 length_temperatures: list[list[float]] | None = None, partner=None):
+                 length_temperatures: list[list[float]] | None = None, partner=None, read_headings: bool = False):
         self.model, self.tokenizer, self.labels = model, tokenizer, labels
+        # False: the heading lines that open a text (a generator's title, "Chapter 1") are not read
+        self.read_headings = read_headings
         self.partner = partner  # a CharPartner read beside BERT (training/partner.py), or None: BERT alone
         self.seq_len, self.temperature = seq_len, temperature
         # [[tokens, T], ...]: a text shorter or longer than a window rescales its mean log-probability by the
@@ -113,10 +116,15 @@ class Judge:
                    partner=CharPartner.load(folder, meta.get("partner")), **kwargs)
 
     # --- windows -------------------------------------------------------------------------
-    def encode(self, texts: list[str], base: int = 0) -> list[tuple[list[int], list[tuple[int, int]]]]:
+    def encode(self, texts: list[str], base: int = 0, read_headings: bool | None = None
+               ) -> list[tuple[list[int], list[tuple[int, int]]]]:
         """(token ids, character offsets into each text as given) after the model's
-        normalisation; one tokenizer call for all texts."""
+        normalisation, less the heading lines that open a text (`base` 0: the text's first
+        chunk) unless `read_headings` (None: the judge's own setting, True: a book read
+        whole, as training read it); one tokenizer call for all texts."""
         normalised = [normalise(t, self.normalise) for t in texts]
+        if base == 0 and not (self.read_headings if read_headings is None else read_headings):
+            normalised = [n.replace([(0, k, "")]) if (k := opening_headings(n.text)) else n for n in normalised]
         enc = self.tokenizer([n.text for n in normalised], add_special_tokens=False, return_offsets_mapping=True,
                              verbose=False)
         out = []

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import csv
 import io
-import re
 from bisect import bisect_right
 from dataclasses import dataclass, field
 
@@ -28,14 +27,10 @@ import numpy as np
 
 from ..evaluation.openset import NEITHER, decide_split, split_probs
 from ..files import atomic_write, pyplot, save_figure
+from ..text.headings import section_headings
 from ..training.smooth import edge_width, smooth
 
 ROLLING_FORMAT = "whowrote.rolling/1"
-# a book's heading (CHAPTER ..., a title line in capitals) or, in a generator's or a web
-# page's text, a Markdown heading ("## The Second Tale"), whose marks are not its title
-_HEADING = re.compile(r"^[ \t]*(?:#{1,6}[ \t]+(?P<md>[^\n#][^\n]{0,79}?)[ \t#]*"
-                      r"|(?P<book>(?:CHAPTER|Chapter|BOOK|Book|PART|Part|STAVE|Stave)\b[^\n]{0,80}"
-                      r"|[A-Z][A-Z0-9 ,.'\-:;!?\u2014]{3,80}))[ \t]*$", re.MULTILINE)
 
 
 @dataclass
@@ -121,17 +116,10 @@ class Rolling:
 
 
 def headings(text: str, offsets: list[tuple[int, int]]) -> list[dict]:
-    """Section headings of the text (CHAPTER ..., title lines in capitals, Markdown
-    headings), with offsets."""
+    """Section headings of the text (text/headings.py), with character and token offsets."""
     starts = [s for s, _ in offsets]
-    out = []
-    for m in _HEADING.finditer(text):
-        group = "md" if m.group("md") is not None else "book"
-        title = m.group(group).strip()
-        if sum(c.isalpha() for c in title) < 3:
-            continue
-        out.append({"char": m.start(group), "token": bisect_right(starts, m.start(group)), "text": title})
-    return out
+    return [{"char": char, "token": bisect_right(starts, char), "text": title}
+            for char, title in section_headings(text)]
 
 
 def _label_runs(decisions: list[str]) -> list[list]:

@@ -1,0 +1,73 @@
+"""Headings: the lines that name a text's parts rather than belong to its prose.
+
+Two readers use them. The rolling plot marks a long text's section headings (CHAPTER ...,
+a title line in capitals, a Markdown heading) along its series (`section_headings`). The
+judge sets aside the heading lines that open a text (`opening_headings`): the title a
+generator puts above its story ("The Looking-Glass Garden", "Chapter 1", "By A. Writer"),
+which is no more the author's style than a Gutenberg header is, and which, above a passage
+of one window, pushed it into two windows and moved 5.7% of the README run's labels
+(`benchmarks/alterations.py`, "a Markdown heading above").
+
+    python -c "from whowrote.text.headings import opening_headings as o; t = 'Chapter 1\n\nIt was late.'; print(repr(t[o(t):]))"
+"""
+
+from __future__ import annotations
+
+import re
+
+# a book's heading (CHAPTER ..., a title line in capitals) or, in a generator's or a web
+# page's text, a Markdown heading ("## The Second Tale"), whose marks are not its title
+_SECTION = re.compile(r"^[ \t]*(?:#{1,6}[ \t]+(?P<md>[^\n#][^\n]{0,79}?)[ \t#]*"
+                      r"|(?P<book>(?:CHAPTER|Chapter|BOOK|Book|PART|Part|STAVE|Stave)\b[^\n]{0,80}"
+                      r"|[A-Z][A-Z0-9 ,.'\-:;!?\u2014]{3,80}))[ \t]*$", re.MULTILINE)
+
+
+def section_headings(text: str) -> list[tuple[int, str]]:
+    """(character offset, title) of each section heading in the text, marks left out."""
+    out = []
+    for m in _SECTION.finditer(text):
+        group = "md" if m.group("md") is not None else "book"
+        title = m.group(group).strip()
+        if sum(c.isalpha() for c in title) >= 3:
+            out.append((m.start(group), title))
+    return out
+
+
+# One line standing alone (a blank line or the text's end after it), read after the
+# typography rules have dropped Markdown's marks: what may open a text as its heading.
+_OPENING_LINE = re.compile(r"[ \t]*(?P<line>[^\n]{1,100}?)[ \t]*(?:\n[ \t]*){2,}")
+MAX_HEADING_WORDS = 12
+MAX_OPENING_HEADINGS = 4  # a title, a subtitle, a byline, a chapter: no more
+# A line ending in a full stop is prose ("It was so.") unless it names a part of the text
+# ("CHAPTER IV.", "Part 2.", "IV.") or is set in capitals.
+_PART = re.compile(r"(?i)(?:chapter|part|book|canto|section|act|scene|volume|letter|stave|prologue|epilogue|"
+                   r"introduction|preface|contents)\b|[ivxlc]+\.?$|\d+\.?$")
+_SENTENCE_END = re.compile(r"[.!?][\"')\]]*$")
+
+
+def _is_heading(line: str, prose_has_lower_case: bool) -> bool:
+    if not any(c.isalnum() for c in line) or len(line.split()) > MAX_HEADING_WORDS or line[-1] in ",;:-\u2014":
+        return False  # a line ending so is a sentence going on ("the valley of the Nile:")
+    if not _SENTENCE_END.search(line):
+        return True
+    letters = [c for c in line if c.isalpha()]
+    # capitals mark a heading only above prose that has lower case: in text set all in
+    # capitals, "IT WAS SO." is a sentence (UPPER CASE text took 26 held-out passages'
+    # first lines for headings without this)
+    in_capitals = prose_has_lower_case and len(letters) >= 2 and all(c.isupper() for c in letters)
+    return bool(_PART.match(line)) or in_capitals
+
+
+def opening_headings(text: str) -> int:
+    """How many characters at the start of `text` are heading lines (0: none). A heading
+    is a line of at most 12 words standing alone, not ending as a sentence that goes on (a
+    comma, a colon, a dash), and not with a full stop unless it names a part or is in
+    capitals above prose in lower case; prose must follow, so a text that is all headings
+    is read whole."""
+    pos, lower = 0, any(c.islower() for c in text[:5000])
+    for _ in range(MAX_OPENING_HEADINGS):
+        m = _OPENING_LINE.match(text, pos)
+        if not m or not _is_heading(m.group("line"), lower):
+            break
+        pos = m.end()
+    return pos if text[pos:].strip() else 0
