@@ -37,6 +37,13 @@ def test_change_points_are_found_near_the_true_boundaries(judge):
     for found, true in zip(r.boundaries, truth):
         assert abs(found["token"] - true) <= 16, (r.boundaries, truth)
     assert text[r.boundaries[0]["char"]:][:1].strip()  # offsets point into the text
+    # an opening title is read, as every other line: the series counts the text's tokens as given
+    titled = judge.rolling("Chapter 1\n\n" + text, window=24, stride=12)
+    assert titled.char_start[0] == 0
+    n_title = len(judge.tokenizer("Chapter 1", add_special_tokens=False)["input_ids"])
+    shifted = [b["token"] - n_title for b in titled.boundaries]
+    assert len(shifted) == len(r.boundaries)
+    assert all(abs(a - b["token"]) <= 24 // 8 for a, b in zip(shifted, r.boundaries))  # the fine series' step
 
 
 def test_rolling_output_formats_and_headings(judge, tmp_path):

@@ -211,7 +211,9 @@ def rolling(judge, text: str, window: int | None = None, stride: int | None = No
         raise WhowroteError(f"rolling: --window must be in 1..{judge.content} tokens (the model's window)")
     if stride < 1:
         raise WhowroteError("rolling: --stride must be at least 1 token")
-    ids, offsets = judge.encode([text])[0]
+    # read whole, its opening title too: the series' token offsets count the text as given, and a
+    # long text's title weighs nothing in it (the heading is marked on the plot instead)
+    ids, offsets = judge.encode([text], read_headings=True)[0]
     if len(ids) < window:
         raise WhowroteError(f"rolling: the text has {len(ids)} tokens, fewer than one window of {window}")
     starts = _starts(len(ids), window, stride)
