@@ -218,6 +218,7 @@ def test_validate_writes_the_probes_and_the_card_shows_them(open_set_run):
     assert probes["another edition's typesetting"]["changed"] == 0  # unified by typography
     card = (open_set_run / "README.md").read_text()
     assert "model-index" in card and "names -> other author" in card and "plots/validity.png" in card
+    assert "## Goals at a glance" in card and "| stability: seeds agree |" not in card  # no seeds measured here
     assert "\"neither\" reaches only as far as its books" in card  # the open set's reach is a stated limit
     modern = json.loads((open_set_run / "validity.json").read_text())["modern_prose"]
     assert modern["passages"] == 16 and sum(modern["labels"].values()) == 16

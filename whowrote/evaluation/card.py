@@ -15,6 +15,7 @@ from pathlib import Path
 
 from ..files import atomic_write
 from ..text.normalise import Spec
+from .goals import goals_table
 from .metrics import share_text
 from .openset import NEITHER, describe
 
@@ -70,6 +71,13 @@ def _validity_table(validity: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _goals_section(report: dict, validity: dict) -> str:
+    table = goals_table(report, validity)
+    return (f"Goals at a glance (at {report.get('seq_len')} tokens; \"ours\" marks this project's own, the rest "
+            f"are the issue's; the tables below give each figure's interval and the texts behind it):\n\n{table}\n"
+            if table else "")
+
+
 def _unseen_table(report: dict) -> str:
     unseen = report.get("unseen")
     if not unseen:
@@ -122,7 +130,7 @@ def summary_markdown(run_dir: str | Path) -> str:
     env = cfg.get("device", "?")
     open_set = report.get("open_set", {})
     lines = [f"Run `{run_dir.name}` ({report.get('steps')} steps, {report.get('train_seconds') or 0:.0f} s of training on {env}); "
-             f"passages of {report.get('seq_len')} tokens.", "", _unseen_table(report)]
+             f"passages of {report.get('seq_len')} tokens.", "", _goals_section(report, validity), _unseen_table(report)]
     per_label = (report.get("unseen") or {}).get("per_label", {})
     if "neither" in per_label:
         authors = [lab for lab in per_label if lab != "neither"]
@@ -202,10 +210,12 @@ clf = pipeline("text-classification", model="{run_dir / 'model'}")  # raw logits
 ```
 
 `whowrote judge --model {run_dir}` also applies what `pipeline` does not: the training
-text normalisation ({steps}),{_partner_line(report)}
+text normalisation ({steps}), a text's opening heading lines set aside (a title, "Chapter 1"),{_partner_line(report)}
 the temperature T = {meta.get('temperature', 1.0):.3f} and the "neither" threshold
 ({open_set.get('method', 'none')}{f", {describe(open_set)}" if open_set.get('method') == 'background' else ''}).
 
+## Goals at a glance
+{_goals_section(report, validity) or "No held-out numbers or validity report yet."}
 ## Works never trained on
 {_unseen_table(report)}
 {_length_table(report)}

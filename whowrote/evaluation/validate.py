@@ -36,16 +36,11 @@ from ..errors import WhowroteError
 from ..files import readme_section, update_readme_section, write_json
 from ..training.runfolder import check_run_dir
 from . import probes
+from .goals import goal_text
 from .metrics import share_interval
 from .openset import NEITHER
 
 VALIDITY_FORMAT = "whowrote.validity/1"
-GOALS = {"names -> other author": "changed <= 0.02, shift within ±0.05", "typos 5%": "changed <= 0.05",
-         "lower-case": "changed <= 0.05", "look-alikes, invisible 10%": "changed <= 0.05",
-         "names -> neutral": "accuracy >= 0.95", "seeds": "agreement >= 0.95",
-         "words of another author 5%": "changed <= 0.05",
-         # ours, not the issue's: the typography normalisation should undo a reprint entirely
-         "another edition's typesetting": "changed <= 0.02"}
 
 
 def held_out_passages(judge, config, per_work: int, part: str = "test", prep=None) -> list[dict]:
@@ -100,7 +95,7 @@ def _probe(judge, passages, base_labels, base_scores, texts, name, author_only=F
             "changed_by_label": by_label, "mean_shift": float(shift),
             "accuracy_before": float(np.mean([a == t for a, t in zip(base_labels, own)])),
             "accuracy_after": float(np.mean([a == t for a, t in zip(labels, own)])),
-            "goal": GOALS.get(name, ""), "on": "author passages" if author_only else "all held-out passages"}
+            "goal": goal_text(name), "on": "author passages" if author_only else "all held-out passages"}
 
 
 def run_probes(judge, config, passages: list[dict], top_names: dict[str, list[str]], seed: int = 0,
@@ -159,7 +154,7 @@ def seed_agreement(run_dir: Path, config, passages: list[dict], base_labels: lis
     same = np.array([len(set(col)) == 1 for col in zip(*labels)])
     truth = np.array([p["label"] for p in passages])
     return {"runs": seeds, "passages": len(passages), "agreement": float(same.mean()),
-            "agreement_ci": share_interval(same.sum(), len(same)), "goal": GOALS["seeds"],
+            "agreement_ci": share_interval(same.sum(), len(same)), "goal": goal_text("seeds"),
             "agreement_by_label": {lab: float(same[truth == lab].mean()) for lab in dict.fromkeys(truth)}}
 
 

@@ -1,0 +1,40 @@
+"""The goals at a glance: each bound read against the run's own figures, met or not."""
+
+from whowrote.evaluation.goals import PROBE_GOALS, goal_text, goals_table
+
+REPORT = {"unseen": {"ece": 0.04, "per_label": {
+    "alice": {"own_label": 0.95, "neither": 0.0}, "edgar": {"own_label": 0.92, "neither": 0.07},
+    "neither": {"own_label": 0.91, "neither": 0.91}}}}
+
+
+def row(table: str, goal: str) -> list[str]:
+    (line,) = [ln for ln in table.splitlines() if ln.startswith(f"| {goal} |")]
+    return [cell.strip() for cell in line.strip("|").split("|")]
+
+
+def test_goal_texts_are_the_ones_validity_json_has_always_stored():
+    assert goal_text("names -> other author") == "changed <= 0.02, shift within ±0.05"
+    assert goal_text("names -> neutral") == "accuracy >= 0.95"
+    assert goal_text("seeds") == "agreement >= 0.95"
+    assert goal_text("word dropout 10%") == ""  # reported, no goal
+    assert all(goal_text(p) for p in PROBE_GOALS)
+
+
+def test_each_goal_is_met_or_not_by_the_runs_own_figures():
+    validity = {"probes": {
+        "names -> other author": {"changed": 0.0, "mean_shift": -0.06, "accuracy_after": 0.96},  # the shift fails
+        "names -> neutral": {"changed": 0.0, "mean_shift": 0.0, "accuracy_after": 0.95},  # on the bound: met
+        "typos 5%": {"changed": 0.049, "mean_shift": 0.0, "accuracy_after": 0.8}},
+        "seeds": {"agreement": 0.96}}
+    table = goals_table(REPORT, validity)
+    assert row(table, 'authors never seen flagged "neither"')[2:] == ["0.910", "yes"]
+    assert row(table, 'each author\'s unseen passages flagged "neither"')[2:] == ["alice 0.000, edgar 0.070", "**no**"]
+    assert row(table, "ECE on unseen works")[3] == "yes"
+    assert row(table, "names -> other author")[2:] == ["0.000, -0.060", "**no**"]
+    assert row(table, "names -> neutral")[3] == "yes" and row(table, "typos 5%")[3] == "yes"
+    assert row(table, "stability: seeds agree")[2:] == ["0.960", "yes"]
+    assert "lower-case" not in table  # a probe not run has no row
+
+
+def test_a_run_without_held_out_numbers_has_no_goals_table():
+    assert goals_table({}, {}) == ""

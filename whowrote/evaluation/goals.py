@@ -1,0 +1,80 @@
+"""What a judge of style must reach, and whether a run reaches it: the goals at a glance.
+
+Each goal is a bound on a number the run folder already holds (report.json's works and
+authors never trained on, validity.json's probes and seeds). `goal_text` is what
+validity.json stores beside each probe; `goals_table` is the table the model card and
+`whowrote validate --readme` open with: every goal, the run's figure, met or not. Goals
+marked "ours" are this project's, the rest the issue's (issue 7: a judge of style).
+
+    python -m whowrote.evaluation.goals docs/run    # a run folder, or any folder with report.json, validity.json
+"""
+
+from __future__ import annotations
+
+# probe (validity.json "probes", or "seeds") -> ((field, comparison, bound), ...)
+PROBE_GOALS: dict[str, tuple[tuple[str, str, float], ...]] = {
+    "names -> other author": (("changed", "<=", 0.02), ("mean_shift", "within ±", 0.05)),
+    "names -> neutral": (("accuracy_after", ">=", 0.95),),
+    "typos 5%": (("changed", "<=", 0.05),),
+    "lower-case": (("changed", "<=", 0.05),),
+    "look-alikes, invisible 10%": (("changed", "<=", 0.05),),  # ours
+    "another edition's typesetting": (("changed", "<=", 0.02),),  # ours: the normalisation should undo a reprint
+    "words of another author 5%": (("changed", "<=", 0.05),),  # ours, as for typos
+    "seeds": (("agreement", ">=", 0.95),),
+}
+OURS = {"look-alikes, invisible 10%", "another edition's typesetting", "words of another author 5%"}
+_WORDS = {"changed": "changed", "mean_shift": "shift", "accuracy_after": "accuracy", "agreement": "agreement"}
+# report.json "unseen": at the run's window length, authors never seen flagged and each author's unseen passages
+UNSEEN_FLAGGED, OWN_FLAGGED, OWN_LABELLED, UNSEEN_ECE = 0.90, 0.05, 0.80, 0.05
+
+
+def goal_text(probe: str) -> str:
+    """"changed <= 0.02, shift within ±0.05": the goal as validity.json states it ("" for none)."""
+    return ", ".join(f"{_WORDS[field]} {op}{'' if op.endswith('±') else ' '}{bound:.2f}"
+                     for field, op, bound in PROBE_GOALS.get(probe, ()))
+
+
+def _meets(value: float, op: str, bound: float) -> bool:
+    return abs(value) <= bound if op == "within ±" else (value <= bound if op == "<=" else value >= bound)
+
+
+def goals_table(report: dict, validity: dict) -> str:
+    """Markdown: each goal the run has a figure for, the figure, and whether it is met ("" if none)."""
+    rows = []
+    per_label = (report.get("unseen") or {}).get("per_label", {})
+    authors = [lab for lab in per_label if lab != "neither"]
+    if "neither" in per_label:
+        v = per_label["neither"]["neither"]
+        rows.append(("authors never seen flagged \"neither\"", f">= {UNSEEN_FLAGGED:.2f}", f"{v:.3f}", v >= UNSEEN_FLAGGED))
+        worst = max(per_label[a]["neither"] for a in authors)
+        rows.append(("each author's unseen passages flagged \"neither\"", f"<= {OWN_FLAGGED:.2f}",
+                     ", ".join(f"{a} {per_label[a]['neither']:.3f}" for a in authors), worst <= OWN_FLAGGED))
+    if authors:
+        rows.append(("each author's unseen passages given to that author", f">= {OWN_LABELLED:.2f}",
+                     ", ".join(f"{a} {per_label[a]['own_label']:.3f}" for a in authors),
+                     min(per_label[a]["own_label"] for a in authors) >= OWN_LABELLED))
+    if report.get("unseen"):
+        ece = report["unseen"]["ece"]
+        rows.append(("ECE on unseen works", f"<= {UNSEEN_ECE:.2f}", f"{ece:.3f}", ece <= UNSEEN_ECE))
+    measured = {**(validity.get("probes") or {}), **({"seeds": validity["seeds"]} if validity.get("seeds") else {})}
+    for probe, bounds in PROBE_GOALS.items():
+        row = measured.get(probe)
+        if row:
+            rows.append((f"{'stability: seeds agree' if probe == 'seeds' else probe}{' (ours)' * (probe in OURS)}",
+                         goal_text(probe), ", ".join(f"{row[f]:+.3f}" if f == "mean_shift" else f"{row[f]:.3f}"
+                                                     for f, _, _ in bounds),
+                         all(_meets(row[f], op, b) for f, op, b in bounds)))
+    if not rows:
+        return ""
+    return "\n".join(["| goal | bound | this run | met |", "|---|---|---|---|",
+                      *(f"| {name} | {bound} | {value} | {'yes' if met else '**no**'} |" for name, bound, value, met in rows)])
+
+
+if __name__ == "__main__":
+    import json
+    import sys
+    from pathlib import Path
+
+    folder = Path(sys.argv[1] if len(sys.argv) > 1 else ".")
+    read = (lambda name: json.loads((folder / name).read_text()) if (folder / name).is_file() else {})
+    print(goals_table(read("report.json"), read("validity.json")) or f"{folder}: no report.json or validity.json")
