@@ -99,3 +99,6 @@ def test_among_on_the_command_line(open_set_run, tmp_path):
     assert main(["judge", "--model", str(open_set_run), "--rolling", str(book), "--among", "alice,edgar",
                  "--out", str(out), "--quiet"]) == 0
     assert json.loads((out / "rolling.json").read_text())["among"] == ["alice", "edgar"]
+    # without --rolling, the rolling options would be dropped without a word: a clear error instead
+    assert main(["judge", "--model", str(open_set_run), "--among", "alice,edgar", str(book)]) == 2
+    assert main(["judge", "--model", str(open_set_run), "--window", "20", "--change-cost", "5", str(book)]) == 2

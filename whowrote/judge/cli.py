@@ -47,7 +47,7 @@ def register(sub) -> None:
     g.add_argument("--window", type=int, help="tokens per rolling window (default: the model's)")
     g.add_argument("--smooth-k", type=int, default=3, help="moving-mean width, odd (default 3)")
     g.add_argument("--edge", default="shrink", choices=EDGES, help="edge treatment of the moving mean")
-    g.add_argument("--change-cost", type=float, default=20.0,
+    g.add_argument("--change-cost", type=float,
                    help="nats of evidence a change of hand must earn in the segmentation (default 20; higher: fewer changes)")
     g.add_argument("--among", metavar="LABELS", type=lambda v: [x.strip() for x in v.split(",") if x.strip()],
                    help="comma-separated labels the change points may choose from, e.g. alice,edgar for a text "
@@ -97,6 +97,7 @@ def run_rolling(args) -> int:
     from ..files import write_json
     from ..text.books import decode
     from .core import Judge
+    from .rolling import CHANGE_COST
 
     if args.inputs or args.jsonl:
         raise WhowroteError("judge: --rolling takes one file; give no other inputs")
@@ -116,7 +117,8 @@ def run_rolling(args) -> int:
     torch.set_num_threads(os.cpu_count() or 1)
     judge = Judge.load(args.model, batch_size=args.batch_size, precision=args.precision)
     r = judge.rolling(decode(data, str(path)), window=args.window, stride=args.stride, smooth_k=args.smooth_k,
-                      edge=args.edge, change_cost=args.change_cost, among=args.among)
+                      edge=args.edge, among=args.among,
+                      change_cost=CHANGE_COST if args.change_cost is None else args.change_cost)
     write_json(out / "rolling.json", {**r.to_dict(), "source": str(path)})
     r.write_csv(out / "rolling.csv")
     for ext in ("png", "svg"):
@@ -135,6 +137,11 @@ def run(args) -> int:
 
     if args.rolling:
         return run_rolling(args)
+    rolling_only = [f"--{name.replace('_', '-')}" for name in ("window", "change_cost", "among")
+                    if getattr(args, name) is not None]
+    if rolling_only:  # without --rolling they would be dropped without a word
+        raise WhowroteError(f"judge: {', '.join(rolling_only)} {'apply' if len(rolling_only) > 1 else 'applies'} "
+                            "to rolling attribution: add --rolling FILE")
     if not args.inputs and not args.jsonl:
         raise WhowroteError("judge: give some text, a file, a folder, - for stdin, or --jsonl FILE")
     if args.inputs.count("-") + args.jsonl.count("-") > 1:
