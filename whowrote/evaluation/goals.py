@@ -71,10 +71,14 @@ def goals_table(report: dict, validity: dict) -> str:
 
 
 if __name__ == "__main__":
-    import json
     import sys
     from pathlib import Path
 
+    from .card import _read
+
     folder = Path(sys.argv[1] if len(sys.argv) > 1 else ".")
-    read = (lambda name: json.loads((folder / name).read_text()) if (folder / name).is_file() else {})
-    print(goals_table(read("report.json"), read("validity.json")) or f"{folder}: no report.json or validity.json")
+    try:
+        table = goals_table(_read(folder / "report.json"), _read(folder / "validity.json"))
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:  # a damaged or foreign JSON file
+        sys.exit(f"{folder}: report.json or validity.json is not whowrote's ({exc})")
+    print(table or sys.exit(f"{folder}: no report.json or validity.json with held-out numbers"))

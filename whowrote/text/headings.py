@@ -33,8 +33,8 @@ def section_headings(text: str) -> list[tuple[int, str]]:
     return out
 
 
-# One line standing alone (a blank line or the text's end after it), read after the
-# typography rules have dropped Markdown's marks: what may open a text as its heading.
+# One line standing alone (a blank line after it), read after the typography rules have
+# dropped Markdown's marks: what may open a text as its heading.
 _OPENING_LINE = re.compile(r"[ \t]*(?P<line>[^\n]{1,100}?)[ \t]*(?:\n[ \t]*){2,}")
 MAX_HEADING_WORDS = 12
 MAX_OPENING_HEADINGS = 4  # a title, a subtitle, a byline, a chapter: no more
