@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Here (with internet-free set-up done): put what a lent GPU machine cannot fetch into .gpu/
 # (git-ignored via .git/info/exclude): the bundled MiniLM saved in fp16 (to fit the 64 MiB
-# transfer; whowrote loads it back in fp32), a copy of the books, and the text
+# transfer; whowrote loads it back in fp32), the books xz-packed (.gpu/corpora.txz), and the text
 # normalisation's packages the GPU image lacks (symspellpy, english-words, confusable-
 # homoglyphs), installed for its Python 3.12 and trimmed to the word lists whowrote reads.
 set -euo pipefail
@@ -25,4 +25,5 @@ rm -rf .gpu/wheels .gpu/site/bin
 # english-words: only web2 with letters alone (text/names.py's list); symspellpy: only its unigram list
 find .gpu/site/english_words/data -type f ! -name 'web2_alpha.pickle' -delete
 find .gpu/site/symspellpy -name '*bigram*' -delete
-du -sh .gpu
+tar cJf .gpu/corpora.txz -C .gpu corpora  # 31 MB of books -> 9 MB: with the model it fits the transfer
+du -sh .gpu/minilm .gpu/site .gpu/corpora.txz  # carry these three

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Set up, lint, then run the whole test suite: unit tests on tiny models, the HTTP API, the
+# Set up, lint, build the docs site (strict), then run the whole test suite: unit tests on tiny models, the HTTP API, the
 # web page in headless Chromium, two-process training, and integration tests on
 # ../shared/corpora with the bundled model (those skip, saying why, where the books are absent).
 set -euo pipefail
@@ -12,6 +12,7 @@ if ! command -v chromium >/dev/null 2>&1 && [ "$(id -u)" = 0 ] && command -v apt
 fi
 export WHOWROTE_OFFLINE=1 HF_HUB_OFFLINE=1  # tests never reach a model hub or Gutenberg
 .venv/bin/ruff check whowrote tests benchmarks
+NO_MKDOCS_2_WARNING=1 .venv/bin/mkdocs build --strict --quiet  # the docs site: a broken link fails here
 set +e
 .venv/bin/python -m pytest -q -p no:cacheprovider -rs "$@"
 rc=$?

@@ -76,3 +76,44 @@ def test_token_mask_hides_about_its_rate_of_pieces_and_leaves_the_stream_alone()
     assert np.array_equal(out, TokenMask(3, 1.0, 0.15)(row, np.random.default_rng(0)))
     untouched = [TokenMask(3, 0.5, 0.15)(row, np.random.default_rng(s)) is row for s in range(200)]
     assert 0.35 < np.mean(untouched) < 0.65  # only a share `windows` of the windows
+
+
+def test_scramble_keeps_the_words_and_the_width_and_destroys_the_order(tiny_model):
+    from transformers import AutoTokenizer
+
+    from whowrote.data.augment import Scramble
+
+    tok = AutoTokenizer.from_pretrained(tiny_model)
+    row = np.array(tok("the kitten said , the queen was curious . " * 6, add_special_tokens=False)["input_ids"])
+    scramble = Scramble(tok)
+    outs = [scramble(row, np.random.default_rng(s)) for s in range(6)]
+    for out in outs:
+        assert len(out) == len(row) and sorted(out) == sorted(row)  # the same pieces, another order
+    assert sum(not np.array_equal(o, row) for o in outs) >= 5
+    commas = [i for i, t in enumerate(outs[0]) if tok.convert_ids_to_tokens(int(t)) == ","]
+    assert all(tok.convert_ids_to_tokens(int(outs[0][i - 1])) == "said" for i in commas)  # "said," stays one word
+
+
+def test_stuff_slips_in_five_to_twenty_percent_of_the_words(tiny_model):
+    from transformers import AutoTokenizer
+
+    from whowrote.data.augment import Stuff
+
+    tok = AutoTokenizer.from_pretrained(tiny_model)
+    row = np.array(tok("the queen was curious and the raven was in the tomb " * 8, add_special_tokens=False)["input_ids"])
+    kitten = tok.convert_tokens_to_ids("kitten")
+    counts = [int((Stuff(tok, ["kitten"], 1.0)(row, np.random.default_rng(s)) == kitten).sum()) for s in range(10)]
+    assert all(0.03 * len(row) <= c <= 0.25 * len(row) for c in counts) and len(set(counts)) > 1
+
+
+def test_the_sampler_makes_negatives_from_other_labels_in_the_background_slots():
+    from whowrote.data.split import BalancedSampler, LabelStream
+
+    streams = [LabelStream(str(k), np.full(400, 10 * (k + 1), np.int32), [(0, 200), (200, 400)], [400]) for k in range(3)]
+    marked = lambda row, rng: row + 1  # noqa: E731  a made window is told apart by its ids
+    sampler = BalancedSampler(streams, [np.array([0, 1])] * 3, 8, 20, seed=0, cls_id=1, sep_id=2,
+                              background=2, negatives=[(0.5, "authors", marked)])
+    ids, labels = sampler.draw()
+    background = ids[labels == 2][:, 1]
+    assert set(background) <= {30, 11, 21} and 3 <= (background != 30).sum() <= 17  # about half made, from labels 0 and 1
+    assert set(ids[labels == 0][:, 1]) == {10} and set(ids[labels == 1][:, 1]) == {20}  # authors' slots untouched

@@ -128,7 +128,7 @@ def test_length_settings_are_fitted_only_where_every_author_has_enough_texts():
 
 @pytest.mark.parametrize("kwargs,match", [
     ({"open_set": "energy"}, "unknown open_set method"),
-    ({"heldout": {"alice": ["38065"], "edgar": ["2150"], "neither": ["41"]}}, "too small to fit a threshold"),
+    ({"heldout": {"alice": ["38065"], "edgar": ["2150"], "neither": ["1342"]}, "author_folds": 0}, "too small to fit a threshold"),
     ({"heldout": {"alice": ["12"]}}, "work 12 is both trained on as 'alice' and held out"),
     ({"heldout": {"neither": ["2148", "41"]}}, "work 2148 is both trained on as 'edgar' and held out"),
     ({"heldout": {"carroll": ["1"]}}, "not a label"),
@@ -153,6 +153,21 @@ def test_unseen_works_are_scored_and_the_threshold_is_fitted(open_set_run):
     assert set(report["unseen_calibration"]["per_work"]) == {"91003", "91004", "91007"}
     assert works["91003"]["own_label"] >= 0.8 and works["91004"]["own_label"] >= 0.8
     assert works["91008"]["neither"] >= 0.8  # an author it never saw is "neither"
+    # authorship verification's figures, and "neither" by era (invented books have no year)
+    assert 0.5 <= report["unseen"]["auroc"] <= 1 and 0 <= report["unseen"]["others_accepted_at_95"] <= 1
+    assert report["unseen"]["neither_by_era"] == {"unknown": {"passages": works["91008"]["passages"],
+                                                              "neither": works["91008"]["neither"]}}
+
+
+def test_verification_figures_rank_the_authors_above_the_others():
+    from whowrote.evaluation.evaluate import verification
+
+    p = np.array([0.1, 0.2, 0.3, 0.9, 0.8, 0.25])
+    is_author = np.array([True, True, True, False, False, False])
+    got = verification(p, is_author)
+    assert got["auroc"] == pytest.approx(8 / 9)  # one other author (0.25) ranks above one author passage (0.3)
+    assert got["others_accepted_at_95"] == pytest.approx(1 / 3)
+    assert verification(p, np.ones(6, bool)) == {}
 
 
 def test_longer_texts_get_thresholds_fitted_on_texts_cut_as_the_judge_cuts(open_set_run):
@@ -231,6 +246,11 @@ def test_validate_writes_the_probes_and_the_card_shows_them(open_set_run):
     shown = report["unseen"]["per_label"]["neither"]
     assert f"{shown['neither']:.3f} [{shown['neither_ci'][0]:.2f}, {shown['neither_ci'][1]:.2f}]" in card
     assert (open_set_run / "plots" / "validity.png").stat().st_size > 1000
+    order = validity["order"]  # word order and stuffing: shares given to the author imitated
+    assert {"shuffled words", "shuffled runs of 3-5 words", "sentences reordered", "Markov order 1", "Markov order 4"} <= set(order)
+    for row in order.values():
+        assert 0 <= row["given_to_author"] <= 1 and 0 <= row["mean_s"] <= 1 and row["passages"] > 0
+    assert order["Markov order 1"]["passages"] == 80  # 40 for each author
 
 
 def test_validate_probes_the_test_half_only(open_set_run):

@@ -26,3 +26,24 @@ def test_insert_words_adds_the_share_asked_and_keeps_the_passage_in_order():
     assert len(out) == 105 and [w for w in out if w.startswith("w")] == text.split()
     assert all(w in NEUTRAL_WORDS for w in out if not w.startswith("w"))
     assert insert_words(text, NEUTRAL_WORDS, 0.05, seed=3) == " ".join(out)  # deterministic for a seed
+
+
+def test_order_probes_keep_the_words_and_break_the_order():
+    from collections import Counter
+
+    from whowrote.evaluation.probes import markov_passages, reorder_sentences, shuffle_local, shuffle_words
+
+    text = "Alice sat down. The Queen was curious! Was it a raven? The kitten slept by the fire, and dreamt."
+    for fn in (shuffle_words, shuffle_local):
+        out = fn(text, 3)
+        assert Counter(out.split()) == Counter(text.split()) and out != text
+    reordered = reorder_sentences(text, 1)
+    assert sorted(reordered.split(". ")) != [] and set(reordered.split()) == set(text.split())
+    assert "The Queen was curious!" in reordered and reordered != text
+    source = ("one two three four five six seven eight nine ten " * 3).split()
+    for order in (1, 2, 3):
+        for passage in markov_passages([" ".join(source)], order, 3, 12, 0):
+            words = passage.split()
+            assert len(words) == 12
+            pairs = set(zip(source, source[1:]))
+            assert all(p in pairs for p in zip(words, words[1:]))  # every step is one the source takes

@@ -115,3 +115,15 @@ def test_judge_attributes_held_out_passages(cpu_run):
         scores = judge.score(texts)
         right = sum(s.label == label for s in scores)
         assert right >= len(scores) - 1, (label, [s.probs for s in scores])
+
+
+def test_a_background_book_quoting_poe_loses_the_quotation():
+    # Leiber's The Big Time (32256) quotes The Purloined Letter: those words must not teach "neither"
+    from whowrote.text import books
+    from whowrote.text.overlap import Overlap
+
+    poe = Overlap([books.load(v, str(SHARED_CORPORA), download=False).text for v in ("2147", "2148", "2149", "2150", "2151")])
+    leiber = books.load("32256", str(SHARED_CORPORA), download=False).text
+    spans = poe.spans(leiber)
+    quoted = " ".join(leiber[s:e] for s, e in spans)
+    assert "moss between the bricks" in quoted and sum(e - s for s, e in spans) < 0.01 * len(leiber)

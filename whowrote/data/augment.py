@@ -23,6 +23,13 @@ training, so the model cannot learn it.
   carry the verdict and the model must read the whole window: aimed at the vocabulary cue
   (a few of an author's words slipped in) and at paraphrase-like word dropout.
 
+- `Scramble`: an author's window with its word order destroyed, the whole window shuffled or
+  each run of 3-5 words shuffled in place, trained as "neither" (the sampler's negatives):
+  Carroll's words in no order of his are not Carroll's style, so word salad in an author's
+  vocabulary cannot beat the author.
+- `Stuff`: a background window with 5-20% of the authors' distinctive words slipped in,
+  trained as "neither": a handful of an author's words is not the author.
+
 All keep the window's width (the splicing ones cut it back after the new pieces), and
 draw only from the sampler's generator, so a resumed run repeats them exactly.
 
@@ -131,3 +138,47 @@ class TokenMask:
         out = row.copy()  # the row is a view of the token stream
         out[rng.random(len(row)) < self.rate] = self.mask_id
         return out
+
+
+def word_groups(row: np.ndarray, vocab) -> list[np.ndarray]:
+    """`row` cut into words: a piece that starts a word with the "##" pieces after it, and a
+    punctuation mark with the word before it (as a shuffle of whitespace-split text keeps
+    "said," whole)."""
+    ids = row.astype(int)
+    starts = [0]
+    for i in range(1, len(ids)):
+        if vocab.continues[ids[i]]:
+            continue
+        piece = vocab.pieces[ids[i]]
+        if not piece.isalnum() and piece[:1] + piece[-1:] != "[]" and piece not in "([\"'`":  # closing punctuation joins the word before
+            continue
+        starts.append(i)
+    return np.split(row, starts[1:])
+
+
+class Scramble:
+    """Destroy a window's word order: all its words shuffled (half the time) or every run of
+    3-5 words shuffled in place."""
+
+    def __init__(self, tokenizer):
+        self.vocab = word_pieces(tokenizer)
+
+    def __call__(self, row: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        groups = word_groups(row, self.vocab)
+        if rng.random() < 0.5:
+            order = rng.permutation(len(groups))
+        else:
+            order, i = [], 0
+            while i < len(groups):
+                n = int(rng.integers(3, 6))
+                order += list(i + rng.permutation(min(n, len(groups) - i)))
+                i += n
+        return np.concatenate([groups[k] for k in order]).astype(row.dtype)
+
+
+class Stuff(WordSprinkle):
+    """WordSprinkle in every window it is given, at a rate drawn from 5-20%."""
+
+    def __call__(self, row: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        self.windows, self.rate = 1.0, float(rng.uniform(0.05, 0.2))
+        return super().__call__(row, rng)

@@ -22,7 +22,9 @@ import numpy as np
 
 from ..config import Config
 from ..text import books as books_mod
+from ..text.background import BACKGROUND_BOOKS
 from ..text.normalise import DEFAULT_PLACEHOLDER, Spec, normalise
+from ..text.overlap import Overlap
 from .split import (
     PARTS,
     LabelStream,
@@ -200,13 +202,21 @@ def load_books(config: Config, tokenizer, download: bool = True, heldout: bool =
             known = books_mod.manifest(book.path.parent).get(books_mod.ebook_id(book.source), {})
             records.append({
                 "label": label, "source": book.source, "role": "heldout" if heldout else "train", "path": str(book.path),
-                "author": known.get("author", ""), "title": known.get("title", ""),
+                "author": known.get("author", ""), "title": known.get("title", ""), "year": _year(known, book.source),
                 "sha256": book.raw_sha256, "words": len(book.text.split()), "gutenberg_markers": book.had_markers,
             })
     return texts, records, names
 
 
-@lru_cache(maxsize=64)
+def _year(known: dict, source: str) -> int | None:
+    """A book's year of first publication: its MANIFEST row's, else the background table's."""
+    try:
+        return int(known["year"])
+    except (KeyError, ValueError):
+        return BACKGROUND_BOOKS.get(books_mod.ebook_id(source), (None, None))[1]
+
+
+@lru_cache(maxsize=128)
 def _normalised_book(text: str, spec: Spec) -> tuple[str, tuple[str, ...]]:
     """(normalised text, names masked) of one book, cached for the process: training
     prepares the data and then evaluates the run, and `compare` prepares every fold;
@@ -228,15 +238,38 @@ def swap_name_ids(top: dict[str, list[str]], tokenizer) -> list[list[int]]:
     return [i for i in ids if i]
 
 
+def drop_author_quotations(config: Config, texts: dict[str, list[str]], held: dict[str, list[str]],
+                           records: list[dict]) -> int:
+    """Cut out of the background's training books every run of 8 or more words that an
+    author's books (trained on and held out) also have: a quotation of Poe in another
+    author's novel must not teach "neither". Held-out books stay as published, as the judge
+    reads them (a quotation there is scored as what it is). Each training book's record
+    counts its words dropped ("quoted_words_dropped"); returns the total."""
+    if not config.background or not texts.get(config.background):
+        return 0
+    authors = [t for table in (texts, held) for label, items in table.items() if label != config.background for t in items]
+    overlap = Overlap(authors)
+    mine = [r for r in records if r["label"] == config.background and r["role"] == "train"]
+    cleaned = [overlap.drop(t) for t in texts[config.background]]
+    for record, (_, dropped) in zip(mine, cleaned):
+        record["quoted_words_dropped"] = dropped
+    texts[config.background] = [t for t, _ in cleaned]
+    return sum(d for _, d in cleaned)
+
+
 def prepare(config: Config, tokenizer, download: bool = True, spec: Spec | None = None) -> Prepared:
     """The run's data. `spec`: the normalisation of an existing run (its model folder's,
     `runfolder.model_spec`), so that a run trained before a new rule is re-read as it was
     trained; None: this config's, for a new run."""
     texts, records, names = load_books(config, tokenizer, download, spec=spec)
+    held_texts, held_records = {}, []
+    if config.heldout:
+        held_texts, held_records, _ = load_books(config, tokenizer, download, heldout=True, spec=spec)
+    drop_author_quotations(config, texts, held_texts, records + held_records)
     streams, parts = [], []
     i = 0
     for label_id, (label, items) in enumerate(texts.items()):
-        stream = build_stream(label, items, tokenizer, config.block_len, config.seq_len - 2)
+        stream = build_stream(label, items, tokenizer, config.block_len, config.seq_len - 2, config.sources[label])
         for n in stream.book_tokens:
             records[i]["tokens"] = int(n)
             i += 1
@@ -250,15 +283,16 @@ def prepare(config: Config, tokenizer, download: bool = True, spec: Spec | None 
             parts.append(assign_blocks(len(stream.blocks), config.val_frac, config.test_frac, label_seed))
     unseen, unseen_parts, unseen_texts = [None] * len(texts), [None] * len(texts), [None] * len(texts)
     if config.heldout:
-        held_texts, held_records, _ = load_books(config, tokenizer, download, heldout=True, spec=spec)
         j = 0
         for label, items in held_texts.items():
-            stream = build_stream(label, items, tokenizer, config.block_len, config.seq_len - 2)
+            stream = build_stream(label, items, tokenizer, config.block_len, config.seq_len - 2, config.heldout[label])
             for n in stream.book_tokens:
                 held_records[j]["tokens"] = int(n)
                 j += 1
             k = config.labels.index(label)
-            unseen[k], unseen_parts[k], unseen_texts[k] = stream, unseen_parts_of(stream), items
+            calib = config.calibration.get(label)
+            calib_works = [w for w, src in enumerate(config.heldout[label]) if src in calib] if calib else None
+            unseen[k], unseen_parts[k], unseen_texts[k] = stream, unseen_parts_of(stream, calib_works), items
         records += held_records
     mask_id = tokenizer.mask_token_id if config.names == "mask" else None
     top = top_names(names)

@@ -85,9 +85,16 @@ def make_blocks(book_lengths: list[int], block_len: int, min_len: int) -> list[t
     return blocks
 
 
-def build_stream(label: str, texts: list[str], tokenizer, block_len: int, window: int) -> LabelStream:
+def build_stream(label: str, texts: list[str], tokenizer, block_len: int, window: int,
+                 sources: list[str] | None = None) -> LabelStream:
+    """The label's books as one token stream cut into blocks. With `sources` (the books'
+    names), a book shorter than one window is an error naming it: it would give no passage."""
     ids = [tokenize_cached(t, tokenizer) for t in texts]
     lengths = [len(a) for a in ids]
+    short = [f"{s} ({n} tokens)" for s, n in zip(sources or [], lengths) if n < window]
+    if short:
+        raise WhowroteError(f"label '{label}': {', '.join(short)} shorter than one window of {window} tokens; "
+                            f"leave it out or use a shorter --seq-len")
     if sum(lengths) < window:
         raise WhowroteError(
             f"label '{label}' has only {sum(lengths)} tokens, shorter than one window of {window}"
@@ -139,13 +146,16 @@ def fold_parts(folds: np.ndarray, fold: int, val_frac: float, seed: int) -> dict
     return {"train": np.setdiff1d(rest, val), "val": val, "test": test}
 
 
-def unseen_parts(stream: LabelStream) -> dict[str, np.ndarray]:
-    """Held-out works -> "calib" and "test" block indices. Two or more works: whole works
-    alternate (the test never shares a work with calibration); one work: its blocks alternate."""
+def unseen_parts(stream: LabelStream, calib_works: list[int] | None = None) -> dict[str, np.ndarray]:
+    """Held-out works -> "calib" and "test" block indices. `calib_works` (indices into the
+    label's held-out works) names the calibration works; without it, two or more works
+    alternate (the test never shares a work with calibration) and one work's blocks alternate."""
     works = stream.block_works
     n_works = len(stream.book_tokens)
     blocks = np.arange(len(stream.blocks))
-    if n_works >= 2:
+    if calib_works is not None:
+        calib = np.isin(works, calib_works)
+    elif n_works >= 2:
         calib = np.isin(works, np.arange(0, n_works, 2))
     else:
         calib = blocks % 2 == 0
@@ -246,10 +256,15 @@ class BalancedSampler:
     training tokens. Either way every label fills its share of the batch, whatever the sizes.
     `augment`: functions (window, rng) -> window applied in turn (whowrote.data.augment), drawing
     from this sampler's generator so a resumed run repeats them.
+    `negatives`: (share, "authors" | "own", fn) made in the `background` label's slots: with
+    that share, the slot takes a window of a random other label ("authors") or of its own,
+    passed through fn (window, rng) -> window, and keeps the background's label.
     """
 
     def __init__(self, streams: list[LabelStream], train_blocks: list[np.ndarray], width: int,
-                 per_class: int | list[int], seed: int, cls_id: int, sep_id: int, by_work: bool = False, augment=()):
+                 per_class: int | list[int], seed: int, cls_id: int, sep_id: int, by_work: bool = False, augment=(),
+                 background: int | None = None, negatives=()):
+        self.background, self.negatives = background, list(negatives)
         self.streams, self.width = streams, width
         # windows of each label per draw (one number: the same for every label)
         self.per_class = list(per_class) if isinstance(per_class, (list, tuple)) else [per_class] * len(streams)
@@ -275,13 +290,31 @@ class BalancedSampler:
         block = int(np.searchsorted(cum, k, side="right"))
         return int(starts[block] + k - (cum[block - 1] if block else 0))
 
+    def _window(self, label_id: int, work: int | None = None) -> np.ndarray:
+        pools = self.pools[label_id]
+        s = self._start(pools[int(self.rng.integers(len(pools))) if work is None else work])
+        return self.streams[label_id].tokens[s : s + self.width]
+
+    def _negative(self, label_id: int) -> np.ndarray | None:
+        """A made "neither" window for a background slot, or None (a plain one)."""
+        u = self.rng.random()
+        for share, source, fn in self.negatives:
+            if u < share:
+                others = [i for i in range(len(self.streams)) if i != label_id]
+                row = self._window(int(self.rng.choice(others)) if source == "authors" else label_id)
+                return fn(row, self.rng)
+            u -= share
+        return None
+
     def draw(self) -> tuple[np.ndarray, np.ndarray]:
         rows, labels = [], []
         for label_id, stream in enumerate(self.streams):
             pools = self.pools[label_id]
             for w in self.rng.integers(0, len(pools), size=self.per_class[label_id]):
-                s = self._start(pools[w])
-                row = stream.tokens[s : s + self.width]
+                row = self._negative(label_id) if label_id == self.background and self.negatives else None
+                if row is None:
+                    s = self._start(pools[w])
+                    row = stream.tokens[s : s + self.width]
                 for fn in self.augment:
                     row = fn(row, self.rng)
                 rows.append(row)

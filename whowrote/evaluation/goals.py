@@ -21,11 +21,16 @@ PROBE_GOALS: dict[str, tuple[tuple[str, str, float], ...]] = {
     "another edition's typesetting": (("changed", "<=", 0.02),),  # ours: the normalisation should undo a reprint
     "words of another author 5%": (("changed", "<=", 0.05),),  # ours, as for typos
     "seeds": (("agreement", ">=", 0.95),),
+    # word order and keyword stuffing (validity.json "order"): a bag of an author's words is not his style
+    "shuffled words": (("given_to_author", "<=", 0.20),),
+    "keywords stuffed 10%": (("given_to_author", "<=", 0.10),),
+    "Markov order 1": (("mean_s", "<=", 0.20),),
 }
 OURS = {"look-alikes, invisible 10%", "another edition's typesetting", "words of another author 5%"}
-_WORDS = {"changed": "changed", "mean_shift": "shift", "accuracy_after": "accuracy", "agreement": "agreement"}
+_WORDS = {"changed": "changed", "mean_shift": "shift", "accuracy_after": "accuracy", "agreement": "agreement",
+          "given_to_author": "given to the author", "mean_s": "mean S"}
 # report.json "unseen": at the run's window length, authors never seen flagged and each author's unseen passages
-UNSEEN_FLAGGED, OWN_FLAGGED, OWN_LABELLED, UNSEEN_ECE = 0.90, 0.05, 0.80, 0.05
+UNSEEN_FLAGGED, OWN_FLAGGED, OWN_LABELLED, UNSEEN_ECE = 0.90, 0.05, 0.90, 0.05
 
 
 def goal_text(probe: str) -> str:
@@ -56,7 +61,8 @@ def goals_table(report: dict, validity: dict) -> str:
     if report.get("unseen"):
         ece = report["unseen"]["ece"]
         rows.append(("ECE on unseen works", f"<= {UNSEEN_ECE:.2f}", f"{ece:.3f}", ece <= UNSEEN_ECE))
-    measured = {**(validity.get("probes") or {}), **({"seeds": validity["seeds"]} if validity.get("seeds") else {})}
+    measured = {**(validity.get("probes") or {}), **(validity.get("order") or {}),
+                **({"seeds": validity["seeds"]} if validity.get("seeds") else {})}
     for probe, bounds in PROBE_GOALS.items():
         row = measured.get(probe)
         if row:

@@ -127,3 +127,58 @@ def insert_words(text: str, words: list[str] | tuple[str, ...], rate: float, see
     for _ in range(round(rate * len(tokens))):
         tokens.insert(rng.randrange(len(tokens) + 1), rng.choice(words))
     return " ".join(tokens)
+
+
+def shuffle_words(text: str, seed: int) -> str:
+    """The passage's words (whitespace-split, punctuation attached) in a random order."""
+    words = _WORD.findall(text)
+    random.Random(seed).shuffle(words)
+    return " ".join(words)
+
+
+def shuffle_local(text: str, seed: int, shortest: int = 3, longest: int = 5) -> str:
+    """Each run of `shortest`-`longest` words shuffled in place: the vocabulary and its rough
+    place kept, the syntax broken."""
+    rng = random.Random(seed)
+    words, out, i = _WORD.findall(text), [], 0
+    while i < len(words):
+        run = words[i:i + rng.randint(shortest, longest)]
+        rng.shuffle(run)
+        out += run
+        i += len(run)
+    return " ".join(out)
+
+
+_SENTENCE = re.compile(r"[^.!?]+[.!?]+[\"')\]]*\s*|[^.!?]+$")
+
+
+def reorder_sentences(text: str, seed: int) -> str:
+    """The passage's sentences in a random order, each kept whole."""
+    sentences = [s.strip() for s in _SENTENCE.findall(text) if s.strip()]
+    random.Random(seed).shuffle(sentences)
+    return " ".join(sentences)
+
+
+def markov_passages(texts: list[str], order: int, n_passages: int, n_words: int, seed: int) -> list[str]:
+    """`n_passages` passages of `n_words` words from a word Markov chain of `order` fitted on
+    `texts` (whitespace-split words, punctuation attached): the author's words in his local
+    order up to `order` words, and no further. Each starts at a random place of the texts."""
+    rng = random.Random(seed)
+    words = [w for t in texts for w in _WORD.findall(t)]
+    follows: dict[tuple[str, ...], list[str]] = {}
+    for i in range(len(words) - order):
+        follows.setdefault(tuple(words[i:i + order]), []).append(words[i + order])
+    out = []
+    for _ in range(n_passages):
+        start = rng.randrange(len(words) - order)
+        state, passage = tuple(words[start:start + order]), list(words[start:start + order])
+        while len(passage) < n_words:
+            nxt = follows.get(state)
+            if not nxt:  # a dead end: start again somewhere else
+                start = rng.randrange(len(words) - order)
+                state = tuple(words[start:start + order])
+                continue
+            passage.append(rng.choice(nxt))
+            state = (*state[1:], passage[-1]) if order else ()
+        out.append(" ".join(passage[:n_words]))
+    return out

@@ -138,6 +138,58 @@ def run_probes(judge, config, passages: list[dict], top_names: dict[str, list[st
     return out
 
 
+def _s(score, author: str) -> float:
+    """S = P(author | text) over every answer, "neither" included."""
+    return score.probs.get(author, 0.0) * (1 - (score.p_neither or 0.0))
+
+
+def _given(judge, texts: list[str], targets: list[str], name: str) -> dict:
+    """How often altered texts are given to `targets` (the author each was made to look
+    like), with mean S, overall and per target author."""
+    scores = judge.score(texts)
+    hit = np.array([s.label == t for s, t in zip(scores, targets)])
+    s = np.array([_s(sc, t) for sc, t in zip(scores, targets)])
+    tg = np.array(targets)
+    return {"passages": len(texts), "given_to_author": float(hit.mean()),
+            "given_to_author_ci": share_interval(hit.sum(), len(hit)), "mean_s": float(s.mean()),
+            "neither": float(np.mean([sc.label == NEITHER for sc in scores])),
+            "by_author": {a: {"given_to_author": float(hit[tg == a].mean()), "mean_s": float(s[tg == a].mean())}
+                          for a in dict.fromkeys(targets)}, "goal": goal_text(name)}
+
+
+def order_probes(judge, config, passages: list[dict], words: dict[str, list[str]] | None, markov_texts: dict[str, list[str]],
+                 seed: int = 0, markov_passages: int = 40) -> dict:
+    """Does the judge read style or a bag of words? An author's held-out passages with their
+    word order destroyed (all words shuffled, runs of 3-5 shuffled) or their sentences
+    reordered; other authors' passages stuffed with an author's distinctive words (5, 10,
+    20%); and text from word Markov chains of order 1-4 fitted on each author's training
+    books (`markov_texts`). Each: the share given to the author it imitates, and mean S."""
+    authors = [lab for lab in config.author_labels]
+    mine = [p for p in passages if p["label"] in authors]
+    out = {}
+    for name, fn in (("shuffled words", probes.shuffle_words), ("shuffled runs of 3-5 words", probes.shuffle_local),
+                     ("sentences reordered", probes.reorder_sentences)):
+        out[name] = _given(judge, [fn(p["text"], seed + i) for i, p in enumerate(mine)], [p["label"] for p in mine], name)
+    others = [p for p in passages if p["label"] == NEITHER]
+    stuffers = [a for a in authors if (words or {}).get(a)]
+    if others and stuffers:
+        target = [stuffers[i % len(stuffers)] for i in range(len(others))]
+        for rate in (0.05, 0.1, 0.2):
+            name = f"keywords stuffed {rate:.0%}"
+            out[name] = _given(judge, [probes.insert_words(p["text"], words[t], rate, seed + i)
+                                       for i, (p, t) in enumerate(zip(others, target))], target, name)
+    n_words = int(np.median([len(p["text"].split()) for p in mine])) if mine else 100
+    for order in (1, 2, 3, 4):
+        texts, target = [], []
+        for a in authors:
+            if markov_texts.get(a):
+                texts += probes.markov_passages(markov_texts[a], order, markov_passages, n_words, seed + order)
+                target += [a] * markov_passages
+        if texts:
+            out[f"Markov order {order}"] = _given(judge, texts, target, f"Markov order {order}")
+    return out
+
+
 def seed_agreement(run_dir: Path, config, passages: list[dict], base_labels: list[str], seeds: int, progress: bool) -> dict:
     """Train seeds 1..N-1 of the same config (kept in RUN/seeds/) and compare labels."""
     from ..judge.core import Judge
@@ -248,6 +300,7 @@ def validate(run_dir: str | Path, seeds: int = 1, per_work: int = 60, data_dir: 
     validity = {"format": VALIDITY_FORMAT, "run": run_dir.name, "passages": len(passages),
                 "passages_per_work": per_work, "part": "test",
                 "probes": run_probes(judge, config, passages, names, words=words),
+                "order": order_probes(judge, config, passages, words, _training_books(config)),
                 "words_inserted": {lab: words[lab] for lab in config.author_labels if lab in words},
                 "modern_prose": modern_prose(judge)}
     if seeds > 1:
@@ -264,19 +317,31 @@ def validate(run_dir: str | Path, seeds: int = 1, per_work: int = 60, data_dir: 
     return validity
 
 
-def readme_figures(run_dir: Path, readme: Path) -> str:
-    """Copy the run's figures and report beside the README (docs/run/) and link them."""
+def _training_books(config) -> dict[str, list[str]]:
+    """Each author's training books as published (the Markov chains' source)."""
+    from ..text.books import load
+
+    return {lab: [load(src, config.data_dir).text for src in config.sources[lab]] for lab in config.author_labels}
+
+
+def readme_figures(run_dir: Path, page: Path) -> str:
+    """Copy the run's figures and report into run/ beside the page (a page of docs/; a README
+    at the root gets docs/run/) and link them from the page."""
+    import os
     import shutil
 
-    docs = readme.resolve().parent / "docs" / "run"
+    folder = page.resolve().parent
+    docs = folder / "run" if folder.name == "docs" else folder / "docs" / "run"
     docs.mkdir(parents=True, exist_ok=True)
+    rel = lambda name: os.path.relpath(docs / name, folder)  # noqa: E731
     links = []
     for src, title in ((run_dir / "plots" / "training_k3_shrink.png", "loss and accuracy per step, raw and smoothed (k=3)"),
                        (run_dir / "plots" / "validity.png", "validity probes and works never trained on")):
         if src.is_file():
             shutil.copyfile(src, docs / src.name)
-            links.append(f"![{title}](docs/run/{src.name})")
+            links.append(f"![{title}]({rel(src.name)})")
     for name in ("report.json", "validity.json"):
         if (run_dir / name).is_file():
             shutil.copyfile(run_dir / name, docs / name)
-    return "\n".join(links) + "\n\n" + "Numbers: [report.json](docs/run/report.json), [validity.json](docs/run/validity.json).\n\n"
+    return (("\n".join(links) + "\n\n") + f"Numbers: [report.json]({rel('report.json')}), "
+            f"[validity.json]({rel('validity.json')}).\n\n")

@@ -35,6 +35,7 @@ from ..config import JUDGE_PRECISIONS
 from ..errors import WhowroteError
 from ..evaluation.metrics import log_softmax, softmax
 from ..evaluation.openset import NEITHER, OpenSet, decide_split, for_length, split_probs
+from ..hardware import fast_bf16
 from ..text.headings import opening_headings
 from ..text.normalise import Spec, normalise
 from ..training.partner import CharPartner
@@ -84,7 +85,7 @@ class Judge:
         self.model.to(self.device).eval()
         if precision not in JUDGE_PRECISIONS:
             raise WhowroteError(f"precision must be one of {', '.join(JUDGE_PRECISIONS)}, not {precision!r}")
-        self.bf16 = precision == "bf16" or (precision == "auto" and _fast_bf16(self.device))
+        self.bf16 = precision == "bf16" or (precision == "auto" and fast_bf16(self.device))
         # int8 is never chosen by "auto": on the README's runs it changed 2.1-3.5% of the labels
         # (mean |dP| 0.019-0.028) against fp32, more than the 0.5% / 0.01 the judge allows itself;
         # where the CPU has VNNI it was 2x faster than fp32 (benchmarks/judge_speed.py)
@@ -335,12 +336,3 @@ def _int8(model, device: torch.device):
         from torch.ao.quantization import quantize_dynamic
 
         return quantize_dynamic(copy.deepcopy(model), {torch.nn.Linear}, dtype=torch.qint8)
-
-
-def _fast_bf16(device: torch.device) -> bool:
-    """bf16 autocast where the hardware runs it natively: CUDA with bf16, or a CPU with AMX /
-    AVX512-BF16 (2.7x faster than fp32 here, same labels). Elsewhere bf16 is emulated: slower."""
-    if device.type == "cuda":
-        return torch.cuda.is_bf16_supported()
-    probe = getattr(torch.cpu, "_is_amx_tile_supported", None)
-    return bool(probe and probe()) or bool(getattr(torch.cpu, "_is_avx512_bf16_supported", lambda: False)())

@@ -135,7 +135,7 @@ def _write_cache(folder: Path, ebook: str, data: bytes) -> Path:
 
 
 def manifest(folder: Path | None) -> dict[str, dict]:
-    """ebook id -> {"sha256", "title", "author"} from a MANIFEST.tsv beside the books (the
+    """ebook id -> {"sha256", "title", "author", "year"} from a MANIFEST.tsv beside the books (the
     shared corpora's has a header; the cache's is id, file, sha256), or {} if there is none."""
     if not folder or not (Path(folder) / "MANIFEST.tsv").is_file():
         return {}
@@ -149,7 +149,8 @@ def manifest(folder: Path | None) -> dict[str, dict]:
         ids = [c.removeprefix("pg").removesuffix(".txt") for c in row]
         ids = [c for c in ids if c.isdigit()]
         if hexes and ids:
-            out[ids[0]] = {"sha256": hexes[0].lower(), "title": rec.get("title", ""), "author": rec.get("author", "")}
+            out[ids[0]] = {"sha256": hexes[0].lower(), "title": rec.get("title", ""), "author": rec.get("author", ""),
+                           "year": rec.get("year", "")}
     return out
 
 

@@ -18,7 +18,7 @@ from ..config import DEFAULT_PRESET, PRESETS, Config, field_help, parse_sources,
 from ..errors import EXIT_OK, WhowroteError
 from .smooth import EDGES
 
-_CONFIG_FLAGS = [f.name for f in fields(Config) if f.name not in ("sources", "heldout", "preset")]
+_CONFIG_FLAGS = [f.name for f in fields(Config) if f.name not in ("sources", "heldout", "calibration", "preset")]
 
 
 def add_config_flags(p: argparse.ArgumentParser) -> None:

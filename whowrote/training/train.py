@@ -27,6 +27,7 @@ from ..data.prepare import normalise_spec, prepare
 from ..data.split import BalancedSampler
 from ..errors import EXIT_DIVERGED, EXIT_INTERRUPTED, WhowroteError
 from ..evaluation.metrics import classification_metrics, predict_logits
+from ..hardware import describe, fast_bf16
 from . import runfolder
 from .model import add_lora, freeze_lower, load, merge_lora
 
@@ -58,9 +59,11 @@ class _StopFlag:
 
 
 def _mixed_precision(config: Config) -> str:
+    """auto: bf16 autocast where the hardware runs it natively (a GPU with bf16, a CPU with
+    AMX or AVX512-BF16), fp32 elsewhere (docs/decisions.md: bf16 training on the CPU)."""
     if config.mixed_precision != "auto":
         return config.mixed_precision
-    return "bf16" if torch.cuda.is_available() and torch.cuda.is_bf16_supported() else "no"
+    return "bf16" if fast_bf16("cuda" if torch.cuda.is_available() else "cpu") else "no"
 
 
 def _accelerator(config: Config):
@@ -97,6 +100,24 @@ def _augmenters(config: Config, prep, tokenizer) -> list:
         if tokenizer.mask_token_id is None:
             raise WhowroteError("--token-mask needs a tokenizer with a mask token ([MASK]); this model's has none")
         out.append(TokenMask(tokenizer.mask_token_id, config.token_mask))
+    return out
+
+
+def _negatives(config: Config, prep, tokenizer) -> list:
+    """The "neither" windows training makes (the sampler's negatives): an author's words in
+    no order of theirs, and another author's passage stuffed with the authors' words."""
+    from ..data.augment import Scramble, Stuff
+    from ..text.topics import topic_words
+
+    out = []
+    if config.scramble > 0:
+        out.append((config.scramble, "authors", Scramble(tokenizer)))
+    if config.stuff > 0:
+        # words ranked 41-300: the validity probes stuff with each author's top 40 (topic_words'
+        # default), so what they measure is words this training never stuffed with
+        words = topic_words(dict(zip(prep.labels, prep.texts)), top=300)
+        mine = sorted({w for label, ws in words.items() if label != config.background for w in ws[40:]})
+        out.append((config.stuff, "own", Stuff(tokenizer, mine, 1.0)))
     return out
 
 
@@ -207,7 +228,9 @@ def train(config: Config | None = None, run_dir: str | Path | None = None, name:
                  else config.per_class for label in prep.labels]
     sampler = BalancedSampler(prep.streams, [p["train"] for p in prep.parts], prep.width, per_label,
                               seed=config.seed * 7919 + accelerator.process_index, cls_id=prep.cls_id, sep_id=prep.sep_id,
-                              by_work=config.sample_by == "work", augment=augment)
+                              by_work=config.sample_by == "work", augment=augment,
+                              background=prep.labels.index(config.background) if config.background else None,
+                              negatives=_negatives(config, prep, tokenizer))
     val_ids, val_y = prep.windows("val", config.eval_windows_per_class)
     optimizer = _optimizer(model, config)
     scheduler = get_scheduler(config.schedule, optimizer, num_warmup_steps=round(config.warmup_frac * config.steps),
@@ -236,6 +259,8 @@ def train(config: Config | None = None, run_dir: str | Path | None = None, name:
         log(row)
         return row
 
+    if progress and accelerator.is_main_process:
+        print(f"whowrote: training on {describe(accelerator.device)}; mixed precision {accelerator.mixed_precision}")
     best_val, since_best, stopped_early = math.inf, 0, None
     bar = tqdm(total=config.steps, initial=start, desc=f"training {run_dir.name}", unit="step",
                disable=not (progress and accelerator.is_main_process))
@@ -300,6 +325,7 @@ def train(config: Config | None = None, run_dir: str | Path | None = None, name:
         runfolder.save_model(unwrapped, tokenizer, run_dir / "model", prep.labels, config.seq_len,
                              normalise_spec(config, tokenizer).to_dict())
         runfolder.write_json(run_dir / "report.json", {"steps": step, "train_seconds": round(train_seconds, 2),
+                                                       "precision": accelerator.mixed_precision, "hardware": describe(accelerator.device),
                                                        **({"stopped_early": stopped_early} if stopped_early else {})})
         if finalize:
             from ..evaluation.evaluate import evaluate_run
