@@ -27,7 +27,7 @@ passages (the validate passages: disjoint windows of works never trained on, as 
 Prints, and with --readme writes into the README's bench-alterations section, the share
 of labels changed, per true label, and where the changed labels went.
 
-    .venv/bin/python benchmarks/alterations.py runs/authors-X --readme README.md
+    .venv/bin/python benchmarks/alterations.py runs/authors-X --readme docs/validation.md
 """
 
 from __future__ import annotations

@@ -17,7 +17,7 @@ not the level; and the AUROC of P(background) between the authors' own passages 
 unseen authors'. `--per-author`: the same with one label per background author in place of
 one background label, P(background) then the sum of theirs.
 
-    .venv/bin/python benchmarks/background_count.py --data-dir ../shared/corpora --readme README.md
+    .venv/bin/python benchmarks/background_count.py --data-dir ../shared/corpora --readme docs/decisions.md
 """
 
 from __future__ import annotations

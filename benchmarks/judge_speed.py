@@ -1,7 +1,7 @@
 """Judge throughput: whowrote's Judge against transformers.pipeline("text-classification"),
 on the same texts (held-out passages, as published) and the same model.
 
-    .venv/bin/python benchmarks/judge_speed.py runs/X --n 256 [--precision fp32] [--readme README.md]
+    .venv/bin/python benchmarks/judge_speed.py runs/X --n 256 [--precision fp32] [--readme docs/benchmarks.md]
     ATEN_CPU_CAPABILITY=avx2 ONEDNN_MAX_CPU_ISA=AVX2 MKL_ENABLE_INSTRUCTIONS=AVX2 .venv/bin/python benchmarks/judge_speed.py runs/X --precision fp32
 
 Prints passages per second for each, their ratio, the model GFLOP/s achieved against the

@@ -8,7 +8,7 @@ by an author the judge never saw, so every label but "neither" is a confident mi
 the kind a generator's evaluator would meet first. The background authors in training are
 all of the 19th century; this measures how far their "neither" reaches.
 
-    .venv/bin/python benchmarks/modern_prose.py runs/authors-X --readme README.md
+    .venv/bin/python benchmarks/modern_prose.py runs/authors-X --readme docs/validation.md
 """
 
 from __future__ import annotations

@@ -22,7 +22,7 @@ model (`Judge.logits` at BERT's temperature, its arithmetic); on the test
 half, the unseen authors and the authors' own passages flagged, the accuracy, and the labels
 that 5% typos change (the `validate` probe's typos on each window's text, normalised again).
 
-    .venv/bin/python benchmarks/openset_methods.py runs/authors-X --readme README.md
+    .venv/bin/python benchmarks/openset_methods.py runs/authors-X --readme docs/decisions.md
 """
 
 from __future__ import annotations

@@ -8,7 +8,7 @@ is a hit (each true boundary matched once). Prints precision, recall, F1 and the
 error of the hits, with the machine; `--readme` writes them into the README's bench-rolling
 section.
 
-    .venv/bin/python benchmarks/rolling_changepoints.py runs/authors-X --docs 20 --readme README.md
+    .venv/bin/python benchmarks/rolling_changepoints.py runs/authors-X --docs 20 --readme docs/benchmarks.md
     .venv/bin/python benchmarks/rolling_changepoints.py runs/authors-X --docs 20 --among   # hands: the two only
 """
 

@@ -13,7 +13,7 @@ should be (the standard library's http.client, as `wrk` or `ab` would be on anot
 machine); `--client httpx` uses httpx, a heavier client (it measured 0.81-0.85x where the
 lean one measured 0.87-0.94x on the same server).
 
-    .venv/bin/python benchmarks/serve_speed.py runs/authors-X --passages 256 --clients 16 --readme README.md
+    .venv/bin/python benchmarks/serve_speed.py runs/authors-X --passages 256 --clients 16 --readme docs/benchmarks.md
 """
 
 from __future__ import annotations

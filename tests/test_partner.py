@@ -54,6 +54,23 @@ def test_the_mix_weight_follows_the_reader_that_knows():
     assert z == pytest.approx(0.75 * log_softmax(knows, 2.0) + 0.25 * log_softmax(noise, 0.5))
 
 
+def test_a_partner_kept_out_of_neither_leaves_that_column_to_bert(tmp_path):
+    rng = np.random.default_rng(1)
+    bert, char = rng.normal(0, 2, (50, 3)), rng.normal(0, 2, (50, 3))
+    partner = CharPartner([], np.zeros(0), np.zeros((3, 0)), np.zeros(3), 1.5, 0.7, 0.6, neither_column=2)
+    z = partner.mix(bert, char)
+    assert z[:, 2] == pytest.approx(log_softmax(bert, 1.5)[:, 2])  # "neither" is BERT's alone
+    assert z[:, :2] == pytest.approx((0.4 * log_softmax(bert, 1.5) + 0.6 * log_softmax(char, 0.7))[:, :2])
+    # word salad: BERT says "neither", the order-blind char model says author 0; BERT's "neither" stands
+    salad_bert, salad_char = np.array([[-3.0, -3.0, 3.0]]), np.array([[6.0, -3.0, -6.0]])
+    gated = log_softmax(partner.mix(salad_bert, salad_char)).argmax(1)
+    partner.neither_column = None
+    assert gated == [2] and log_softmax(partner.mix(salad_bert, salad_char)).argmax(1) == [0]
+    partner.neither_column = 2
+    again = CharPartner.load(tmp_path, partner.save(tmp_path))
+    assert again.neither_column == 2
+
+
 def test_window_texts_keep_the_name_mask(trained):
     judge = Judge.load(trained)
     (ids, _), = judge.encode(["Alice said the kitten was curious."])

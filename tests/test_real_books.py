@@ -28,18 +28,22 @@ def test_real_books_clean_without_licence_or_markers():
 
 
 def test_the_markup_rules_leave_every_authors_book_as_typography_2_did():
-    # typography 3 (markup dropped) came after the README run: its books must read the same,
-    # or the main command no longer trains the text that run was trained on
+    # typography 3 (markup dropped) came after typography 2: the preset's books (the authors'
+    # and all 64 background authors') must read the same under both, so no rule changed them silently
     from whowrote.config import resolve
     from whowrote.text import books
     from whowrote.text.normalise import TYPOGRAPHY_VERSION, Aligned, typography
 
     config = resolve("authors", data_dir=str(SHARED_CORPORA))
     sources = [s for group in (config.sources, config.heldout) for items in group.values() for s in items]
-    assert TYPOGRAPHY_VERSION == 3 and len(sources) == 24
+    assert TYPOGRAPHY_VERSION == 3 and len(sources) == 73
+    changed = set()
     for source in sources:
         text = books.load(source, str(SHARED_CORPORA), download=False).text
-        assert typography(Aligned.of(text, False), version=3).text == typography(Aligned.of(text, False), version=2).text, source
+        if typography(Aligned.of(text, False), version=3).text != typography(Aligned.of(text, False), version=2).text:
+            changed.add(source)
+    # only the markup typography 3 is for: Little Brother's "#" section marks, Douglass's "&mdash;"
+    assert changed == {"30142@..Afterword by Bruce Schneier", "23"}
 
 
 def test_real_split_copes_with_the_imbalance_and_never_leaks():

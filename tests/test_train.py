@@ -53,6 +53,11 @@ def test_run_folder_layout_and_pipeline_loads_model(trained):
     meta = json.loads((trained / "config.json").read_text())
     assert meta["format"] == "whowrote.run/1" and meta["split"]["alice"]["blocks"]["test"] >= 1
     assert {b["source"] for b in meta["books"]} == {"90001", "90002"} and all(len(b["sha256"]) == 64 for b in meta["books"])
+    report = json.loads((trained / "report.json").read_text())
+    times = report["timings"]  # where the run's time went, and when its model folder could judge
+    assert set(times) >= {"set-up and data", "training", "evaluation and calibration", "until the model folder judges"}
+    assert times["whole run"] >= times["until the model folder judges"] >= times["training"] > 0
+    assert report["precision"] in ("no", "bf16") and report["hardware"].startswith("cpu:")
     clf = pipeline("text-classification", model=str(trained / "model"))
     out = clf(["the kitten said the queen was curious", "the raven in the midnight gloom of the tomb"])
     assert [o["label"] for o in out] == ["alice", "edgar"]

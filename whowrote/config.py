@@ -78,6 +78,7 @@ class Config:
     freeze_layers: int = 0  # keep the embeddings and the lowest N encoder layers as pretrained (their backward pass is skipped)
     partner: str = "char"  # char: a char 2-5-gram model read beside BERT, mixed per window (training/partner.py) | none: BERT alone
     partner_windows: int = 1500  # training windows per label the char partner is fitted on
+    partner_neither: bool = True  # the char partner has a say in P(neither) (false: BERT alone, which can read word order, says it)
     partner_common_words: int = 0  # the char partner reads only the N most frequent English words, rarer ones as "*" (0: every word)
     # --- optimisation ---
     steps: int = 180  # training iterations, one balanced batch each (the study's "epochs")
@@ -160,10 +161,10 @@ class Config:
             raise WhowroteError(f"config: sample_by must be work or token, not '{self.sample_by}'")
         if self.seq_len < 8 or self.seq_len > 4096:
             raise WhowroteError(f"config: seq_len must be in 8..4096, got {self.seq_len}")
-        if self.block_len < self.seq_len - 2:
+        if self.block_len < self.window:
             raise WhowroteError(
                 f"config: block_len ({self.block_len}) must hold one window of seq_len-2 "
-                f"({self.seq_len - 2}) tokens"
+                f"({self.window}) tokens"
             )
         if not (0 < self.val_frac < 1 and 0 < self.test_frac < 1 and self.val_frac + self.test_frac < 1):
             raise WhowroteError("config: val_frac and test_frac must be in (0,1) and sum below 1")
@@ -201,6 +202,11 @@ class Config:
             raise WhowroteError(f"config: unknown mixed_precision '{self.mixed_precision}'")
         if self.smooth_edge not in EDGES:
             raise WhowroteError(f"config: unknown smooth_edge '{self.smooth_edge}' ({', '.join(EDGES)})")
+
+    @property
+    def window(self) -> int:
+        """Content tokens per passage: seq_len less [CLS] and [SEP]. The one name for it."""
+        return self.seq_len - 2
 
     @property
     def labels(self) -> list[str]:

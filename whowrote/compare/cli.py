@@ -3,7 +3,7 @@
 Writes into --out (default compare/): results_folds.csv (one row per protocol, seed, fold,
 length, method), results.csv (protocol x method x length: mean and std across folds and
 seeds, passages, seconds), results.md (tables, what each method sees, and the verdict),
-accuracy_vs_length.png/.svg, meta.json. `--readme README.md` also puts results.md between
+accuracy_vs_length.png/.svg, meta.json. `--readme docs/comparison.md` also puts results.md between
 the README's `<!-- compare:start -->` and `<!-- compare:end -->` markers.
 
 The verdict per length uses paired differences: for each (seed, fold), the best whowrote

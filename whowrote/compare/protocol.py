@@ -115,7 +115,7 @@ def _bert_scores(config: Config, val_ids, test_ids) -> tuple[np.ndarray, np.ndar
     from ..training.train import train
 
     t0 = time.perf_counter()
-    run = train(config, name=f"L{config.seq_len - 2}-f{config.fold}-s{config.seed}-{time.monotonic_ns()}",
+    run = train(config, name=f"L{config.window}-f{config.fold}-s{config.seed}-{time.monotonic_ns()}",
                 progress=False, finalize=False)
     fit_s = time.perf_counter() - t0
     model, _ = load_classifier(run / "model")

@@ -68,7 +68,7 @@ class Prepared:
     @property
     def width(self) -> int:
         """Content tokens per window: seq_len minus [CLS] and [SEP]."""
-        return self.config.seq_len - 2
+        return self.config.window
 
     def windows(self, part: str, limit_per_class: int | None = None, width: int | None = None):
         """Disjoint windows of `part` for every label: (input_ids [n, seq_len], labels [n])."""
@@ -269,7 +269,7 @@ def prepare(config: Config, tokenizer, download: bool = True, spec: Spec | None 
     streams, parts = [], []
     i = 0
     for label_id, (label, items) in enumerate(texts.items()):
-        stream = build_stream(label, items, tokenizer, config.block_len, config.seq_len - 2, config.sources[label])
+        stream = build_stream(label, items, tokenizer, config.block_len, config.window, config.sources[label])
         for n in stream.book_tokens:
             records[i]["tokens"] = int(n)
             i += 1
@@ -285,7 +285,7 @@ def prepare(config: Config, tokenizer, download: bool = True, spec: Spec | None 
     if config.heldout:
         j = 0
         for label, items in held_texts.items():
-            stream = build_stream(label, items, tokenizer, config.block_len, config.seq_len - 2, config.heldout[label])
+            stream = build_stream(label, items, tokenizer, config.block_len, config.window, config.heldout[label])
             for n in stream.book_tokens:
                 held_records[j]["tokens"] = int(n)
                 j += 1

@@ -1,7 +1,7 @@
 """`whowrote evaluate` and `whowrote validate`: a run's held-out numbers and its validity probes.
 
     whowrote evaluate runs/authors-20261127-120000
-    whowrote validate runs/authors-20261127-120000 --seeds 3 --readme README.md
+    whowrote validate runs/authors-20261127-120000 --seeds 3 --readme docs/validation.md
 """
 
 from __future__ import annotations

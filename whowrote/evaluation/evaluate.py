@@ -88,6 +88,8 @@ def fit_partner(config: Config, prep, fit_ids: np.ndarray, fit_y: np.ndarray,
     train_ids, train_y = prep.windows("train", config.partner_windows)
     partner = CharPartner.fit(window_texts(prep.tokenizer, train_ids[:, 1:-1]), train_y, seed=config.seed,
                               common_words=config.partner_common_words)
+    if config.background and not config.partner_neither:
+        partner.neither_column = prep.labels.index(config.background)
     fit_char = partner.window_logits(prep.tokenizer, fit_ids[:, 1:-1])
     return partner.fit_mix(fit_bert, fit_char, fit_y), fit_char
 
@@ -186,7 +188,7 @@ def evaluate_run(run_dir: str | Path, data_dir: str | None = None, progress: boo
                       partner=partner.save(run_dir / "model") if partner else None)
 
     previous = json.loads((run_dir / "report.json").read_text()) if (run_dir / "report.json").is_file() else {}
-    for key in ("steps", "train_seconds", "precision", "hardware", "stopped_early", "validity"):
+    for key in ("steps", "train_seconds", "precision", "hardware", "timings", "stopped_early", "validity"):
         if key in previous:
             report[key] = previous[key]
     report["quoted_words_dropped"] = {b["source"]: b["quoted_words_dropped"] for b in prep.books if b.get("quoted_words_dropped")}

@@ -92,6 +92,9 @@ class CharPartner:
     temperature: float = 1.0
     weight: float = 0.5  # the char model's share of z
     common_words: int = 0  # reads only the N most frequent English words, rarer ones as "*" (0: every word)
+    # the background label's column, whose score is BERT's alone: the char model reads no word
+    # order, so it must not vote a bag of an author's words out of "neither" (None: mixed too)
+    neither_column: int | None = None
     _vectorizer: object = field(default=None, repr=False, compare=False)
 
     @classmethod
@@ -134,22 +137,29 @@ class CharPartner:
 
     def mix(self, bert_logits: np.ndarray, char_logits: np.ndarray) -> np.ndarray:
         """z, the window scores the run's temperature calibrates."""
-        return ((1 - self.weight) * log_softmax(bert_logits, self.bert_temperature)
-                + self.weight * log_softmax(char_logits, self.temperature))
+        bert = log_softmax(bert_logits, self.bert_temperature)
+        z = (1 - self.weight) * bert + self.weight * log_softmax(char_logits, self.temperature)
+        if self.neither_column is not None:
+            z[:, self.neither_column] = bert[:, self.neither_column]
+        return z
 
     def fit_mix(self, bert_logits: np.ndarray, char_logits: np.ndarray, y: np.ndarray) -> "CharPartner":
-        """Each reader's temperature, then the weight, by NLL on calibration windows."""
+        """Each reader's temperature, then the weight, by NLL on calibration windows (of the
+        mix as `mix` computes it, BERT's own "neither" column included)."""
         self.bert_temperature = fit_temperature(bert_logits, y)
         self.temperature = fit_temperature(char_logits, y)
-        self.weight = round(1 - mix_weight(log_softmax(bert_logits, self.bert_temperature),
-                                           log_softmax(char_logits, self.temperature), y), 2)
+        bert, char = log_softmax(bert_logits, self.bert_temperature), log_softmax(char_logits, self.temperature)
+        if self.neither_column is not None:
+            char = char.copy()
+            char[:, self.neither_column] = bert[:, self.neither_column]
+        self.weight = round(1 - mix_weight(bert, char, y), 2)
         return self
 
     def settings(self) -> dict:
         """What whowrote.json's `partner` holds."""
         return {"kind": "char-ngrams", "weights": WEIGHTS_FILE, "vocabulary": VOCABULARY_FILE,
                 "bert_temperature": self.bert_temperature, "temperature": self.temperature, "weight": self.weight,
-                "common_words": self.common_words}
+                "common_words": self.common_words, "neither_column": self.neither_column}
 
     def save(self, folder: str | Path) -> dict:
         """Write the two files into the model folder; returns `settings()` for whowrote.json."""
@@ -183,4 +193,5 @@ class CharPartner:
             raise WhowroteError(f"{folder}: the char partner's files are missing or damaged ({exc}); "
                                 f"refit them with: whowrote evaluate RUN") from None
         return cls(vocabulary, arrays["idf"], arrays["coef"], arrays["intercept"], float(settings["bert_temperature"]),
-                   float(settings["temperature"]), float(settings["weight"]), int(settings.get("common_words", 0)))
+                   float(settings["temperature"]), float(settings["weight"]), int(settings.get("common_words", 0)),
+                   settings.get("neither_column"))

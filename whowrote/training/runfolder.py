@@ -71,6 +71,14 @@ def update_config(run_dir: Path, **fields) -> None:
     write_json(Path(run_dir) / "config.json", data)
 
 
+def update_report(run_dir: Path, **fields) -> None:
+    """Add fields to report.json (the run's phase timings, written once everything is done)."""
+    path = Path(run_dir) / "report.json"
+    data = json.loads(path.read_text()) if path.is_file() else {}
+    data.update(fields)
+    write_json(path, data)
+
+
 def write_config(run_dir: Path, config: Config, books: list[dict], split: dict, device: str,
                  top_names: dict[str, list[str]] | None = None) -> None:
     write_json(run_dir / "config.json", {

@@ -103,6 +103,29 @@ def _augmenters(config: Config, prep, tokenizer) -> list:
     return out
 
 
+class _Phases:
+    """Wall time of each phase of a run, for report.json and the closing line."""
+
+    def __init__(self):
+        self.start = self.last = time.perf_counter()
+        self.phases: dict[str, float] = {}
+
+    def done(self, phase: str) -> None:
+        now = time.perf_counter()
+        self.phases[phase] = round(now - self.last, 1)
+        self.last = now
+
+    def report(self) -> dict:
+        judge_ready = sum(v for k, v in self.phases.items() if k != "validity probes")
+        return {**self.phases, "until the model folder judges": round(judge_ready, 1),
+                "whole run": round(self.last - self.start, 1)}
+
+    def summary(self) -> str:
+        r = self.report()
+        return (f"{r['whole run']:.0f} s in all: " + ", ".join(f"{k} {v:.0f} s" for k, v in self.phases.items())
+                + f"; the model folder could judge after {r['until the model folder judges']:.0f} s")
+
+
 def _negatives(config: Config, prep, tokenizer) -> list:
     """The "neither" windows training makes (the sampler's negatives): an author's words in
     no order of theirs, and another author's passage stuffed with the authors' words."""
@@ -207,6 +230,7 @@ def train(config: Config | None = None, run_dir: str | Path | None = None, name:
                 raise WhowroteError(f"--steps {steps}: the run is already at step {checkpoint_step(run_dir)}")
             config = dataclasses.replace(config, steps=steps)
             runfolder.update_config(run_dir, steps=steps)
+    clock = _Phases()
     accelerator = _accelerator(config)
     set_seed(config.seed)  # before the head is created: its initial weights come from the seed
     model, tokenizer = load(config.model, config.labels)
@@ -214,6 +238,7 @@ def train(config: Config | None = None, run_dir: str | Path | None = None, name:
     if config.lora_r:
         model = add_lora(model, config.lora_r)
     prep = prepare(config, tokenizer)
+    clock.done("set-up and data")
     augment = _augmenters(config, prep, tokenizer)  # before the run folder: a bad setting leaves nothing behind
     if not resume:
         # The main process names and creates the folder; the others learn its name.
@@ -324,6 +349,7 @@ def train(config: Config | None = None, run_dir: str | Path | None = None, name:
         unwrapped = merge_lora(accelerator.unwrap_model(model)).float()
         runfolder.save_model(unwrapped, tokenizer, run_dir / "model", prep.labels, config.seq_len,
                              normalise_spec(config, tokenizer).to_dict())
+        clock.done("training")
         runfolder.write_json(run_dir / "report.json", {"steps": step, "train_seconds": round(train_seconds, 2),
                                                        "precision": accelerator.mixed_precision, "hardware": describe(accelerator.device),
                                                        **({"stopped_early": stopped_early} if stopped_early else {})})
@@ -333,10 +359,15 @@ def train(config: Config | None = None, run_dir: str | Path | None = None, name:
 
             plot_run(run_dir, config.smooth_k, config.smooth_edge)
             evaluate_run(run_dir, progress=progress, model=unwrapped, tokenizer=tokenizer)
+            clock.done("evaluation and calibration")  # from here the model folder judges
             if validity and any(config.heldout.get(label) for label in config.author_labels):
                 from ..evaluation.validate import validate
 
                 validate(run_dir, progress=progress)
+                clock.done("validity probes")
+            runfolder.update_report(run_dir, timings=clock.report())
+            if progress:
+                print(f"whowrote: {clock.summary()}")
         shutil.rmtree(run_dir / "checkpoint", ignore_errors=True)  # the model/ folder supersedes it
     accelerator.wait_for_everyone()  # no process returns before the run folder is complete
     return run_dir
