@@ -290,9 +290,10 @@ class BalancedSampler:
         block = int(np.searchsorted(cum, k, side="right"))
         return int(starts[block] + k - (cum[block - 1] if block else 0))
 
-    def _window(self, label_id: int, work: int | None = None) -> np.ndarray:
+    def _window(self, label_id: int) -> np.ndarray:
+        """A random training window of the label (a work drawn first, as in `draw`)."""
         pools = self.pools[label_id]
-        s = self._start(pools[int(self.rng.integers(len(pools))) if work is None else work])
+        s = self._start(pools[int(self.rng.integers(len(pools)))])
         return self.streams[label_id].tokens[s : s + self.width]
 
     def _negative(self, label_id: int) -> np.ndarray | None:

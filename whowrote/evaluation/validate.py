@@ -164,7 +164,7 @@ def order_probes(judge, config, passages: list[dict], words: dict[str, list[str]
     reordered; other authors' passages stuffed with an author's distinctive words (5, 10,
     20%); and text from word Markov chains of order 1-4 fitted on each author's training
     books (`markov_texts`). Each: the share given to the author it imitates, and mean S."""
-    authors = [lab for lab in config.author_labels]
+    authors = config.author_labels
     mine = [p for p in passages if p["label"] in authors]
     out = {}
     for name, fn in (("shuffled words", probes.shuffle_words), ("shuffled runs of 3-5 words", probes.shuffle_local),
