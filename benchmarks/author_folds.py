@@ -23,6 +23,9 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from machine import run_benchmark  # noqa: E402
+
+from whowrote.errors import WhowroteError  # noqa: E402
 from whowrote.files import update_readme_section  # noqa: E402
 from whowrote.text.background import ERAS  # noqa: E402
 
@@ -31,6 +34,8 @@ ORDER_PROBES = ("shuffled words", "shuffled runs of 3-5 words", "sentences reord
 
 
 def load_folds(root: Path) -> dict[str, tuple[dict, dict]]:
+    if not root.is_dir():
+        raise WhowroteError(f"{root}: no such folder (it should hold the runs fold0, fold1, ...)")
     out = {}
     for run in sorted(p for p in root.iterdir() if p.is_dir() and p.name.startswith("fold")):
         report = json.loads((run / "report.json").read_text())
@@ -118,6 +123,8 @@ def count_curve(runs: list[Path], path: Path | None) -> str:
     on: runs of one fold that differ only in how many of its training authors they keep."""
     rows = []
     for run in runs:
+        if not (run / "report.json").is_file() or not (run / "config.json").is_file():
+            raise WhowroteError(f"{run}: not a run folder with report.json and config.json")
         report = json.loads((run / "report.json").read_text())
         n = len(json.loads((run / "config.json").read_text())["config"]["sources"]["neither"])
         u = report["unseen"]
@@ -179,4 +186,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run_benchmark(main)
