@@ -9,4 +9,4 @@ PYTHON="${PYTHON:-python3}"
 if ! .venv/bin/python -c "import torch" 2>/dev/null; then
   .venv/bin/pip install --disable-pip-version-check -q "${TORCH_SPEC:-torch==2.13.0}"
 fi
-.venv/bin/pip install --disable-pip-version-check -q -c constraints.txt -e ".[test,lora]"
+.venv/bin/pip install --disable-pip-version-check -q -c constraints.txt -e ".[test,lora,ray]"

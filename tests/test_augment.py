@@ -117,3 +117,37 @@ def test_the_sampler_makes_negatives_from_other_labels_in_the_background_slots()
     background = ids[labels == 2][:, 1]
     assert set(background) <= {30, 11, 21} and 3 <= (background != 30).sum() <= 17  # about half made, from labels 0 and 1
     assert set(ids[labels == 0][:, 1]) == {10} and set(ids[labels == 1][:, 1]) == {20}  # authors' slots untouched
+
+
+def test_chain_writes_only_word_pairs_the_author_wrote_in_a_new_order(tiny_model):
+    from transformers import AutoTokenizer
+
+    from whowrote.data.augment import Chain, word_groups, word_pieces
+
+    tok = AutoTokenizer.from_pretrained(tiny_model)
+    text = "the kitten said the queen was curious and the raven was in the tomb of the queen . "
+    rows = [np.array(tok(text * 3, add_special_tokens=False)["input_ids"])] * 4
+    chain, vocab = Chain(tok), word_pieces(tok)
+    pairs = {(tuple(a), tuple(b)) for a, b in zip(word_groups(rows[0], vocab), word_groups(rows[0], vocab)[1:])}
+    outs = [chain(rows, np.random.default_rng(s)) for s in range(8)]
+    for out in outs:
+        assert len(out) == len(rows[0])
+        words = [tuple(w) for w in word_groups(out, vocab)][:-1]  # the last may be cut at the width
+        assert all(pair in pairs for pair in zip(words, words[1:]))  # every step is one the author took
+    assert sum(not np.array_equal(o, rows[0]) for o in outs) >= 6
+
+
+def test_the_sampler_gives_a_many_window_negative_windows_of_one_label():
+    from whowrote.data.split import BalancedSampler, LabelStream
+
+    streams = [LabelStream(str(k), np.full(400, 10 * (k + 1), np.int32), [(0, 200), (200, 400)], [400]) for k in range(3)]
+    seen = []
+
+    def pooled(rows, rng):
+        seen.append({int(r[0]) for r in rows})
+        return rows[0]
+    pooled.takes = 5
+    sampler = BalancedSampler(streams, [np.array([0, 1])] * 3, 8, 20, seed=0, cls_id=1, sep_id=2,
+                              background=2, negatives=[(1.0, "authors", pooled)])
+    sampler.draw()
+    assert len(seen) == 20 and all(len(s) == 1 and s <= {10, 20} for s in seen)  # 5 windows, all of one author

@@ -63,6 +63,7 @@ class Config:
     sprinkle: float = 0.0  # training: share of windows given 5% more words, drawn from every label's distinctive words (0: off)
     scramble: float = 0.0  # training: share of the background's windows made of an author's window with its word order destroyed (0: off)
     stuff: float = 0.0  # training: share of the background's windows given 5-20% more words, the authors' distinctive ones (0: off)
+    chain: float = 0.0  # training: share of the background's windows written by a word Markov chain over an author's training windows (0: off)
     token_mask: float = 0.0  # training: share of windows with 15% of their word pieces replaced by [MASK] (token cutoff; 0: off)
     spelling: bool = True  # training and judging: lower-case non-words repaired to the likeliest English word a slip or two away
     sample_by: str = "work"  # balanced batches draw a label's windows uniformly over its works | over its tokens
@@ -150,13 +151,13 @@ class Config:
             raise WhowroteError("config: open_set_max_flagged must be in (0, 0.5)")
         if self.names not in NAME_MODES:
             raise WhowroteError(f"config: names must be one of {', '.join(NAME_MODES)}, not '{self.names}'")
-        for name in ("name_swap", "typos", "sprinkle", "token_mask", "scramble", "stuff"):
+        for name in ("name_swap", "typos", "sprinkle", "token_mask", "scramble", "stuff", "chain"):
             if not 0 <= getattr(self, name) <= 1:
                 raise WhowroteError(f"config: {name} must be in [0, 1]")
-        if (self.scramble or self.stuff) and not self.background:
-            raise WhowroteError("config: scramble and stuff make background windows; they need a background label")
-        if self.scramble + self.stuff > 1:
-            raise WhowroteError("config: scramble + stuff must be at most 1 (shares of the background's windows)")
+        if (self.scramble or self.stuff or self.chain) and not self.background:
+            raise WhowroteError("config: scramble, stuff and chain make background windows; they need a background label")
+        if self.scramble + self.stuff + self.chain > 1:
+            raise WhowroteError("config: scramble + stuff + chain must be at most 1 (shares of the background's windows)")
         if self.sample_by not in ("work", "token"):
             raise WhowroteError(f"config: sample_by must be work or token, not '{self.sample_by}'")
         if self.seq_len < 8 or self.seq_len > 4096:

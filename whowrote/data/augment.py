@@ -27,6 +27,9 @@ training, so the model cannot learn it.
   each run of 3-5 words shuffled in place, trained as "neither" (the sampler's negatives):
   Carroll's words in no order of his are not Carroll's style, so word salad in an author's
   vocabulary cannot beat the author.
+- `Chain`: a word Markov chain (order 1 or 2) run over a few dozen of one author's training
+  windows pooled, trained as "neither": every word follows words it follows somewhere in
+  the author, but no sentence is his, so locally fluent pastiche cannot beat the author.
 - `Stuff`: a background window with 5-20% of the authors' distinctive words slipped in,
   trained as "neither": a handful of an author's words is not the author.
 
@@ -174,6 +177,32 @@ class Scramble:
                 order += list(i + rng.permutation(min(n, len(groups) - i)))
                 i += n
         return np.concatenate([groups[k] for k in order]).astype(row.dtype)
+
+
+class Chain:
+    """A word Markov chain over `takes` windows of one author (the sampler passes them all):
+    order 1 or 2, started at a random word; a context seen nowhere else jumps to a random word."""
+
+    takes = 32  # windows pooled: ~3000 words, so common words have many successors
+
+    def __init__(self, tokenizer):
+        self.vocab = word_pieces(tokenizer)
+
+    def __call__(self, rows: list[np.ndarray], rng: np.random.Generator) -> np.ndarray:
+        words = [tuple(int(t) for t in g) for row in rows for g in word_groups(row, self.vocab)]
+        order = int(rng.integers(1, 3))
+        follows: dict[tuple, list[int]] = {}
+        for i in range(len(words) - order):
+            follows.setdefault(tuple(words[i : i + order]), []).append(i + order)
+        start = int(rng.integers(0, len(words) - order))
+        out, width = list(words[start : start + order]), len(rows[0])
+        length = sum(map(len, out))
+        while length < width:
+            nexts = follows.get(tuple(out[-order:]))
+            j = nexts[int(rng.integers(len(nexts)))] if nexts else int(rng.integers(len(words)))
+            out.append(words[j])
+            length += len(words[j])
+        return np.array([t for w in out for t in w][:width], dtype=rows[0].dtype)
 
 
 class Stuff(WordSprinkle):

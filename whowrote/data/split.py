@@ -258,7 +258,8 @@ class BalancedSampler:
     from this sampler's generator so a resumed run repeats them.
     `negatives`: (share, "authors" | "own", fn) made in the `background` label's slots: with
     that share, the slot takes a window of a random other label ("authors") or of its own,
-    passed through fn (window, rng) -> window, and keeps the background's label.
+    passed through fn (window, rng) -> window, and keeps the background's label. A fn with
+    `takes` = k > 1 is given k windows of that one label instead (a list) and makes one.
     """
 
     def __init__(self, streams: list[LabelStream], train_blocks: list[np.ndarray], width: int,
@@ -302,8 +303,11 @@ class BalancedSampler:
         for share, source, fn in self.negatives:
             if u < share:
                 others = [i for i in range(len(self.streams)) if i != label_id]
-                row = self._window(int(self.rng.choice(others)) if source == "authors" else label_id)
-                return fn(row, self.rng)
+                source_id = int(self.rng.choice(others)) if source == "authors" else label_id
+                takes = getattr(fn, "takes", 1)
+                if takes > 1:
+                    return fn([self._window(source_id) for _ in range(takes)], self.rng)
+                return fn(self._window(source_id), self.rng)
             u -= share
         return None
 

@@ -42,6 +42,16 @@ def register(sub) -> None:
                         "quantisation of the linear layers (CPU, on request only: ~1.8x pipeline with VNNI, "
                         "but 2.1-3.5%% of labels change, measured)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    b = p.add_argument_group("batch judging on Ray Data (pip install 'whowrote[ray]'; docs/usage.md#ray)")
+    b.add_argument("--engine", default="local", choices=("local", "ray"),
+                   help="local: this process (default) | ray: actors on a local Ray runtime or a cluster, "
+                        "writing parts into --output that a rerun resumes")
+    b.add_argument("--output", metavar="DIR", help="folder (or URI) the ray engine writes its parts into")
+    b.add_argument("--format", default="jsonl", choices=("jsonl", "parquet"), help="the parts' format (ray engine)")
+    b.add_argument("--address", help="a running Ray cluster to join, e.g. auto (default: a local runtime)")
+    b.add_argument("--actors", type=int, help="actors that each load the model once (default: the cluster's CPUs / --actor-cpus)")
+    b.add_argument("--actor-cpus", type=float, default=1, help="CPUs (torch threads) per actor (default 1)")
+    b.add_argument("--block-records", type=int, default=1000, help="records per block: the unit of work and of resuming")
     g = p.add_argument_group("rolling attribution (who wrote which part of one long text)")
     g.add_argument("--rolling", metavar="FILE", help="P(label) along FILE, smoothed, with headings and change points")
     g.add_argument("--window", type=int, help="tokens per rolling window (default: the model's)")
@@ -131,10 +141,42 @@ def run_rolling(args) -> int:
     return EXIT_OK
 
 
+def run_ray(args) -> int:
+    from ..batch.ray_judge import judge_with_ray
+
+    unsupported = [flag for flag, on in (("--rolling", args.rolling), ("--explain", args.explain),
+                                         ("--report", args.report)) if on]
+    if unsupported:
+        raise WhowroteError(f"judge: {', '.join(unsupported)} work with the local engine only; drop --engine ray")
+    if not args.output:
+        raise WhowroteError("judge: --engine ray writes parts into a folder: give --output DIR")
+    if not args.inputs and not args.jsonl:
+        raise WhowroteError("judge: give files or folders to judge (JSONL, Parquet or text)")
+    if args.batch_size < 1:
+        raise WhowroteError("judge: --batch-size must be at least 1")
+    s = judge_with_ray(args.model, args.inputs, args.output, jsonl=args.jsonl, fmt=args.format, address=args.address,
+                       actors=args.actors, actor_cpus=args.actor_cpus, block_records=args.block_records,
+                       batch_size=args.batch_size, stride=args.stride, precision=args.precision,
+                       details=args.windows, progress=not args.quiet)
+    for message in s["messages"]:
+        print(f"whowrote: error: {message}", file=sys.stderr)
+    print(f"{s['records_this_run']} records judged ({s['errors_this_run']} errors) in {s['blocks_this_run']} of "
+          f"{s['blocks']} blocks, {s['seconds']:.1f} s; parts in {args.output}", file=sys.stderr)
+    if s["errors_this_run"] and s["errors_this_run"] == s["records_this_run"]:
+        return EXIT_BAD_INPUT
+    return EXIT_PARTIAL if s["errors_this_run"] else EXIT_OK
+
+
 def run(args) -> int:
     from .core import Judge
     from .inputs import jsonl_source, records_from_args
 
+    if args.engine == "ray":
+        return run_ray(args)
+    batch_only = [f for f, on in (("--output", args.output), ("--address", args.address), ("--actors", args.actors))
+                  if on is not None]
+    if batch_only:
+        raise WhowroteError(f"judge: {', '.join(batch_only)} belong to --engine ray")
     if args.rolling:
         return run_rolling(args)
     rolling_only = [f"--{name.replace('_', '-')}" for name in ("window", "change_cost", "among")

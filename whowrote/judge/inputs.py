@@ -25,7 +25,7 @@ _PATHLIKE = re.compile(r"^\S+$")
 _PATH_SUFFIXES = (".txt", ".md", ".jsonl", ".json", ".text")
 
 
-def _chunks(stream: io.TextIOBase) -> Iterator[str]:
+def stream_chunks(stream: io.TextIOBase) -> Iterator[str]:
     """Chunks that end on whitespace, so no word (and no token) is cut in two."""
     carry = ""
     while True:
@@ -50,7 +50,7 @@ def file_chunks(path: Path) -> Iterator[str]:
         if b"\x00" in head:
             raise OSError("a binary file, not text")  # the judge prefixes the record's id
     with open(path, encoding="utf-8-sig", errors="strict") as fh:
-        yield from _chunks(fh)
+        yield from stream_chunks(fh)
 
 
 def _existing(arg: str) -> str | None:
@@ -77,7 +77,7 @@ def file_record(path: Path, rid: str | None = None) -> Record:
 def records_from_args(args: Iterable[str], stdin=None) -> Iterator[Record]:
     for n, arg in enumerate(args):
         if arg == "-":
-            yield Record("stdin", _chunks(stdin or sys.stdin), {"source": "stdin"})
+            yield Record("stdin", stream_chunks(stdin or sys.stdin), {"source": "stdin"})
         elif not arg.strip():
             yield Record(f"text{n + 1}", error=f"text{n + 1}: empty text (nothing but whitespace)")
         elif _existing(arg) == "dir":
@@ -93,9 +93,9 @@ def records_from_args(args: Iterable[str], stdin=None) -> Iterator[Record]:
             yield Record(f"text{n + 1}", [arg], {"source": "argument"})
 
 
-def records_from_jsonl(lines: Iterable[str], name: str = "jsonl") -> Iterator[Record]:
-    """One Record per line; a malformed line becomes an error record, the rest go on."""
-    for n, line in enumerate(lines, start=1):
+def records_from_jsonl(lines: Iterable[str], name: str = "jsonl", first: int = 1) -> Iterator[Record]:
+    """One Record per line (numbered from `first`); a malformed line becomes an error record, the rest go on."""
+    for n, line in enumerate(lines, start=first):
         if isinstance(line, bytes):
             try:
                 line = line.decode("utf-8")

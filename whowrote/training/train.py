@@ -128,13 +128,16 @@ class _Phases:
 
 def _negatives(config: Config, prep, tokenizer) -> list:
     """The "neither" windows training makes (the sampler's negatives): an author's words in
-    no order of theirs, and another author's passage stuffed with the authors' words."""
-    from ..data.augment import Scramble, Stuff
+    no order of theirs, a Markov chain over an author's words, and another author's passage
+    stuffed with the authors' words."""
+    from ..data.augment import Chain, Scramble, Stuff
     from ..text.topics import topic_words
 
     out = []
     if config.scramble > 0:
         out.append((config.scramble, "authors", Scramble(tokenizer)))
+    if config.chain > 0:
+        out.append((config.chain, "authors", Chain(tokenizer)))
     if config.stuff > 0:
         # words ranked 41-300: the validity probes stuff with each author's top 40 (topic_words'
         # default), so what they measure is words this training never stuffed with
