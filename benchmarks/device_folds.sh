@@ -24,7 +24,7 @@ from whowrote.training.cli import config_from_args
 from whowrote.cli import build_parser
 from whowrote.text.background import BACKGROUND_BOOKS
 from whowrote.text.books import ebook_id
-from whowrote.training.train import train
+from whowrote.pipeline import train
 name, flags = sys.argv[1], sys.argv[2:]
 config = config_from_args(build_parser().parse_args(["train", *flags]))
 if os.environ.get("KEEP"):

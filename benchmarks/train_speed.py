@@ -29,7 +29,7 @@ from machine import bert_flops_per_token, describe, matmul_gflops, publish, run_
 
 def whowrote_seconds_per_step(data_dir: str, steps: int, per_class: int, seq_len: int, out: Path) -> float:
     from whowrote.config import resolve
-    from whowrote.training.train import train
+    from whowrote.pipeline import train
 
     config = resolve("cpu", data_dir=data_dir, steps=steps, per_class=per_class, seq_len=seq_len,
                      eval_every=0, checkpoint_every=0, output_dir=str(out))
@@ -124,7 +124,7 @@ def main() -> None:
                  f"{gflops / peak:.0%} of the fp32 matmul peak"]
         if run is None:
             from whowrote.config import resolve
-            from whowrote.training.train import train
+            from whowrote.pipeline import train
 
             run = train(resolve("cpu", data_dir=args.data_dir, output_dir=str(tmp)), name="cpu", progress=False)
         t = time_to_usable(run)

@@ -98,7 +98,7 @@ def open_set_books(tmp_path_factory) -> Path:
 def open_set_run(tmp_path_factory, open_set_books, tiny_model):
     """A finished tiny run with a background label, held-out works and a fitted threshold."""
     from whowrote.config import resolve
-    from whowrote.training.train import train
+    from whowrote.pipeline import train
 
     config = resolve("authors", model=str(tiny_model), data_dir=str(open_set_books),
                      sources={"alice": ["91001"], "edgar": ["91002"], "neither": ["91005", "91006"]},
@@ -152,7 +152,7 @@ def tiny_config(synthetic_books, tiny_model, tmp_path):
 def trained(tmp_path_factory, synthetic_books, tiny_model):
     """One finished tiny run, shared by the tests that only read it."""
     from whowrote.config import resolve
-    from whowrote.training.train import train
+    from whowrote.pipeline import train
 
     config = resolve("cpu", model=str(tiny_model), sources={"alice": ["90001"], "edgar": ["90002"]},
                      data_dir=str(synthetic_books), seq_len=32, block_len=128, per_class=8, steps=30, lr=3e-3,

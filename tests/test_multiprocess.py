@@ -58,7 +58,7 @@ def test_two_processes_write_one_run_folder_and_one_model(tmp_path, synthetic_bo
 
 @pytest.mark.slow
 def test_ctrl_c_to_every_rank_leaves_a_checkpoint_that_resumes(tmp_path, synthetic_books, tiny_model):
-    from whowrote.training.train import train
+    from whowrote.pipeline import train
 
     proc = launch(tmp_path, synthetic_books, tiny_model, "cut", steps=400)
     run = tmp_path / "runs" / "cut"

@@ -96,7 +96,7 @@ def test_a_trained_run_judges_with_its_partner(trained):
 def test_partner_none_leaves_bert_alone(tiny_config):
     import dataclasses
 
-    from whowrote.training.train import train
+    from whowrote.pipeline import train
 
     run = train(dataclasses.replace(tiny_config, partner="none", steps=4), name="alone", progress=False)
     assert json.loads((run / "model" / "whowrote.json").read_text()).get("partner") is None

@@ -65,7 +65,7 @@ def test_real_split_copes_with_the_imbalance_and_never_leaks():
 @pytest.fixture(scope="module")
 def cpu_run(tmp_path_factory):
     from whowrote.config import resolve
-    from whowrote.training.train import train
+    from whowrote.pipeline import train
 
     config = resolve("cpu", data_dir=str(SHARED_CORPORA), output_dir=str(tmp_path_factory.mktemp("runs")))
     return train(config, name="cpu", progress=False)

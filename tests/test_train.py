@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from whowrote.errors import EXIT_DIVERGED, EXIT_INTERRUPTED, WhowroteError
-from whowrote.training.train import train
+from whowrote.pipeline import train
 
 
 def rows(run_dir, kind):

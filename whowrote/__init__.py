@@ -11,8 +11,8 @@ __version__ = "0.1.0"
 
 
 def train(*args, **kwargs):
-    """See whowrote.training.train.train (imported lazily: torch is slow to import)."""
-    from .training.train import train as _train
+    """See whowrote.pipeline.train (imported lazily: torch is slow to import)."""
+    from .pipeline import train as _train
 
     return _train(*args, **kwargs)
 

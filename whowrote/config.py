@@ -409,8 +409,10 @@ def from_dict(d: dict[str, Any]) -> Config:
 
 def check_run_dir(run_dir: str | Path) -> Path:
     """The one test of "is this a run folder": a folder with config.json."""
+    from .layout import RunFiles
+
     run_dir = Path(run_dir)
-    if not run_dir.is_dir() or not (run_dir / "config.json").is_file():
+    if not RunFiles(run_dir).is_run():
         raise WhowroteError(f"{run_dir} is not a whowrote run folder (no config.json)")
     return run_dir
 
@@ -418,7 +420,9 @@ def check_run_dir(run_dir: str | Path) -> Path:
 def load_run_config(run_dir: str | Path) -> Config:
     import json
 
-    path = check_run_dir(run_dir) / "config.json"
+    from .layout import RunFiles
+
+    path = RunFiles(check_run_dir(run_dir)).config
     try:
         data = json.loads(path.read_text())
         return from_dict(data["config"])

@@ -22,6 +22,7 @@ from pathlib import Path
 
 from ..errors import WhowroteError
 from ..judge.core import model_folder
+from ..layout import HF_CONFIG
 from .blocks import Block, plan, read
 from .parts import Output
 
@@ -100,7 +101,7 @@ def judge_with_ray(model: str, inputs: list[str], output: str, *, jsonl: list[st
     if actor_cpus <= 0:
         raise WhowroteError("judge: --actor-cpus must be positive")
     files = model_files(model_folder(model))  # a missing model fails here, before Ray starts
-    if not any(name == "config.json" for name in files):
+    if HF_CONFIG not in files:
         raise WhowroteError(f"{model}: not a model folder (no config.json)")
     blocks = plan(inputs, list(jsonl), block_records)
     out = Output(output, fmt)

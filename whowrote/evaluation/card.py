@@ -10,20 +10,16 @@ renders them. It is rewritten from the run folder's files whenever they change (
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from ..files import atomic_write
+from ..layout import RunFiles, read_json, read_model_meta
 from ..text.normalise import Spec
 from .goals import goals_table
 from .metrics import share_text
 from .openset import NEITHER, describe
 
 PROJECT = "whowrote"
-
-
-def _read(path: Path) -> dict:
-    return json.loads(path.read_text()) if path.is_file() else {}
 
 
 def _results(report: dict, validity: dict) -> list:
@@ -124,9 +120,9 @@ def _length_table(report: dict) -> str:
 def summary_markdown(run_dir: str | Path) -> str:
     """The validity evidence of a run as markdown: works and authors never trained on, the
     probes, the open set; for the model card and, via `whowrote validate --readme`, a README."""
-    run_dir = Path(run_dir)
-    report, validity = _read(run_dir / "report.json"), _read(run_dir / "validity.json")
-    cfg = _read(run_dir / "config.json")
+    files = RunFiles(run_dir)
+    run_dir = files.root
+    report, validity, cfg = read_json(files.report), read_json(files.validity), read_json(files.config)
     env = cfg.get("device", "?")
     open_set = report.get("open_set", {})
     lines = [f"Run `{run_dir.name}` ({report.get('steps')} steps, {report.get('train_seconds') or 0:.0f} s of training on {env}); "
@@ -174,11 +170,11 @@ def _open_set_limit(background: str) -> str:
 def write_card(run_dir: str | Path) -> Path:
     from huggingface_hub import ModelCard, ModelCardData
 
-    run_dir = Path(run_dir)
-    cfg = _read(run_dir / "config.json")
+    files = RunFiles(run_dir)
+    run_dir = files.root
+    cfg = read_json(files.config)
     config, books = cfg.get("config", {}), cfg.get("books", [])
-    report, validity = _read(run_dir / "report.json"), _read(run_dir / "validity.json")
-    meta = _read(run_dir / "model" / "whowrote.json")
+    report, validity, meta = read_json(files.report), read_json(files.validity), read_model_meta(files.model)
     spec = Spec.from_dict(meta.get("normalise"))
     repaired = "misspelt words repaired" + " (capitalised slips of common words too)" * spec.capitals
     steps = ", ".join([f"typography {spec.typography}"] + [repaired] * spec.spelling
@@ -189,7 +185,7 @@ def write_card(run_dir: str | Path) -> Path:
     labels = report.get("labels") or list(config.get("sources", {}))
     background = config.get("background") or ""
     authors = [lab for lab in labels if lab != background]
-    plots = sorted((run_dir / "plots").glob("*.png")) if (run_dir / "plots").is_dir() else []
+    plots = sorted(files.plots.glob("*.png")) if files.plots.is_dir() else []
     data = ModelCardData(library_name="transformers", pipeline_tag="text-classification", model_name=run_dir.name,
                          tags=["authorship-attribution", "stylometry", PROJECT], eval_results=_results(report, validity))
     t = report.get("test", {})
@@ -237,7 +233,7 @@ before, {cal.get('test_after', {}).get('ece', float('nan')):.4f} after (15 bins)
 {report.get('train_seconds') or 0:.0f} s. Books (Gutenberg header and licence removed; {steps}):
 {sources}
 
-{chr(10).join(f'![{p.stem}](plots/{p.name})' for p in plots)}
+{chr(10).join(f'![{p.stem}]({p.relative_to(run_dir).as_posix()})' for p in plots)}
 
 ## Limits
 {len(labels)} labels; passages cut at fixed token windows; numbers on works never trained on
@@ -247,5 +243,5 @@ editions and authors may score differently. Names are masked by a capitalisation
 Text under 60% English words (another language, code tables, numbers) is flagged `not-english`.
 """
     card = ModelCard.from_template(data, template_str="---\n{{ card_data }}\n---\n{{ body }}", body=body)
-    atomic_write(run_dir / "README.md", str(card))
-    return run_dir / "README.md"
+    atomic_write(files.card, str(card))
+    return files.card

@@ -10,12 +10,13 @@ import json
 from pathlib import Path
 
 from ..errors import EXIT_OK
+from ..layout import RunFiles
 from .metrics import share_text
 from .openset import describe
 
 
 def print_report(run_dir) -> int:
-    report = json.loads((run_dir / "report.json").read_text())
+    report = json.loads(RunFiles(run_dir).report.read_text())
     t, cal = report["test"], report["calibration"]
     print(f"run folder: {run_dir}")
     print(f"test accuracy {t['accuracy']:.4f} (balanced {t['balanced_accuracy']:.4f}) loss {t['loss']:.4f} "

@@ -19,13 +19,13 @@ mix on the calibration windows; every number after that is the mix's, as the jud
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
 
 from ..config import Config, load_run_config
 from ..files import write_json
+from ..layout import RunFiles, read_json
 from ..text.background import era
 from ..training.partner import CharPartner, window_texts
 from ..training.runfolder import REPORT_FORMAT, check_run_dir, update_model_meta
@@ -104,12 +104,13 @@ def evaluate_run(run_dir: str | Path, data_dir: str | None = None, progress: boo
     from .card import write_card
 
     run_dir = check_run_dir(run_dir)
+    files = RunFiles(run_dir)
     config = load_run_config(run_dir)
     if data_dir:
         config.data_dir = data_dir
     if model is None:
-        model, tokenizer = load_classifier(run_dir / "model")
-    prep = prepare(config, tokenizer, spec=model_spec(run_dir / "model"))  # as it was trained
+        model, tokenizer = load_classifier(files.model)
+    prep = prepare(config, tokenizer, spec=model_spec(files.model))  # as it was trained
     labels = prep.labels
 
     def bert_logits(ids):
@@ -170,7 +171,7 @@ def evaluate_run(run_dir: str | Path, data_dir: str | None = None, progress: boo
         report["unseen_by_length"] = lengths_report(config.background, labels,
                                                     judged_texts(prep, "test", logits_of, temperature), open_set,
                                                     length_temperatures, prep.width)
-        books = json.loads((run_dir / "config.json").read_text()).get("books", [])
+        books = read_json(files.config).get("books", [])
         report["unseen_calibration"] = unseen_report(config, labels, calib_logits, calib_y, calib_works,
                                                      temperature, open_set, books)
         report["unseen"] = unseen_report(config, labels, u_logits, u_y, u_works, temperature, open_set, books)
@@ -183,17 +184,17 @@ def evaluate_run(run_dir: str | Path, data_dir: str | None = None, progress: boo
     report["calibration"]["in_book_test_after"] = {
         "ece": ece(softmax(test_logits, temperature), test_y)}
     # the partner's files beside the whowrote.json that describes them, once everything is fitted
-    update_model_meta(run_dir / "model", temperature=temperature, open_set=open_set.to_dict(),
+    update_model_meta(files.model, temperature=temperature, open_set=open_set.to_dict(),
                       length_temperatures=length_temperatures,
-                      partner=partner.save(run_dir / "model") if partner else None)
+                      partner=partner.save(files.model) if partner else None)
 
-    previous = json.loads((run_dir / "report.json").read_text()) if (run_dir / "report.json").is_file() else {}
+    previous = read_json(files.report)
     for key in ("steps", "train_seconds", "precision", "hardware", "timings", "stopped_early", "validity"):
         if key in previous:
             report[key] = previous[key]
     report["quoted_words_dropped"] = {b["source"]: b["quoted_words_dropped"] for b in prep.books if b.get("quoted_words_dropped")}
     report["test_windows_note"] = "disjoint windows of seq_len-2 tokens from held-out blocks; no token shared with training"
     report.update(extra or {})
-    write_json(run_dir / "report.json", report)
+    write_json(files.report, report)
     write_card(run_dir)
     return report

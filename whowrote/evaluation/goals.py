@@ -78,13 +78,13 @@ def goals_table(report: dict, validity: dict) -> str:
 
 if __name__ == "__main__":
     import sys
-    from pathlib import Path
 
-    from .card import _read
+    from ..layout import RunFiles, read_json
 
-    folder = Path(sys.argv[1] if len(sys.argv) > 1 else ".")
+    files = RunFiles(sys.argv[1] if len(sys.argv) > 1 else ".")
+    folder = files.root
     try:
-        table = goals_table(_read(folder / "report.json"), _read(folder / "validity.json"))
+        table = goals_table(read_json(files.report), read_json(files.validity))
     except (ValueError, KeyError, TypeError, AttributeError) as exc:  # a damaged or foreign JSON file
         sys.exit(f"{folder}: report.json or validity.json is not whowrote's ({exc})")
     print(table or sys.exit(f"{folder}: no report.json or validity.json with held-out numbers"))

@@ -34,6 +34,7 @@ from ..config import load_run_config
 from ..data.prepare import NEUTRAL_NAMES
 from ..errors import WhowroteError
 from ..files import readme_section, update_readme_section, write_json
+from ..layout import RunFiles, model_meta_path, read_json
 from ..training.runfolder import check_run_dir
 from . import probes
 from .goals import goal_text
@@ -138,17 +139,12 @@ def run_probes(judge, config, passages: list[dict], top_names: dict[str, list[st
     return out
 
 
-def _s(score, author: str) -> float:
-    """S = P(author | text) over every answer, "neither" included."""
-    return score.probs.get(author, 0.0) * (1 - (score.p_neither or 0.0))
-
-
 def _given(judge, texts: list[str], targets: list[str], name: str) -> dict:
     """How often altered texts are given to `targets` (the author each was made to look
     like), with mean S, overall and per target author."""
     scores = judge.score(texts)
     hit = np.array([s.label == t for s, t in zip(scores, targets)])
-    s = np.array([_s(sc, t) for sc, t in zip(scores, targets)])
+    s = np.array([sc.s(t) for sc, t in zip(scores, targets)])
     tg = np.array(targets)
     return {"passages": len(texts), "given_to_author": float(hit.mean()),
             "given_to_author_ci": share_interval(hit.sum(), len(hit)), "mean_s": float(s.mean()),
@@ -192,15 +188,20 @@ def order_probes(judge, config, passages: list[dict], words: dict[str, list[str]
 
 def seed_agreement(run_dir: Path, config, passages: list[dict], base_labels: list[str], seeds: int, progress: bool) -> dict:
     """Train seeds 1..N-1 of the same config (kept in RUN/seeds/) and compare labels."""
+    import shutil
+
     from ..judge.core import Judge
-    from ..training.train import train
+    from ..training.train import fit
+    from .evaluate import evaluate_run
 
     labels = [base_labels]
     for k in range(1, seeds):
         folder = run_dir / "seeds" / f"seed{k}"
-        if not (folder / "model" / "whowrote.json").is_file():
+        if not model_meta_path(RunFiles(folder).model).is_file():
             cfg = dataclasses.replace(config, seed=config.seed + k, output_dir=str(run_dir / "seeds"))
-            train(cfg, name=f"seed{k}", progress=progress, validity=False)
+            fitted = fit(cfg, name=f"seed{k}", progress=progress)
+            evaluate_run(fitted.run_dir, progress=progress, model=fitted.model, tokenizer=fitted.tokenizer)
+            shutil.rmtree(RunFiles(fitted.run_dir).checkpoint, ignore_errors=True)
         judge = Judge.load(folder)
         labels.append([s.label for s in judge.score([p["text"] for p in passages])])
     same = np.array([len(set(col)) == 1 for col in zip(*labels)])
@@ -295,29 +296,29 @@ def validate(run_dir: str | Path, seeds: int = 1, per_work: int = 60, data_dir: 
 
     prep = prepare(config, judge.tokenizer, spec=judge.normalise)  # as the run was trained
     passages = held_out_passages(judge, config, per_work, prep=prep)
-    names = json.loads((run_dir / "config.json").read_text()).get("top_names") or {}
+    files = RunFiles(run_dir)
+    names = read_json(files.config).get("top_names") or {}
     words = topic_words(dict(zip(prep.labels, prep.texts)))  # from the training books (names masked)
     validity = {"format": VALIDITY_FORMAT, "run": run_dir.name, "passages": len(passages),
                 "passages_per_work": per_work, "part": "test",
                 "probes": run_probes(judge, config, passages, names, words=words),
-                "order": order_probes(judge, config, passages, words, _training_books(config)),
+                "order": order_probes(judge, config, passages, words, training_books(config)),
                 "words_inserted": {lab: words[lab] for lab in config.author_labels if lab in words},
                 "modern_prose": modern_prose(judge)}
     if seeds > 1:
         base = [s.label for s in judge.score([p["text"] for p in passages])]
         validity["seeds"] = seed_agreement(run_dir, config, passages, base, seeds, progress)
     validity["seconds"] = round(time.perf_counter() - t0, 1)
-    write_json(run_dir / "validity.json", validity)
-    report = json.loads((run_dir / "report.json").read_text()) if (run_dir / "report.json").is_file() else {}
-    (run_dir / "plots").mkdir(exist_ok=True)
-    plot_validity(validity, report, run_dir / "plots" / "validity.png")
+    write_json(files.validity, validity)
+    files.plots.mkdir(exist_ok=True)
+    plot_validity(validity, read_json(files.report), files.plot("validity.png"))
     write_card(run_dir)
     if readme:
         update_readme_section(readme, "validity", readme_figures(run_dir, Path(readme)) + summary_markdown(run_dir))
     return validity
 
 
-def _training_books(config) -> dict[str, list[str]]:
+def training_books(config) -> dict[str, list[str]]:
     """Each author's training books as published (the Markov chains' source)."""
     from ..text.books import load
 
@@ -334,14 +335,14 @@ def readme_figures(run_dir: Path, page: Path) -> str:
     docs = folder / "run" if folder.name == "docs" else folder / "docs" / "run"
     docs.mkdir(parents=True, exist_ok=True)
     rel = lambda name: os.path.relpath(docs / name, folder)  # noqa: E731
-    links = []
-    for src, title in ((run_dir / "plots" / "training_k3_shrink.png", "loss and accuracy per step, raw and smoothed (k=3)"),
-                       (run_dir / "plots" / "validity.png", "validity probes and works never trained on")):
+    links, files = [], RunFiles(run_dir)
+    for src, title in ((files.plot("training_k3_shrink.png"), "loss and accuracy per step, raw and smoothed (k=3)"),
+                       (files.plot("validity.png"), "validity probes and works never trained on")):
         if src.is_file():
             shutil.copyfile(src, docs / src.name)
             links.append(f"![{title}]({rel(src.name)})")
-    for name in ("report.json", "validity.json"):
-        if (run_dir / name).is_file():
-            shutil.copyfile(run_dir / name, docs / name)
-    return (("\n".join(links) + "\n\n") + f"Numbers: [report.json]({rel('report.json')}), "
-            f"[validity.json]({rel('validity.json')}).\n\n")
+    for src in (files.report, files.validity):
+        if src.is_file():
+            shutil.copyfile(src, docs / src.name)
+    return (("\n".join(links) + "\n\n") + f"Numbers: [{files.report.name}]({rel(files.report.name)}), "
+            f"[{files.validity.name}]({rel(files.validity.name)}).\n\n")

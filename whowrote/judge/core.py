@@ -36,6 +36,7 @@ from ..errors import WhowroteError
 from ..evaluation.metrics import log_softmax, softmax
 from ..evaluation.openset import NEITHER, OpenSet, decide_split, for_length, split_probs
 from ..hardware import fast_bf16
+from ..layout import RunFiles, is_model_dir, read_model_meta
 from ..text.headings import opening_headings
 from ..text.normalise import Spec, normalise
 from ..training.partner import CharPartner
@@ -99,7 +100,6 @@ class Judge:
     def load(cls, path: str | Path, **kwargs) -> "Judge":
         """From a run folder (uses RUN/model) or a model folder; applies its fitted temperature."""
         from ..training.model import load_classifier
-        from ..training.runfolder import read_model_meta
 
         folder = model_folder(path)
         model, tokenizer = load_classifier(folder)
@@ -314,9 +314,10 @@ def model_folder(path: str | Path) -> Path:
     path = Path(path)
     if not path.exists():
         raise WhowroteError(f"model folder not found: {path}")
-    if (path / "model" / "config.json").is_file():
-        return path / "model"
-    if (path / "metrics.jsonl").is_file():
+    run = RunFiles(path)
+    if is_model_dir(run.model):
+        return run.model
+    if run.metrics.is_file():
         raise WhowroteError(f"run folder {path} has no trained model yet (model/ is missing): "
                             f"finish it with: whowrote train --resume {path}")
     return path

@@ -18,7 +18,6 @@ request not answered within `timeout_s` 504; the server keeps serving.
 from __future__ import annotations
 
 import asyncio
-import json
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from importlib import resources
@@ -30,6 +29,7 @@ from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, Field, field_validator, model_validator
 
+from ..layout import RunFiles, read_json
 from ..training.smooth import EDGES
 
 MAX_BYTES = 1_000_000  # a request body larger than this is refused (413)
@@ -241,8 +241,8 @@ def create_app(judge, run_dir: Path | None = None, max_bytes: int = MAX_BYTES, t
     @app.get("/model")
     async def model_info():
         report = {}
-        if run_dir and (run_dir / "report.json").is_file():
-            r = json.loads((run_dir / "report.json").read_text())
+        if run_dir and RunFiles(run_dir).report.is_file():
+            r = read_json(RunFiles(run_dir).report)
             report = {"in_book_test_accuracy": r.get("test", {}).get("accuracy"),
                       "unseen": {k: r.get("unseen", {}).get(k) for k in ("accuracy", "ece", "per_label")} if r.get("unseen") else None,
                       "calibration": r.get("calibration", {}).get("fitted_on"), "steps": r.get("steps")}

@@ -52,7 +52,7 @@ def config_from_args(args) -> Config:
 
 def cmd_train(args) -> int:
     from ..evaluation.cli import print_report
-    from .train import train
+    from ..pipeline import train
 
     if os.environ.get("LOCAL_RANK", "0") != "0" or os.environ.get("RANK", "0") != "0":
         args.quiet = True  # under `accelerate launch`, only the main process talks

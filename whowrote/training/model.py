@@ -14,6 +14,7 @@ from pathlib import Path
 
 from ..config import BUNDLED_MODEL
 from ..errors import WhowroteError
+from ..layout import is_model_dir
 
 
 def resolve_model_path(name: str) -> str:
@@ -95,7 +96,7 @@ def load_classifier(folder: str | Path):
     from transformers import AutoConfig, AutoModelForSequenceClassification, AutoTokenizer
 
     folder = Path(folder)
-    if not (folder / "config.json").is_file():
+    if not is_model_dir(folder):
         raise WhowroteError(f"{folder} is not a model folder (no config.json)")
     try:
         config = AutoConfig.from_pretrained(folder)

@@ -16,6 +16,7 @@ import numpy as np
 
 from ..errors import WhowroteError
 from ..files import pyplot, save_figure
+from ..layout import RunFiles
 from .runfolder import check_run_dir
 from .smooth import edge_width, smooth
 
@@ -24,7 +25,7 @@ LOSS_COLOR, ACC_COLOR = "tab:red", "tab:blue"
 
 def read_metrics(run_dir: str | Path) -> tuple[list[dict], list[dict]]:
     """(train rows, validation rows) from RUN/metrics.jsonl."""
-    path = Path(run_dir) / "metrics.jsonl"
+    path = RunFiles(run_dir).metrics
     if not path.is_file():
         check_run_dir(run_dir)  # not a run folder at all: the one message for that
         raise WhowroteError(f"{run_dir} has no training steps yet (no metrics.jsonl)")
@@ -79,7 +80,7 @@ def plot_run(run_dir: str | Path, k: int = 3, edge: str = "shrink", title: str |
     ax_loss.grid(alpha=0.3)
     fig.tight_layout()
 
-    out_dir = run_dir / "plots"
+    out_dir = RunFiles(run_dir).plots
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
         paths = [out_dir / f"training_k{k}_{edge}.{ext}" for ext in ("png", "svg")]

@@ -29,6 +29,7 @@ from pathlib import Path
 from ..config import Config, check_run_dir  # noqa: F401  (check_run_dir: for run-folder readers)
 from ..errors import WhowroteError
 from ..files import atomic_write, save_figure, write_json  # noqa: F401  (re-exported for run-folder writers)
+from ..layout import RunFiles, model_meta_path, read_json, read_model_meta  # noqa: F401  (read_model_meta: re-exported)
 
 RUN_FORMAT = "whowrote.run/1"
 MODEL_FORMAT = "whowrote.model/1"
@@ -61,27 +62,29 @@ def create_run_dir(config: Config, name: str | None = None) -> Path:
 
 
 def has_checkpoint(run_dir: Path) -> bool:
-    return any((Path(run_dir) / name / "trainer_state_0.json").is_file() for name in ("checkpoint", "checkpoint.old"))
+    checkpoint, _, old = RunFiles(run_dir).checkpoints()
+    return any((folder / "trainer_state_0.json").is_file() for folder in (checkpoint, old))
 
 
 def update_config(run_dir: Path, **fields) -> None:
     """Change settings recorded in config.json (`--resume RUN --steps N` extends a run)."""
-    data = json.loads((Path(run_dir) / "config.json").read_text())
+    path = RunFiles(run_dir).config
+    data = json.loads(path.read_text())
     data["config"].update(fields)
-    write_json(Path(run_dir) / "config.json", data)
+    write_json(path, data)
 
 
 def update_report(run_dir: Path, **fields) -> None:
     """Add fields to report.json (the run's phase timings, written once everything is done)."""
-    path = Path(run_dir) / "report.json"
-    data = json.loads(path.read_text()) if path.is_file() else {}
+    path = RunFiles(run_dir).report
+    data = read_json(path)
     data.update(fields)
     write_json(path, data)
 
 
 def write_config(run_dir: Path, config: Config, books: list[dict], split: dict, device: str,
                  top_names: dict[str, list[str]] | None = None) -> None:
-    write_json(run_dir / "config.json", {
+    write_json(RunFiles(run_dir).config, {
         "format": RUN_FORMAT, "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "config": config.to_dict(),
         "versions": versions(), "device": device, "books": books, "split": split,
         "top_names": top_names or {},
@@ -97,17 +100,11 @@ def save_model(model, tokenizer, folder: Path, labels: list[str], seq_len: int, 
         shutil.rmtree(tmp)
     model.save_pretrained(tmp, safe_serialization=True)
     tokenizer.save_pretrained(tmp)
-    write_json(tmp / "whowrote.json", {
+    write_json(model_meta_path(tmp), {
         "format": MODEL_FORMAT, "labels": labels, "seq_len": seq_len, "temperature": temperature,
         "normalise": normalise, "open_set": open_set or {"method": "none", "background": "", "threshold": 1.0},
     })
     swap_dir(tmp, folder)
-
-
-def read_model_meta(folder: Path) -> dict:
-    """A model folder's whowrote.json; {} for a plain transformers folder without one."""
-    path = folder / "whowrote.json"
-    return json.loads(path.read_text()) if path.is_file() else {}
 
 
 def model_spec(folder: Path):
@@ -119,9 +116,10 @@ def model_spec(folder: Path):
 
 def update_model_meta(folder: Path, **fields) -> None:
     """Set fields of model/whowrote.json (the fitted temperature, the open-set threshold)."""
-    meta = json.loads((folder / "whowrote.json").read_text())  # it must exist: save_model wrote it
+    path = model_meta_path(folder)
+    meta = json.loads(path.read_text())  # it must exist: save_model wrote it
     meta.update(fields)
-    write_json(folder / "whowrote.json", meta)
+    write_json(path, meta)
 
 
 def swap_dir(new: Path, final: Path) -> None:
