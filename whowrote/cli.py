@@ -1,4 +1,4 @@
-"""The `whowrote` command: train, evaluate, validate, plot, data, judge, serve, compare.
+"""The `whowrote` command: train, evaluate, validate, plot, data, judge, serve, compare, generator-study.
 
 Each stage's cli.py registers its subcommands (`register(sub)`); this module assembles
 them and turns errors into one line on stderr and the exit codes of whowrote/errors.py
@@ -21,6 +21,7 @@ from .errors import EXIT_BAD_INPUT, EXIT_INTERRUPTED, WhowroteError
 def build_parser() -> argparse.ArgumentParser:
     from .compare import cli as compare_cli
     from .evaluation import cli as evaluation_cli
+    from .generator import cli as generator_cli
     from .judge import cli as judge_cli
     from .serve import cli as serve_cli
     from .text import cli as text_cli
@@ -28,7 +29,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     parser = argparse.ArgumentParser(prog="whowrote", description="Fine-tune BERT to tell who wrote a passage, and judge text with it.")
     sub = parser.add_subparsers(dest="command", required=True)
-    for stage in (training_cli, evaluation_cli, judge_cli, serve_cli, compare_cli, text_cli):
+    for stage in (training_cli, evaluation_cli, judge_cli, serve_cli, compare_cli, generator_cli, text_cli):
         stage.register(sub)  # a broken subcommand fails loudly here, never vanishes
     return parser
 

@@ -3,7 +3,7 @@
 `JudgeMonitor` works in any loop; `JudgeCallback` plugs it into a `transformers.Trainer`.
 You give a function that returns a list of generated texts (it receives the model being
 trained and the step); every `every` steps the judge scores them and the mean/std of
-P(label) is logged with `trainer.log`, so it reaches `state.log_history` and every logger
+P(label) and the share judged "neither" are logged with `trainer.log`, so it reaches `state.log_history` and every logger
 the Trainer reports to (TensorBoard, W&B, ...). A callback is not handed its Trainer, so
 attach it with `JudgeCallback.attach(trainer, ...)`.
 
@@ -21,6 +21,7 @@ from typing import Callable
 
 import numpy as np
 
+from ..evaluation.openset import NEITHER
 from .core import Judge
 
 try:
@@ -49,9 +50,12 @@ class JudgeMonitor:
         texts = [t for t in self.generate(model, step) if isinstance(t, str) and t.strip()]
         if not texts:
             return None
-        p = np.array([s.probs[self.label] for s in self.judge.score(texts)])
+        scores = self.judge.score(texts)
+        p = np.array([s.probs[self.label] for s in scores])
         row = {"step": step, f"{self.prefix}/mean_p_{self.label}": float(p.mean()),
-               f"{self.prefix}/std_p_{self.label}": float(p.std()), f"{self.prefix}/samples": len(texts)}
+               f"{self.prefix}/std_p_{self.label}": float(p.std()), f"{self.prefix}/samples": len(texts),
+               f"{self.prefix}/mean_s_{self.label}": float(np.mean([s.s(self.label) for s in scores])),
+               f"{self.prefix}/neither": float(np.mean([s.label == NEITHER for s in scores]))}
         self.history.append(row)
         return row
 
@@ -59,14 +63,17 @@ class JudgeMonitor:
 class JudgeCallback(TrainerCallback):
     """A `transformers.TrainerCallback` around JudgeMonitor; logs through `trainer.log`."""
 
-    def __init__(self, judge: Judge, generate: Callable, every: int = 100, label: str | None = None, trainer=None):
-        self.monitor = JudgeMonitor(judge, generate, every, label)
+    def __init__(self, judge: Judge, generate: Callable, every: int = 100, label: str | None = None, trainer=None,
+                 prefix: str = "judge"):
+        self.monitor = JudgeMonitor(judge, generate, every, label, prefix)
         self.trainer = trainer
 
     @classmethod
-    def attach(cls, trainer, judge: Judge, generate: Callable, every: int = 100, label: str | None = None) -> "JudgeCallback":
-        """Create the callback, add it to `trainer` and log through it."""
-        callback = cls(judge, generate, every, label, trainer=trainer)
+    def attach(cls, trainer, judge: Judge, generate: Callable, every: int = 100, label: str | None = None,
+               prefix: str = "judge") -> "JudgeCallback":
+        """Create the callback, add it to `trainer` and log through it (`prefix`: the logged
+        names' first part, so two callbacks, e.g. one per control token, log apart)."""
+        callback = cls(judge, generate, every, label, trainer=trainer, prefix=prefix)
         trainer.add_callback(callback)
         return callback
 

@@ -28,6 +28,10 @@ class Score:
     extra: dict = field(default_factory=dict)  # input fields carried through (JSONL)
     error: str | None = None
 
+    def s(self, author: str) -> float:
+        """S = P(author | text) over every answer, "neither" included: the study's score."""
+        return self.probs.get(author, 0.0) * (1 - (self.p_neither or 0.0))
+
     def to_dict(self) -> dict:
         out = {**self.extra, "id": self.id}
         if self.error:

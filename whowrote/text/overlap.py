@@ -59,6 +59,14 @@ class Overlap:
                 out.append((start, end))
         return out
 
+    def covered_share(self, text: str) -> float:
+        """The share of `text`'s words inside runs of n words a reference also has: a copy
+        detector's verdict (1.0: verbatim, near 0: nothing of n words copied)."""
+        words = _WORD.findall(text)
+        if not words:
+            return 0.0
+        return sum(len(_WORD.findall(text[s:e])) for s, e in self.spans(text)) / len(words)
+
     def drop(self, text: str) -> tuple[str, int]:
         """(`text` without the shared spans, each replaced by a paragraph break; words dropped)."""
         spans = self.spans(text)

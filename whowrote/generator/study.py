@@ -1,0 +1,160 @@
+"""The generator study: does the judge reward a generator that learns to write like the
+author, and not one that games it? Trains a small GPT-2 (generator/lm.py) on the authors'
+training books with a control token per author, using `transformers.Trainer` with the
+judge attached (`JudgeCallback`: every `every` steps it samples passages after each control
+token and logs their mean S = P(target author) and "neither" share); then scores the
+reference generators (generator/references.py) and writes DIR/report.json, DIR/samples.jsonl
+and DIR/study.png/.svg.
+
+    whowrote generator-study --model runs/<name> --out study/
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+
+from ..config import load_run_config
+from ..errors import WhowroteError
+from ..evaluation.validate import training_books
+from ..files import atomic_write, pyplot, save_figure, write_json
+from ..judge.core import Judge
+from ..judge.hooks import JudgeCallback
+from ..text.books import load
+from ..text.overlap import Overlap
+from ..text.topics import topic_words
+from . import lm
+from .references import reference_texts, score_texts
+
+STUDY_FORMAT = "whowrote.generator-study/1"
+
+
+def run_study(run: str, out: str, steps: int = 600, every: int = 100, samples: int = 8, tokens: int = 120,
+              layers: int = 4, hidden: int = 256, batch: int = 16, lr: float = 1e-3, references: int = 24,
+              seed: int = 0, progress: bool = True) -> dict:
+    """Run the study for the judge in run folder `run`; returns report.json's content."""
+    from transformers import PrinterCallback, Trainer, TrainingArguments, set_seed
+
+    t0, seconds = time.perf_counter(), {}
+    judge, config = Judge.load(run), load_run_config(run)
+    authors = list(config.author_labels)
+    if len(authors) < 2:
+        raise WhowroteError("generator-study needs a judge of at least two authors (one control token each)")
+    target, out_dir = authors[0], Path(out)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    books = training_books(config)
+    set_seed(seed)
+    tokenizer = lm.train_tokenizer(books)
+    model = lm.tiny_gpt2(tokenizer, layers=layers, hidden=hidden)
+    data = lm.ControlPassages(tokenizer, books, model.config.n_positions, seed)
+    seconds["books and tokenizer"] = time.perf_counter() - t0
+
+    recorded: list[dict] = []
+
+    def writer(label: str):
+        def generate(model, step):
+            texts = lm.sample(model, tokenizer, label, samples, tokens, seed * 100_003 + step)
+            recorded.extend({"step": step, "control": lm.control_token(label), "author": label, "text": t} for t in texts)
+            return texts
+        return generate
+
+    args = TrainingArguments(output_dir=str(out_dir / "lm"), max_steps=steps, per_device_train_batch_size=batch,
+                             learning_rate=lr, warmup_steps=max(1, steps // 10), lr_scheduler_type="cosine",
+                             weight_decay=0.01, logging_steps=max(1, every // 2), save_strategy="no", report_to="none",
+                             use_cpu=True, disable_tqdm=not progress, seed=seed, dataloader_num_workers=0)
+    trainer = Trainer(model=model, args=args, train_dataset=data)
+    if not progress:
+        trainer.remove_callback(PrinterCallback)  # it prints every log row when there are no bars
+    callbacks = {a: JudgeCallback.attach(trainer, judge, writer(a), every=every, label=target, prefix=lm.control_token(a))
+                 for a in authors}
+    t1 = time.perf_counter()
+    trainer.train()
+    seconds["language model training (judge sampling included)"] = time.perf_counter() - t1
+
+    t1 = time.perf_counter()
+    detectors = {a: Overlap(texts) for a, texts in books.items()}
+    others = _other_texts(config, 4)
+    keywords = topic_words({**books, **({config.background: others} if others else {})})
+    refs = reference_texts(books, others, keywords, references, tokens * 3 // 4, seed)
+    ref_scores = {name: {a: score_texts(judge, texts, a, target, detectors[a]) for a, texts in by_author.items()}
+                  for name, by_author in refs.items()}
+    final_step = max(r["step"] for r in recorded) if recorded else 0
+    final = {a: score_texts(judge, [r["text"] for r in recorded if r["author"] == a and r["step"] == final_step], a,
+                            target, detectors[a]) for a in authors} if recorded else {}
+    _write_samples(out_dir, judge, recorded, detectors)
+    seconds["references and scoring"] = time.perf_counter() - t1
+
+    history = _history(callbacks, target)
+    report = {"format": STUDY_FORMAT, "judge": str(run), "target": target, "authors": authors,
+              "language_model": {"parameters": model.num_parameters(), "layers": layers, "hidden": hidden,
+                                 "context": model.config.n_positions, "vocab": len(tokenizer), "steps": steps,
+                                 "batch": batch, "lr": lr, "windows": len(data),
+                                 "loss": [r for r in trainer.state.log_history if "loss" in r]},
+              "samples_per_check": samples, "tokens_per_sample": tokens, "history": history, "final_step": final_step,
+              "final": final, "references": ref_scores,
+              "gap": (final[target]["mean_s_target"] - np.mean([final[a]["mean_s_target"] for a in authors if a != target])
+                      if final else None),
+              "seconds": {k: round(v, 1) for k, v in {**seconds, "whole study": time.perf_counter() - t0}.items()}}
+    write_json(out_dir / "report.json", report)
+    plot_study(report, out_dir / "study.png")
+    return report
+
+
+def _other_texts(config, n: int) -> list[str]:
+    """Up to `n` of the background's training books (text nobody asked the generator to copy)."""
+    if not config.background:
+        return []
+    return [load(src, config.data_dir).text for src in config.sources.get(config.background, [])[:n]]
+
+
+def _history(callbacks: dict, target: str) -> list[dict]:
+    """One row per judged step: each control token's mean S and "neither" share."""
+    rows: dict[int, dict] = {}
+    for author, cb in callbacks.items():
+        prefix = lm.control_token(author)
+        for h in cb.history:
+            rows.setdefault(h["step"], {"step": h["step"]})[author] = {
+                "mean_s": h[f"{prefix}/mean_s_{target}"], "neither": h[f"{prefix}/neither"]}
+    return [rows[k] for k in sorted(rows)]
+
+
+def _write_samples(out_dir: Path, judge, recorded: list[dict], detectors: dict) -> None:
+    scores = judge.score([r["text"] for r in recorded]) if recorded else []
+    lines = [json.dumps({**r, "label": s.label, "probs": s.probs, "p_neither": s.p_neither,
+                         "copied": round(detectors[r["author"]].covered_share(r["text"]), 4)})
+             for r, s in zip(recorded, scores)]
+    atomic_write(out_dir / "samples.jsonl", "".join(line + "\n" for line in lines))
+
+
+def plot_study(report: dict, path: Path) -> None:
+    """S (and the "neither" share, dashed) of each control token's samples against the step,
+    with the reference generators' S as labelled lines at the right."""
+    plt = pyplot()
+    target, history = report["target"], report["history"]
+    fig, ax = plt.subplots(figsize=(7.5, 4.2))
+    for i, author in enumerate(report["authors"]):
+        steps = [h["step"] for h in history if author in h]
+        color = f"C{i}"
+        ax.plot(steps, [h[author]["mean_s"] for h in history if author in h], "-o", color=color, ms=3,
+                label=f"<{author}> samples: S = P({target})")
+        ax.plot(steps, [h[author]["neither"] for h in history if author in h], "--", color=color, alpha=0.6,
+                label=f"<{author}> samples: share judged neither")
+    for name, by_author in report["references"].items():
+        if target in by_author:
+            y = by_author[target]["mean_s"]
+            ax.axhline(y, color="0.6", lw=0.8, ls=":")
+            ax.annotate(f"{name}", (1.0, y), xycoords=("axes fraction", "data"), fontsize=6, color="0.35",
+                        xytext=(3, 0), textcoords="offset points", va="center")
+    ax.set_xlabel("language model training step")
+    ax.set_ylabel("share / probability")
+    ax.set_ylim(-0.02, 1.02)
+    ax.set_title(f"Generator study: the judge's S = P({target}) of a GPT-2 trained here", fontsize=9)
+    ax.legend(fontsize=6, loc="upper left")
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    for p in (path, path.with_suffix(".svg")):
+        save_figure(fig, p)
+    plt.close(fig)
