@@ -74,7 +74,9 @@ def test_labels_follow_source_order():
 
 def test_new_books_drop_the_presets_held_out_works_and_background():
     c = resolve("authors", sources={"a": ["1"], "b": ["2"]})
-    assert c.heldout == {} and c.background == "" and c.open_set == "none"
+    assert c.heldout == {} and c.background == "" and c.open_set == "none" and c.scramble == 0.0
+    c = resolve("authors", sources={"a": ["1"], "b": ["2"], "n": ["3"]}, background="n")
+    assert c.scramble == resolve("authors").scramble > 0  # a background of one's own keeps the negatives
     c = resolve("cpu", sources={"a": ["1"], "b": ["2"]}, heldout={"a": ["3"]})
     assert c.heldout == {"a": ["3"]}
     assert resolve("authors").heldout["edgar"] == ["2150"]

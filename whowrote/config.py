@@ -264,7 +264,8 @@ PRESETS: dict[str, dict[str, Any]] = {
     # authors (text/background.py), shared by author into five folds: fold 0 tests, fold 1
     # calibrates, the other 38 authors train. Never trained on: Carroll's Letter-Writing and
     # Poe's vol. 4, whose alternate blocks calibrate and test. docs/decisions.md says why each
-    # setting (700 steps, typos in every window, 16 background windows a step, no negatives).
+    # setting (700 steps, typos in every window, 16 background windows a step, a quarter of
+    # them an author's words scrambled, and BERT alone saying "neither").
     "authors": {
         "sources": {
             "alice": ["12", "651", "4763"],
@@ -273,7 +274,7 @@ PRESETS: dict[str, dict[str, Any]] = {
         },
         "heldout": {"alice": ["38065"], "edgar": ["2150"]},
         "background": "neither", "open_set": "background", "author_folds": 5, "steps": 700,
-        "typos": 1.0, "background_per_class": 16,
+        "typos": 1.0, "background_per_class": 16, "scramble": 0.25, "partner_neither": False,
     },
     # A smoke test: seconds on a CPU, proves the pipeline, not the model.
     "tiny": {"seq_len": 64, "per_class": 4, "steps": 6, "eval_every": 3,
@@ -368,6 +369,8 @@ def resolve(preset: str | None = None, toml_path: str | None = None,
                             ("author_folds", 0)):
             if name not in given:
                 values[name] = empty
+        if not given.get("background") and "scramble" not in given:
+            values["scramble"] = 0.0  # the preset's negatives are made in its background's slots
     values.update(given)
     if values.get("author_folds") and values.get("background"):
         _deal_background(values)
