@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
 import sys
 import time
 from pathlib import Path
@@ -81,6 +82,10 @@ def _start_ray(address: str | None):
 
     if ray.is_initialized():
         return False
+    # Ray Data's INFO and progress notes, and the core worker's note on actor restarts, on
+    # every run: not the user's concern (a failure still reaches them as an exception)
+    logging.getLogger("ray.data").setLevel(logging.ERROR)
+    os.environ.setdefault("RAY_BACKEND_LOG_LEVEL", "fatal")
     kwargs = dict(include_dashboard=False, logging_level=logging.ERROR, log_to_driver=False)
     ray.init(address=address, **kwargs) if address else ray.init(**kwargs)
     return True
