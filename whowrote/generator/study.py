@@ -134,7 +134,7 @@ def plot_study(report: dict, path: Path) -> None:
     with the reference generators' S as labelled lines at the right."""
     plt = pyplot()
     target, history = report["target"], report["history"]
-    fig, ax = plt.subplots(figsize=(7.5, 4.2))
+    fig, ax = plt.subplots(figsize=(9, 4.2))
     for i, author in enumerate(report["authors"]):
         steps = [h["step"] for h in history if author in h]
         color = f"C{i}"
@@ -142,12 +142,19 @@ def plot_study(report: dict, path: Path) -> None:
                 label=f"<{author}> samples: S = P({target})")
         ax.plot(steps, [h[author]["neither"] for h in history if author in h], "--", color=color, alpha=0.6,
                 label=f"<{author}> samples: share judged neither")
-    for name, by_author in report["references"].items():
-        if target in by_author:
-            y = by_author[target]["mean_s"]
-            ax.axhline(y, color="0.6", lw=0.8, ls=":")
-            ax.annotate(f"{name}", (1.0, y), xycoords=("axes fraction", "data"), fontsize=6, color="0.35",
-                        xytext=(3, 0), textcoords="offset points", va="center")
+    refs = sorted((by_author[target]["mean_s"], name) for name, by_author in report["references"].items() if target in by_author)
+    groups: list[list] = []  # references within 0.03 of each other share one line and one label
+    for y, name in refs:
+        if groups and y - groups[-1][0][-1] < 0.03:
+            groups[-1][0].append(y)
+            groups[-1][1].append(name)
+        else:
+            groups.append([[y], [name]])
+    for ys, names in groups:
+        y = float(np.mean(ys))
+        ax.axhline(y, color="0.6", lw=0.8, ls=":")
+        ax.annotate(", ".join(names), (1.0, y), xycoords=("axes fraction", "data"), fontsize=6, color="0.35",
+                    xytext=(3, 0), textcoords="offset points", va="center")
     ax.set_xlabel("language model training step")
     ax.set_ylabel("share / probability")
     ax.set_ylim(-0.02, 1.02)
