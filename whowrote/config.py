@@ -37,71 +37,76 @@ PARTNERS = ("char", "none")  # the judge's second reader beside BERT (whowrote/t
 JUDGE_PRECISIONS = ("auto", "fp32", "bf16", "int8")  # the judge's arithmetic; auto: bf16 where the hardware has it, else fp32
 
 
+def setting(default, help: str):
+    """A Config field with its help beside it (`whowrote train --help` shows it)."""
+    return field(default=default, metadata={"help": help})
+
+
 @dataclass
 class Config:
     # --- data ---
-    # label -> sources (Gutenberg ebook numbers or plain-text paths); label order = class id
     sources: dict[str, list[str]] = field(
-        default_factory=lambda: {"alice": ["12"], "edgar": list(POE_RAVEN_EDITION)}
-    )
-    data_dir: str | None = None  # folder of pg<ID>.txt files, searched before cache/download
-    # label -> works never trained on: the temperature and the open-set threshold are fitted
-    # on half of them ("calibration") and the unseen-work numbers measured on the other half
-    heldout: dict[str, list[str]] = field(default_factory=dict)
-    # label -> which of its held-out works fit the temperature and thresholds; a label not named
-    # here alternates its held-out works (one work: its blocks) between calibration and test
-    calibration: dict[str, list[str]] = field(default_factory=dict)
-    background: str = ""  # the label trained on other authors, answered as "neither" ("" = none)
-    author_folds: int = 0  # K >= 3: the background's books (one per author) in K folds by year: one tests, the next calibrates (0: as listed)
-    author_fold: int = 0  # which author fold is the test fold when author_folds >= 3 (0..author_folds-1)
-    open_set: str = "none"  # none | background: flag "neither" when P(background) >= a fitted threshold
-    open_set_max_flagged: float = 0.03  # threshold: at most this share of the authors' unseen calibration passages flagged
-    open_set_rule: str = "author"  # author: each author's own threshold, for texts it would be given | global: the strictest for all
-    names: str = "mask"  # mask: proper names become [MASK] in training and judging | keep: the study's raw text
-    name_swap: float = 0.5  # training: share of masked names replaced by a random name of any label (0: off)
-    typos: float = 0.5  # training: share of windows with 5% of their letters mistyped (0: off)
-    sprinkle: float = 0.0  # training: share of windows given 5% more words, drawn from every label's distinctive words (0: off)
-    scramble: float = 0.0  # training: share of the background's windows made of an author's window with its word order destroyed (0: off)
-    stuff: float = 0.0  # training: share of the background's windows given 5-20% more words, the authors' distinctive ones (0: off)
-    chain: float = 0.0  # training: share of the background's windows written by a word Markov chain over an author's training windows (0: off)
-    token_mask: float = 0.0  # training: share of windows with 15% of their word pieces replaced by [MASK] (token cutoff; 0: off)
-    spelling: bool = True  # training and judging: lower-case non-words repaired to the likeliest English word a slip or two away
-    sample_by: str = "work"  # balanced batches draw a label's windows uniformly over its works | over its tokens
-    block_len: int = 1024  # tokens per no-leak block; a window never crosses a block
-    val_frac: float = 0.1  # share of each label's blocks held out for validation
-    test_frac: float = 0.1  # share of each label's blocks held out for the final test
-    folds: int = 0  # 0: the val/test fractions above; k >= 2: blocked k-fold, test = block fold `fold`
-    fold: int = 0  # which fold is the test part when folds >= 2 (0..folds-1)
+        default_factory=lambda: {"alice": ["12"], "edgar": list(POE_RAVEN_EDITION)},
+        metadata={"help": "label -> sources (Gutenberg ebook numbers or plain-text paths); label order = class id"})
+    data_dir: str | None = setting(None, "folder of pg<ID>.txt files, searched before cache/download")
+    heldout: dict[str, list[str]] = field(default_factory=dict, metadata={"help": (
+        "label -> works never trained on: the temperature and the open-set threshold are fitted on half of them "
+        "(\"calibration\") and the unseen-work numbers measured on the other half")})
+    calibration: dict[str, list[str]] = field(default_factory=dict, metadata={"help": (
+        "label -> which of its held-out works fit the temperature and thresholds; a label not named here alternates "
+        "its held-out works (one work: its blocks) between calibration and test")})
+    background: str = setting("", "the label trained on other authors, answered as \"neither\" (\"\" = none)")
+    author_folds: int = setting(0, "K >= 3: the background's books (one per author) in K folds by year: one tests, one calibrates (0: as listed)")
+    author_fold: int = setting(0, "which author fold is the test fold when author_folds >= 3 (0..author_folds-1)")
+    open_set: str = setting("none", "none | background: flag \"neither\" when P(background) >= a fitted threshold")
+    open_set_max_flagged: float = setting(0.03, "threshold: at most this share of the authors' unseen calibration passages flagged")
+    open_set_rule: str = setting("author", "author: each author's own threshold, for texts it would be given | global: the strictest for all")
+    names: str = setting("mask", "mask: proper names become [MASK] in training and judging | keep: the study's raw text")
+    name_swap: float = setting(0.5, "training: share of masked names replaced by a random name of any label (0: off)")
+    typos: float = setting(0.5, "training: share of windows with 5% of their letters mistyped (0: off)")
+    sprinkle: float = setting(0.0, "training: share of windows given 5% more words, drawn from every label's distinctive words (0: off)")
+    scramble: float = setting(0.0, "training: share of the background's windows made of an author's window with its word order destroyed (0: off)")
+    stuff: float = setting(0.0, "training: share of the background's windows given 5-20% more words, the authors' distinctive ones (0: off)")
+    chain: float = setting(0.0,
+                            "training: share of the background's windows written by a word Markov chain over an author's training windows (0: off)")
+    token_mask: float = setting(0.0, "training: share of windows with 15% of their word pieces replaced by [MASK] (token cutoff; 0: off)")
+    spelling: bool = setting(True, "training and judging: lower-case non-words repaired to the likeliest English word a slip or two away")
+    sample_by: str = setting("work", "balanced batches draw a label's windows uniformly over its works | over its tokens")
+    block_len: int = setting(1024, "tokens per no-leak block; a window never crosses a block")
+    val_frac: float = setting(0.1, "share of each label's blocks held out for validation")
+    test_frac: float = setting(0.1, "share of each label's blocks held out for the final test")
+    folds: int = setting(0, "0: the val/test fractions above; k >= 2: blocked k-fold, test = block fold `fold`")
+    fold: int = setting(0, "which fold is the test part when folds >= 2 (0..folds-1)")
     # --- model ---
-    model: str = BUNDLED_MODEL  # "bundled", a hub name (bert-base-uncased) or a local folder
-    seq_len: int = 128  # tokens per passage, [CLS] and [SEP] included
-    lora_r: int = 0  # 0: fine-tune every weight; r > 0: LoRA adapters of rank r (peft), merged at the end
-    freeze_layers: int = 0  # keep the embeddings and the lowest N encoder layers as pretrained (their backward pass is skipped)
-    partner: str = "char"  # char: a char 2-5-gram model read beside BERT, mixed per window (training/partner.py) | none: BERT alone
-    partner_windows: int = 1500  # training windows per label the char partner is fitted on
-    partner_neither: bool = True  # the char partner has a say in P(neither) (false: BERT alone, which can read word order, says it)
-    partner_common_words: int = 0  # the char partner reads only the N most frequent English words, rarer ones as "*" (0: every word)
+    model: str = setting(BUNDLED_MODEL, "\"bundled\", a hub name (bert-base-uncased) or a local folder")
+    seq_len: int = setting(128, "tokens per passage, [CLS] and [SEP] included")
+    lora_r: int = setting(0, "0: fine-tune every weight; r > 0: LoRA adapters of rank r (peft), merged at the end")
+    freeze_layers: int = setting(0, "keep the embeddings and the lowest N encoder layers as pretrained (their backward pass is skipped)")
+    partner: str = setting("char", "char: a char 2-5-gram model read beside BERT, mixed per window (training/partner.py) | none: BERT alone")
+    partner_windows: int = setting(1500, "training windows per label the char partner is fitted on")
+    partner_neither: bool = setting(True, "the char partner has a say in P(neither) (false: BERT alone, which can read word order, says it)")
+    partner_common_words: int = setting(0, "the char partner reads only the N most frequent English words, rarer ones as \"*\" (0: every word)")
     # --- optimisation ---
-    steps: int = 180  # training iterations, one balanced batch each (the study's "epochs")
-    per_class: int = 8  # windows per label in every batch (the study: 32 + 32)
-    background_per_class: int = 0  # windows of the background label in every batch (0: per_class, as every label)
-    lr: float = 1e-4  # AdamW peak learning rate: small, so pretrained knowledge survives
-    weight_decay: float = 0.01
-    warmup_frac: float = 0.1  # share of steps with linearly rising lr
-    schedule: str = "linear"  # lr after warm-up: linear | cosine | constant
-    max_grad_norm: float = 1.0  # gradient clipping; 0 turns it off
-    seed: int = 0  # drives the split, the windows drawn, and the classifier's init
-    mixed_precision: str = "auto"  # auto (bf16 where the GPU or CPU runs it natively, else none) | no | bf16 | fp16
+    steps: int = setting(180, "training iterations, one balanced batch each (the study's \"epochs\")")
+    per_class: int = setting(8, "windows per label in every batch (the study: 32 + 32)")
+    background_per_class: int = setting(0, "windows of the background label in every batch (0: per_class, as every label)")
+    lr: float = setting(1e-4, "AdamW peak learning rate: small, so pretrained knowledge survives")
+    weight_decay: float = setting(0.01, "AdamW weight decay (none on biases and LayerNorm weights, as BERT was pretrained)")
+    warmup_frac: float = setting(0.1, "share of steps with linearly rising lr")
+    schedule: str = setting("linear", "lr after warm-up: linear | cosine | constant")
+    max_grad_norm: float = setting(1.0, "gradient clipping; 0 turns it off")
+    seed: int = setting(0, "drives the split, the windows drawn, and the classifier's init")
+    mixed_precision: str = setting("auto", "auto (bf16 where the GPU or CPU runs it natively, else none) | no | bf16 | fp16")
     # --- evaluation, checkpoints, plots ---
-    eval_every: int = 30  # validation loss/accuracy every N steps (0: only at the end)
-    early_stop: int = 0  # stop once validation loss has not improved for N evaluations in a row (0: off)
-    eval_windows_per_class: int = 64  # cap on the fixed validation set, per label
-    checkpoint_every: int = 60  # resumable checkpoint every N steps (0: only on Ctrl-C)
-    smooth_k: int = 3  # centred moving-mean width for the plot (odd), as in the study
-    smooth_edge: str = "shrink"  # edge treatment: shrink | valid | zero | reflect
+    eval_every: int = setting(30, "validation loss/accuracy every N steps (0: only at the end)")
+    early_stop: int = setting(0, "stop once validation loss has not improved for N evaluations in a row (0: off)")
+    eval_windows_per_class: int = setting(64, "cap on the fixed validation set, per label")
+    checkpoint_every: int = setting(60, "resumable checkpoint every N steps (0: only on Ctrl-C)")
+    smooth_k: int = setting(3, "centred moving-mean width for the plot (odd), as in the study")
+    smooth_edge: str = setting("shrink", "edge treatment: shrink | valid | zero | reflect")
     # --- where ---
-    output_dir: str = "runs"  # run folders are created under this
-    preset: str = "cpu"  # which preset this was resolved from (informational)
+    output_dir: str = setting("runs", "run folders are created under this")
+    preset: str = setting("cpu", "which preset this was resolved from (informational)")
 
     def __post_init__(self) -> None:
         self.validate()
@@ -283,21 +288,9 @@ PRESETS: dict[str, dict[str, Any]] = {
 
 
 def field_help() -> dict[str, str]:
-    """Each Config field's comment (the text after `#` on its line): the one description
-    of a setting, shown by `whowrote train --help`."""
-    import inspect
-    import io
-    import tokenize
-
-    out, name = {}, None
-    for tok in tokenize.generate_tokens(io.StringIO(inspect.getsource(Config)).readline):
-        if tok.type == tokenize.NAME and tok.start[1] == 4 and name is None:
-            name = tok.string  # a field line starts with its name, indented once
-        elif tok.type == tokenize.COMMENT and name:
-            out[name] = tok.string.lstrip("# ").strip()
-        if tok.type in (tokenize.NEWLINE, tokenize.NL):
-            name = None
-    return {f.name: out.get(f.name, "") for f in fields(Config)}
+    """Each Config field's help, stated beside the field (`setting(default, help)`): the one
+    description of a setting, shown by `whowrote train --help`."""
+    return {f.name: f.metadata.get("help", "") for f in fields(Config)}
 
 
 def _coerce(name: str, value: Any) -> Any:
