@@ -112,6 +112,13 @@ class Config:
         self.validate()
 
     def validate(self) -> None:
+        """Every setting checked before any work; a bad one is a one-line WhowroteError."""
+        self._check_books()
+        self._check_open_set()
+        self._check_training()
+        self._check_judge()
+
+    def _check_books(self) -> None:
         if len(self.sources) < 2:
             raise WhowroteError("config: need at least two labels in 'sources'")
         for label, srcs in self.sources.items():
@@ -139,6 +146,8 @@ class Config:
             raise WhowroteError(f"config: background label '{self.background}' has no sources")
         if self.background and len(self.sources) < 3:
             raise WhowroteError("config: a background label needs at least two author labels beside it")
+
+    def _check_open_set(self) -> None:
         if self.open_set not in OPEN_SET_METHODS:
             raise WhowroteError(f"config: unknown open_set method '{self.open_set}' ({', '.join(OPEN_SET_METHODS)})")
         if self.open_set == "background":
@@ -154,6 +163,8 @@ class Config:
             raise WhowroteError(f"config: unknown open_set_rule '{self.open_set_rule}' ({', '.join(OPEN_SET_RULES)})")
         if not 0 < self.open_set_max_flagged < 0.5:
             raise WhowroteError("config: open_set_max_flagged must be in (0, 0.5)")
+
+    def _check_training(self) -> None:
         if self.names not in NAME_MODES:
             raise WhowroteError(f"config: names must be one of {', '.join(NAME_MODES)}, not '{self.names}'")
         for name in ("name_swap", "typos", "sprinkle", "token_mask", "scramble", "stuff", "chain"):
@@ -190,6 +201,8 @@ class Config:
             raise WhowroteError("config: early_stop needs eval_every > 0 (it watches the validation loss)")
         if self.smooth_k < 1 or self.smooth_k % 2 == 0:
             raise WhowroteError(f"config: smooth_k must be an odd positive integer (1, 3, 5 ...), got {self.smooth_k}")
+
+    def _check_judge(self) -> None:
         if self.partner not in PARTNERS:
             raise WhowroteError(f"config: unknown partner '{self.partner}' ({', '.join(PARTNERS)})")
         if self.partner_windows < 1:

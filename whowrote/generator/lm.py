@@ -57,6 +57,7 @@ class ControlPassages(torch.utils.data.Dataset):
             from ..errors import WhowroteError
 
             raise WhowroteError(f"generator: an author's training text is under {width} tokens")
+        self.labels = list(per_label)
         self.rows = [np.concatenate([[control], ids[s : s + width]])
                      for control, ids, starts in per_label.values() for s in rng.choice(starts, n, replace=False)]
 

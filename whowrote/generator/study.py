@@ -36,7 +36,7 @@ def run_study(run: str, out: str, steps: int = 600, every: int = 100, samples: i
               layers: int = 4, hidden: int = 256, batch: int = 16, lr: float = 1e-3, references: int = 24,
               seed: int = 0, progress: bool = True) -> dict:
     """Run the study for the judge in run folder `run`; returns report.json's content."""
-    from transformers import PrinterCallback, Trainer, TrainingArguments, set_seed
+    from transformers import set_seed
 
     t0, seconds = time.perf_counter(), {}
     judge, config = Judge.load(run), load_run_config(run)
@@ -52,26 +52,9 @@ def run_study(run: str, out: str, steps: int = 600, every: int = 100, samples: i
     data = lm.ControlPassages(tokenizer, books, model.config.n_positions, seed)
     seconds["books and tokenizer"] = time.perf_counter() - t0
 
-    recorded: list[dict] = []
-
-    def writer(label: str):
-        def generate(model, step):
-            texts = lm.sample(model, tokenizer, label, samples, tokens, seed * 100_003 + step)
-            recorded.extend({"step": step, "control": lm.control_token(label), "author": label, "text": t} for t in texts)
-            return texts
-        return generate
-
-    args = TrainingArguments(output_dir=str(out_dir / "lm"), max_steps=steps, per_device_train_batch_size=batch,
-                             learning_rate=lr, warmup_steps=max(1, steps // 10), lr_scheduler_type="cosine",
-                             weight_decay=0.01, logging_steps=max(1, every // 2), save_strategy="no", report_to="none",
-                             use_cpu=True, disable_tqdm=not progress, seed=seed, dataloader_num_workers=0)
-    trainer = Trainer(model=model, args=args, train_dataset=data)
-    if not progress:
-        trainer.remove_callback(PrinterCallback)  # it prints every log row when there are no bars
-    callbacks = {a: JudgeCallback.attach(trainer, judge, writer(a), every=every, label=target, prefix=lm.control_token(a))
-                 for a in authors}
     t1 = time.perf_counter()
-    trainer.train()
+    study = _Training(judge, target, tokenizer, samples, tokens, seed)
+    trainer = study.train(model, data, out_dir / "lm", steps=steps, every=every, batch=batch, lr=lr, progress=progress)
     seconds["language model training (judge sampling included)"] = time.perf_counter() - t1
 
     t1 = time.perf_counter()
@@ -81,20 +64,17 @@ def run_study(run: str, out: str, steps: int = 600, every: int = 100, samples: i
     refs = reference_texts(books, others, keywords, references, tokens * 3 // 4, seed)
     ref_scores = {name: {a: score_texts(judge, texts, a, target, detectors[a]) for a, texts in by_author.items()}
                   for name, by_author in refs.items()}
-    final_step = max(r["step"] for r in recorded) if recorded else 0
-    final = {a: score_texts(judge, [r["text"] for r in recorded if r["author"] == a and r["step"] == final_step], a,
-                            target, detectors[a]) for a in authors} if recorded else {}
-    _write_samples(out_dir, judge, recorded, detectors)
+    final_step, final = study.final_scores(authors, detectors)
+    _write_samples(out_dir, judge, study.recorded, detectors)
     seconds["references and scoring"] = time.perf_counter() - t1
 
-    history = _history(callbacks, target)
     report = {"format": STUDY_FORMAT, "judge": str(run), "target": target, "authors": authors,
               "language_model": {"parameters": model.num_parameters(), "layers": layers, "hidden": hidden,
                                  "context": model.config.n_positions, "vocab": len(tokenizer), "steps": steps,
                                  "batch": batch, "lr": lr, "windows": len(data),
                                  "loss": [r for r in trainer.state.log_history if "loss" in r]},
-              "samples_per_check": samples, "tokens_per_sample": tokens, "history": history, "final_step": final_step,
-              "final": final, "references": ref_scores,
+              "samples_per_check": samples, "tokens_per_sample": tokens, "history": study.history(),
+              "final_step": final_step, "final": final, "references": ref_scores,
               "gap": (final[target]["mean_s_target"] - np.mean([final[a]["mean_s_target"] for a in authors if a != target])
                       if final else None),
               "seconds": {k: round(v, 1) for k, v in {**seconds, "whole study": time.perf_counter() - t0}.items()}}
@@ -103,22 +83,63 @@ def run_study(run: str, out: str, steps: int = 600, every: int = 100, samples: i
     return report
 
 
+class _Training:
+    """The language model's Trainer with one JudgeCallback per control token; every sample the
+    callbacks judged is kept in `recorded`."""
+
+    def __init__(self, judge, target: str, tokenizer, samples: int, tokens: int, seed: int):
+        self.judge, self.target, self.tokenizer = judge, target, tokenizer
+        self.samples, self.tokens, self.seed = samples, tokens, seed
+        self.recorded: list[dict] = []
+        self.callbacks: dict = {}
+
+    def writer(self, label: str):
+        def generate(model, step):
+            texts = lm.sample(model, self.tokenizer, label, self.samples, self.tokens, self.seed * 100_003 + step)
+            self.recorded.extend({"step": step, "control": lm.control_token(label), "author": label, "text": t} for t in texts)
+            return texts
+        return generate
+
+    def train(self, model, data, folder: Path, steps: int, every: int, batch: int, lr: float, progress: bool):
+        from transformers import PrinterCallback, Trainer, TrainingArguments
+
+        args = TrainingArguments(output_dir=str(folder), max_steps=steps, per_device_train_batch_size=batch,
+                                 learning_rate=lr, warmup_steps=max(1, steps // 10), lr_scheduler_type="cosine",
+                                 weight_decay=0.01, logging_steps=max(1, every // 2), save_strategy="no", report_to="none",
+                                 use_cpu=True, disable_tqdm=not progress, seed=self.seed, dataloader_num_workers=0)
+        trainer = Trainer(model=model, args=args, train_dataset=data)
+        if not progress:
+            trainer.remove_callback(PrinterCallback)  # it prints every log row when there are no bars
+        for author in data.labels:
+            self.callbacks[author] = JudgeCallback.attach(trainer, self.judge, self.writer(author), every=every,
+                                                          label=self.target, prefix=lm.control_token(author))
+        trainer.train()
+        return trainer
+
+    def final_scores(self, authors: list[str], detectors: dict) -> tuple[int, dict]:
+        """The last check's step, and its samples scored per control token."""
+        if not self.recorded:
+            return 0, {}
+        step = max(r["step"] for r in self.recorded)
+        return step, {a: score_texts(self.judge, [r["text"] for r in self.recorded if r["author"] == a and r["step"] == step],
+                                     a, self.target, detectors[a]) for a in authors}
+
+    def history(self) -> list[dict]:
+        """One row per judged step: each control token's mean S and "neither" share."""
+        rows: dict[int, dict] = {}
+        for author, cb in self.callbacks.items():
+            prefix = lm.control_token(author)
+            for h in cb.history:
+                rows.setdefault(h["step"], {"step": h["step"]})[author] = {
+                    "mean_s": h[f"{prefix}/mean_s_{self.target}"], "neither": h[f"{prefix}/neither"]}
+        return [rows[k] for k in sorted(rows)]
+
+
 def _other_texts(config, n: int) -> list[str]:
     """Up to `n` of the background's training books (text nobody asked the generator to copy)."""
     if not config.background:
         return []
     return [load(src, config.data_dir).text for src in config.sources.get(config.background, [])[:n]]
-
-
-def _history(callbacks: dict, target: str) -> list[dict]:
-    """One row per judged step: each control token's mean S and "neither" share."""
-    rows: dict[int, dict] = {}
-    for author, cb in callbacks.items():
-        prefix = lm.control_token(author)
-        for h in cb.history:
-            rows.setdefault(h["step"], {"step": h["step"]})[author] = {
-                "mean_s": h[f"{prefix}/mean_s_{target}"], "neither": h[f"{prefix}/neither"]}
-    return [rows[k] for k in sorted(rows)]
 
 
 def _write_samples(out_dir: Path, judge, recorded: list[dict], detectors: dict) -> None:
