@@ -124,9 +124,11 @@ def classification_metrics(logits: np.ndarray, labels: np.ndarray, names: list[s
     }
 
 
-def calibration_report(fit_logits, fit_labels, test_logits, test_labels, fitted_on: str = "val") -> tuple[float, dict]:
-    """Fit T on (fit_logits, fit_labels), report ECE/Brier/NLL of the test windows before and after."""
-    t = fit_temperature(fit_logits, fit_labels)
+def calibration_report(fit_logits, fit_labels, test_logits, test_labels, fitted_on: str = "val",
+                       temperature: float | None = None) -> tuple[float, dict]:
+    """Fit T on (fit_logits, fit_labels) (or take the `temperature` fitted there), report
+    ECE/Brier/NLL of the test windows before and after."""
+    t = fit_temperature(fit_logits, fit_labels) if temperature is None else temperature
 
     def part(temp):
         probs = softmax(test_logits, temp)
