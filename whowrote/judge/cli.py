@@ -168,35 +168,17 @@ def run_ray(args) -> int:
 
 
 def run(args) -> int:
-    from .core import Judge
-    from .inputs import jsonl_source, records_from_args
-
     if args.engine == "ray":
         return run_ray(args)
-    batch_only = [f for f, on in (("--output", args.output), ("--address", args.address), ("--actors", args.actors))
-                  if on is not None]
-    if batch_only:
-        raise WhowroteError(f"judge: {', '.join(batch_only)} belong to --engine ray")
+    _check_local(args)
     if args.rolling:
         return run_rolling(args)
-    rolling_only = [f"--{name.replace('_', '-')}" for name in ("window", "change_cost", "among")
-                    if getattr(args, name) is not None]
-    if rolling_only:  # without --rolling they would be dropped without a word
-        raise WhowroteError(f"judge: {', '.join(rolling_only)} {'apply' if len(rolling_only) > 1 else 'applies'} "
-                            "to rolling attribution: add --rolling FILE")
-    if not args.inputs and not args.jsonl:
-        raise WhowroteError("judge: give some text, a file, a folder, - for stdin, or --jsonl FILE")
-    if args.inputs.count("-") + args.jsonl.count("-") > 1:
-        raise WhowroteError("judge: standard input can be read only once")
-    if args.batch_size < 1:
-        raise WhowroteError("judge: --batch-size must be at least 1")
-    if args.stride is not None and args.stride < 1:
-        raise WhowroteError("judge: --stride must be at least 1 token")
-    if args.top < 1:
-        raise WhowroteError("judge: --top must be at least 1")
     import os
 
     import torch
+
+    from .core import Judge
+    from .inputs import jsonl_source, records_from_args
 
     torch.set_num_threads(os.cpu_count() or 1)  # the command owns the process; a library must not
     judge = Judge.load(args.model, batch_size=args.batch_size, stride=args.stride, precision=args.precision)
@@ -221,22 +203,8 @@ def run(args) -> int:
             from .explain import explain
 
             s.extra = {**s.extra, "explanation": explain(judge, record.chunks[0], s.label, args.top)}
-        if s.error:
-            n_bad += 1
-            print(f"whowrote: error: {s.error}", file=sys.stderr)
-        else:
-            n_ok += 1
-        if args.json:
-            print(json.dumps(s.to_dict(), ensure_ascii=False), flush=True)
-        else:
-            print(_table_row(s, labels, width, neither), flush=True)
-            for way in ("for", "against"):
-                words = (s.extra.get("explanation") or {}).get(way)
-                if words:
-                    print(f"  {way} {s.label}: " + ", ".join(f"{w['word']} ({w['score']:+.3f})" for w in words))
-            for w in (s.window_details or []):
-                probs = "  ".join(f"{w['probs'][l]:>8.4f}" for l in labels)
-                print(f"  chars {w['start_char']:>7}-{w['end_char']:<7}       {w['label']:<8}  {probs}")
+        n_bad, n_ok = n_bad + bool(s.error), n_ok + (not s.error)
+        _print_score(s, args.json, labels, width, neither)
         if scores is not None:
             scores.append(s)
     if progress is not None:
@@ -249,3 +217,46 @@ def run(args) -> int:
     if n_bad and not n_ok:
         return EXIT_BAD_INPUT
     return EXIT_PARTIAL if n_bad else EXIT_OK
+
+
+def _check_local(args) -> None:
+    """The local engine's settings, checked before the model loads."""
+    batch_only = [f for f, on in (("--output", args.output), ("--address", args.address), ("--actors", args.actors))
+                  if on is not None]
+    if batch_only:
+        raise WhowroteError(f"judge: {', '.join(batch_only)} belong to --engine ray")
+    if args.rolling:
+        return
+    rolling_only = [f"--{name.replace('_', '-')}" for name in ("window", "change_cost", "among")
+                    if getattr(args, name) is not None]
+    if rolling_only:  # without --rolling they would be dropped without a word
+        raise WhowroteError(f"judge: {', '.join(rolling_only)} {'apply' if len(rolling_only) > 1 else 'applies'} "
+                            "to rolling attribution: add --rolling FILE")
+    if not args.inputs and not args.jsonl:
+        raise WhowroteError("judge: give some text, a file, a folder, - for stdin, or --jsonl FILE")
+    if args.inputs.count("-") + args.jsonl.count("-") > 1:
+        raise WhowroteError("judge: standard input can be read only once")
+    if args.batch_size < 1:
+        raise WhowroteError("judge: --batch-size must be at least 1")
+    if args.stride is not None and args.stride < 1:
+        raise WhowroteError("judge: --stride must be at least 1 token")
+    if args.top < 1:
+        raise WhowroteError("judge: --top must be at least 1")
+
+
+def _print_score(s, as_json: bool, labels: list[str], width: int, neither: bool) -> None:
+    """One judged record on stdout (a table row with its explanation and windows, or JSON); its
+    error, if any, on stderr."""
+    if s.error:
+        print(f"whowrote: error: {s.error}", file=sys.stderr)
+    if as_json:
+        print(json.dumps(s.to_dict(), ensure_ascii=False), flush=True)
+        return
+    print(_table_row(s, labels, width, neither), flush=True)
+    for way in ("for", "against"):
+        words = (s.extra.get("explanation") or {}).get(way)
+        if words:
+            print(f"  {way} {s.label}: " + ", ".join(f"{w['word']} ({w['score']:+.3f})" for w in words))
+    for w in (s.window_details or []):
+        probs = "  ".join(f"{w['probs'][l]:>8.4f}" for l in labels)
+        print(f"  chars {w['start_char']:>7}-{w['end_char']:<7}       {w['label']:<8}  {probs}")
