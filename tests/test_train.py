@@ -185,14 +185,14 @@ def test_lora_trains_adapters_only_and_saves_a_plain_model(tiny_config, monkeypa
 
 def test_early_stopping_ends_when_validation_loss_stops_improving(tiny_config, monkeypatch):
     import whowrote.evaluation.metrics as metrics_mod
-    import whowrote.training.train as train_mod
+    import whowrote.training.loop as loop_mod
 
     losses = iter([1.0, 0.9, 0.95, 0.97, 0.99, 0.5])  # best at the 2nd evaluation, then three worse
 
     def fake_metrics(logits, labels, names, temperature=1.0):
         out = metrics_mod.classification_metrics(logits, labels, names, temperature)
         return {**out, "loss": next(losses)}
-    monkeypatch.setattr(train_mod, "classification_metrics", fake_metrics)
+    monkeypatch.setattr(loop_mod, "classification_metrics", fake_metrics)
     tiny_config.steps, tiny_config.eval_every, tiny_config.early_stop = 60, 5, 3
     run = train(tiny_config, name="early", progress=False, finalize=False)
     report = json.loads((run / "report.json").read_text())
