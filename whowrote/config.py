@@ -60,6 +60,8 @@ class Config:
     author_fold: int = setting(0, "which author fold is the test fold when author_folds >= 3 (0..author_folds-1)")
     open_set: str = setting("none", "none | background: flag \"neither\" when P(background) >= a fitted threshold")
     open_set_max_flagged: float = setting(0.03, "threshold: at most this share of the authors' unseen calibration passages flagged")
+    order_max_flagged: float = setting(0.02, "word-order check: at most this share of the authors' calibration passages flagged; "
+                                       "kept only where it flags most of the same passages with their words shuffled (0: off)")
     open_set_rule: str = setting("author", "author: each author's own threshold, for texts it would be given | global: the strictest for all")
     names: str = setting("mask", "mask: proper names become [MASK] in training and judging | keep: the study's raw text")
     name_swap: float = setting(0.5, "training: share of masked names replaced by a random name of any label (0: off)")
@@ -163,6 +165,8 @@ class Config:
             raise WhowroteError(f"config: unknown open_set_rule '{self.open_set_rule}' ({', '.join(OPEN_SET_RULES)})")
         if not 0 < self.open_set_max_flagged < 0.5:
             raise WhowroteError("config: open_set_max_flagged must be in (0, 0.5)")
+        if not 0 <= self.order_max_flagged < 0.5:
+            raise WhowroteError("config: order_max_flagged must be in [0, 0.5)")
 
     def _check_training(self) -> None:
         if self.names not in NAME_MODES:

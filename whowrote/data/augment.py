@@ -169,14 +169,24 @@ class Scramble:
     def __call__(self, row: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         groups = word_groups(row, self.vocab)
         if rng.random() < 0.5:
-            order = rng.permutation(len(groups))
-        else:
-            order, i = [], 0
-            while i < len(groups):
-                n = int(rng.integers(3, 6))
-                order += list(i + rng.permutation(min(n, len(groups) - i)))
-                i += n
-        return np.concatenate([groups[k] for k in order]).astype(row.dtype)
+            return _in_order(groups, rng.permutation(len(groups)), row.dtype)
+        order, i = [], 0
+        while i < len(groups):
+            n = int(rng.integers(3, 6))
+            order += list(i + rng.permutation(min(n, len(groups) - i)))
+            i += n
+        return _in_order(groups, order, row.dtype)
+
+
+def shuffle_words(row: np.ndarray, vocab, rng: np.random.Generator) -> np.ndarray:
+    """`row` with all its words (`word_groups`) in a random order: word salad of the same
+    pieces, the judge's word-order check (`evaluation/wordorder.py`) and Scramble's whole shuffle."""
+    groups = word_groups(row, vocab)
+    return _in_order(groups, rng.permutation(len(groups)), row.dtype)
+
+
+def _in_order(groups: list[np.ndarray], order, dtype) -> np.ndarray:
+    return np.concatenate([groups[k] for k in order]).astype(dtype)
 
 
 class Chain:

@@ -1,6 +1,7 @@
 """Fit what the judge applies on top of a trained model, on calibration windows only, and
 write it into model/whowrote.json: the char partner and its mix with BERT, the temperature,
-the "neither" thresholds, and each text length's temperature and threshold. The one writer
+the "neither" thresholds, each text length's temperature and threshold, and the word-order
+check's threshold (`wordorder.py`). The one writer
 of a model folder after training; evaluate.py then measures what was fitted (report.json).
 
 Calibration windows: the calibration half of the held-out works; without held-out works,
@@ -18,12 +19,15 @@ from typing import Any
 import numpy as np
 
 from ..config import Config, load_run_config
+from ..data.augment import shuffle_words
+from ..data.pieces import word_pieces
 from ..layout import RunFiles
 from ..training.partner import CharPartner, window_texts
 from ..training.runfolder import check_run_dir, update_model_meta
 from .lengths import fit_lengths, judged_texts
 from .metrics import fit_temperature, predict_logits, softmax
-from .openset import OpenSet, fit_thresholds, split_probs
+from .openset import OpenSet, decide, fit_thresholds, split_probs
+from .wordorder import fit_order_threshold, window_gains
 
 HELDOUT_WINDOWS_PER_WORK = 150  # evenly spaced disjoint windows per held-out work and half
 # evenly spaced in-book validation and test windows per label: the 38 background books' 3.8M
@@ -48,6 +52,7 @@ class Calibrated:
     length_temperatures: list = field(default_factory=list)
     windows: dict = field(default_factory=dict)  # "val", "fit": (ids, y); "calib_works"
     logits: dict = field(default_factory=dict)  # "val_bert", "fit_bert", "fit_char", "fit"
+    order: dict = field(default_factory=dict)  # the word-order check's fit, for the report
 
     @property
     def labels(self) -> list[str]:
@@ -113,6 +118,7 @@ def calibrate_run(run_dir: str | Path, data_dir: str | None = None, progress: bo
     c.temperature = fit_temperature(c.logits["fit"], fit_y)
     if config.heldout:
         _fit_open_set(c)
+        _fit_order(c)
     # the partner's files beside the whowrote.json that describes them, once everything is fitted
     update_model_meta(files.model, temperature=c.temperature, open_set=c.open_set.to_dict(),
                       length_temperatures=c.length_temperatures,
@@ -134,3 +140,37 @@ def _fit_open_set(c: Calibrated) -> None:
         taus, config.open_set_rule)
     if b is not None:
         c.open_set = OpenSet.fitted(config.background, labels, taus, tables)
+
+
+def _fit_order(c: Calibrated) -> None:
+    """Each author's word-order threshold (`wordorder.py`) on its calibration windows that the
+    judge gives to it: at most `order_max_flagged` of them under it (as each author has its
+    own "neither" threshold). Kept only where it flags at least half of the same windows made
+    word salad (their words shuffled with the run's seed): a model that never learnt an
+    author's word order reads both alike, and the check would flag the author for nothing."""
+    config, labels = c.config, c.labels
+    if c.background_index is None or not config.order_max_flagged:
+        return
+    ids, y = c.windows["fit"]
+    truth = np.array([labels[i] for i in y])
+    mine = (truth != config.background) & (np.array(decide(softmax(c.logits["fit"], c.temperature), labels, c.open_set)) == truth)
+    if not mine.any():
+        return
+    vocab, authors, own = word_pieces(c.tokenizer), truth[mine], ids[mine]
+    gains = window_gains(c.logits_of, own, c.temperature, labels, config.background, list(authors), vocab, c.logits["fit"][mine])
+    rng = np.random.default_rng(config.seed)
+    salad = np.concatenate([own[:, :1], np.stack([shuffle_words(r, vocab, rng) for r in own[:, 1:-1]]), own[:, -1:]], axis=1)
+    salad_logits = c.logits_of(salad)
+    salad_gains = window_gains(c.logits_of, salad, c.temperature, labels, config.background, list(authors), vocab, salad_logits)
+    salad_given = np.array(decide(softmax(salad_logits, c.temperature), labels, c.open_set)) == authors
+    c.order = {"max_flagged": config.order_max_flagged, "authors": {}}
+    for a in dict.fromkeys(authors):
+        m = authors == a
+        tau = fit_order_threshold(gains[m], config.order_max_flagged)
+        fit = {"threshold": tau, "windows": int(m.sum()), "own_flagged": float(np.mean(gains[m] < tau)),
+               "salad_flagged": float(np.mean(salad_gains[m] < tau)), "salad_given_before": float(salad_given[m].mean()),
+               "salad_given_after": float(np.mean(salad_given[m] & (salad_gains[m] >= tau)))}
+        fit["kept"] = fit["salad_flagged"] >= 0.5
+        c.order["authors"][str(a)] = fit
+        if fit["kept"]:
+            c.open_set.order_thresholds[str(a)] = tau

@@ -137,12 +137,30 @@ def summary_markdown(run_dir: str | Path) -> str:
                   + ", ".join(f"{a}'s unseen passages flagged: {share_text(per_label[a], 'neither')}" for a in authors)
                   + " (goal <= 0.05; in brackets the 95% Wilson interval, passages counted as independent draws, "
                   "which passages of one work are not).", ""]
+    if report.get("order_check"):
+        lines += [_order_line(report["order_check"]), ""]
     lengths = _length_table(report)
     if lengths:
         lines.append(lengths)
     lines += ["Validity probes (the test half of the same held-out works; labels changed against the unaltered passages):", "",
               _validity_table(validity)]
     return "\n".join(lines)
+
+
+def _order_line(check: dict) -> str:
+    """The word-order check's fit, author by author, and what it flags of the test windows."""
+    parts = []
+    for author, fit in check["authors"].items():
+        if fit["kept"]:
+            parts.append(f"for {author}, a fall under {fit['threshold']:.3f} (it flags {fit['own_flagged']:.3f} of "
+                         f"{author}'s {fit['windows']} calibration windows and {fit['salad_flagged']:.3f} of the same "
+                         f"windows shuffled)")
+        else:
+            parts.append(f"none for {author} (a threshold at {check['max_flagged']:.0%} of its calibration windows "
+                         f"would flag {fit['salad_flagged']:.3f} of them shuffled)")
+    flagged = ", ".join(f"{lab} {x:.3f}" for lab, x in check.get("test_flagged", {}).items())
+    return (f"Word-order check: \"neither\" when log S falls by less than the threshold with the text's words "
+            f"shuffled: {'; '.join(parts)}. Of the unseen test windows it turned to \"neither\": {flagged}.")
 
 
 def _partner_line(report: dict) -> str:

@@ -41,7 +41,20 @@ def print_report(run_dir) -> int:
         for r in report.get("unseen_by_length", []):
             print(f"  texts of {r['tokens']:>4} tokens: " + ", ".join(
                 f"{lab} flagged {x['neither']:.3f}" for lab, x in r["per_label"].items()) + f" ({r['texts']} texts)")
+    _print_order_check(report.get("order_check"))
     return EXIT_OK
+
+
+def _print_order_check(check: dict | None) -> None:
+    if not check:
+        return
+    print("word-order check (neither when log S falls by less than the threshold with the words shuffled):")
+    for author, fit in check["authors"].items():
+        print(f"  {author:<8} threshold {fit['threshold']:+.3f} {'kept' if fit['kept'] else 'not kept'}: flags "
+              f"{fit['own_flagged']:.3f} of its {fit['windows']} calibration windows, {fit['salad_flagged']:.3f} of them "
+              f"shuffled (given to {author} {fit['salad_given_before']:.3f} -> {fit['salad_given_after']:.3f})")
+    print("  unseen test windows it turns to neither: " + ", ".join(
+        f"{lab} {x:.3f}" for lab, x in check.get("test_flagged", {}).items()))
 
 
 def cmd_evaluate(args) -> int:

@@ -32,13 +32,17 @@ from .calibrate import HELDOUT_WINDOWS_PER_WORK, IN_BOOK_WINDOWS_PER_LABEL, Cali
 from .lengths import judged_texts, lengths_report
 from .metrics import calibration_report, classification_metrics, ece, nll, softmax
 from .openset import NEITHER, OpenSet, decide, rates, split_probs
+from .wordorder import window_gains
 
 
 def unseen_report(config: Config, labels: list[str], logits: np.ndarray, y: np.ndarray, works: list[str],
-                  temperature: float, open_set: OpenSet, books: list[dict]) -> dict:
-    """Decisions on the unseen test half: overall, per author label, per work (or author)."""
+                  temperature: float, open_set: OpenSet, books: list[dict], order_flagged: np.ndarray | None = None) -> dict:
+    """Decisions on the unseen test half: overall, per author label, per work (or author);
+    `order_flagged`: windows the word-order check makes "neither"."""
     probs = softmax(logits, temperature)
     decisions = decide(probs, labels, open_set)
+    if order_flagged is not None:
+        decisions = [NEITHER if f else d for d, f in zip(decisions, order_flagged)]
     truth = [NEITHER if labels[i] == config.background else labels[i] for i in y]
     names = {b["source"]: f"{b.get('author') or '?'}: {b.get('title') or b['source']}" for b in books}
     per_work = rates(decisions, truth, works)
@@ -139,6 +143,29 @@ def _unseen_sections(c: Calibrated, report: dict, books: list[dict]) -> None:
                                                 c.length_temperatures, c.prep.width)
     report["unseen_calibration"] = unseen_report(config, labels, c.logits["fit"], fit_y, c.windows["calib_works"],
                                                  c.temperature, c.open_set, books)
-    report["unseen"] = unseen_report(config, labels, u_logits, u_y, u_works, c.temperature, c.open_set, books)
+    flagged = _order_flagged(c, u_ids, u_logits)
+    report["unseen"] = unseen_report(config, labels, u_logits, u_y, u_works, c.temperature, c.open_set, books, flagged)
+    if c.order:  # what the check turns to "neither" among the test windows, by truth
+        truth = np.array([labels[i] for i in u_y])
+        flagged = np.zeros(len(truth), bool) if flagged is None else flagged
+        report["order_check"] = {**c.order, "test_flagged": {
+            lab: float(flagged[truth == lab].mean()) for lab in dict.fromkeys(truth)}}
     report["unseen"]["note"] = ("disjoint windows of works never trained on (test half); temperature and "
                                 "threshold were fitted on the other half")
+
+
+def _order_flagged(c: Calibrated, ids: np.ndarray, logits: np.ndarray) -> np.ndarray | None:
+    """Which windows the word-order check turns to "neither" (None: the model has no check):
+    those the judge would give to an author whose gain is under that author's threshold."""
+    thresholds = c.open_set.order_thresholds
+    if not thresholds:
+        return None
+    from ..data.pieces import word_pieces
+
+    decisions = np.array(decide(softmax(logits, c.temperature), c.labels, c.open_set))
+    given = np.flatnonzero([d in thresholds for d in decisions])
+    flagged = np.zeros(len(ids), bool)
+    gains = window_gains(c.logits_of, ids[given], c.temperature, c.labels, c.config.background, list(decisions[given]),
+                         word_pieces(c.tokenizer), logits[given])
+    flagged[given] = gains < np.array([thresholds[d] for d in decisions[given]])
+    return flagged

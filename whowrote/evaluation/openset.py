@@ -56,9 +56,13 @@ class OpenSet:
     # passages alone and used for texts the judge would give that author; {} (rule "global",
     # older model folders): `threshold` and `by_length` for every text
     per_author: dict[str, dict] = field(default_factory=dict)
+    # author -> a text given to that author whose log S falls by less than this when its words are
+    # shuffled is "neither" (evaluation/wordorder.py); an author not here (older model folders: all) is not checked
+    order_thresholds: dict[str, float] = field(default_factory=dict)
 
     def to_dict(self) -> dict:
         return {"method": self.method, "background": self.background, "threshold": self.threshold,
+                "order_thresholds": {a: float(t) for a, t in self.order_thresholds.items()},
                 "by_length": [[int(n), float(t)] for n, t in self.by_length],
                 "per_author": {a: {"threshold": float(d["threshold"]),
                                    "by_length": [[int(n), float(t)] for n, t in d.get("by_length", [])]}

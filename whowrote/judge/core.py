@@ -12,7 +12,8 @@ outvote a consistent text, sharpened by a temperature fitted for texts of its le
 (`evaluation/lengths.py`; 1 for one window). With a background label, `probs` covers the authors only
 (P(author | by one of them)), `p_neither` is P(background), and the label is "neither"
 when p_neither reaches the run's fitted threshold for a text of its length and for the
-author it would otherwise be given (`evaluation/openset.py`: each author has its own). Windows
+author it would otherwise be given (`evaluation/openset.py`: each author has its own), or
+when the text reads as its author no better than its words shuffled (`evaluation/wordorder.py`). Windows
 from many texts are sorted by length and batched with dynamic padding under
 torch.inference_mode, in bf16 where the hardware runs it natively (precision="auto"; "int8":
 dynamic quantisation of the linear layers, on request only).
@@ -35,6 +36,7 @@ from ..config import JUDGE_PRECISIONS
 from ..errors import WhowroteError
 from ..evaluation.metrics import log_softmax, softmax
 from ..evaluation.openset import NEITHER, OpenSet, decide_split, for_length, split_probs
+from ..evaluation.wordorder import WORD_ORDER_FLAG, WindowSample, order_gain, shuffled
 from ..hardware import fast_bf16
 from ..layout import RunFiles, is_model_dir, read_model_meta
 from ..text.headings import opening_headings
@@ -54,6 +56,7 @@ class _Tally:
         self.words = self.english = 0  # in the text as given, before the spelling repair (judge/english.py)
         self.details = [] if details else None
         self.error = record.error
+        self.sample = WindowSample()  # read again shuffled by the word-order check
 
     def count_words(self, chunks: Iterable[str]) -> Iterator[str]:
         """The chunks, passed on as they are read, their words counted."""
@@ -67,7 +70,8 @@ class Judge:
     def __init__(self, model, tokenizer, labels: list[str], seq_len: int, temperature: float = 1.0,
                  stride: int | None = None, batch_size: int = 32, device: str | None = None, precision: str = "auto",
                  normalise: Spec | None = None, open_set: OpenSet | None = None,
-                 length_temperatures: list[list[float]] | None = None, partner=None, read_headings: bool = False):
+                 length_temperatures: list[list[float]] | None = None, partner=None, read_headings: bool = False,
+                 order_check: bool = True):
         self.model, self.tokenizer, self.labels = model, tokenizer, labels
         # False: the heading lines that open a text (a generator's title, "Chapter 1") are not read
         self.read_headings = read_headings
@@ -78,6 +82,8 @@ class Judge:
         self.length_temperatures = length_temperatures or []
         self.normalise = normalise or Spec(names="keep")
         self.open_set = open_set or OpenSet()
+        # the word-order check (evaluation/wordorder.py) where the model folder has its threshold; False: off
+        self.order_check = order_check and bool(self.open_set.order_thresholds)
         self.author_labels = split_probs(np.zeros((0, len(labels))), labels, self.open_set.background)[2]
         self.content = seq_len - 2
         self.stride = stride or max(1, self.content // 2)
@@ -205,6 +211,8 @@ class Judge:
                 logp = self.log_probs([w for _, w, _, _ in pending])
                 for (tally, w, start, end), lp in zip(pending, logp):
                     tally.logp_sum += lp
+                    if self.order_check:
+                        tally.sample.add(w, lp)
                     if tally.details is not None:
                         tally.details.append(self._window_detail(np.exp(lp), w, start, end))
                 if progress is not None:
@@ -232,10 +240,10 @@ class Judge:
             finished.append(tally)
             if len(pending) >= FLUSH_WINDOWS:
                 flush()
-                yield from (self._result(t) for t in finished)
+                yield from self._results(finished)
                 finished.clear()
         flush()
-        yield from (self._result(t) for t in finished)
+        yield from self._results(finished)
 
     def _verdict(self, p: np.ndarray, tokens: int | None = None) -> tuple[str, dict[str, float], float | None]:
         """(label, author probabilities, P(neither) or None) from one row over every label,
@@ -274,6 +282,35 @@ class Judge:
                 yield from emit()
                 yield record, None
         yield from emit()
+
+    def _results(self, tallies: list[_Tally]) -> list[Score]:
+        scores = [self._result(t) for t in tallies]
+        if self.order_check:
+            self._check_order(tallies, scores)
+        return scores
+
+    def _check_order(self, tallies: list[_Tally], scores: list[Score]) -> None:
+        """Texts given to an author, read again with their words shuffled, in one batch: a
+        text that reads as its author no better so is "neither" (evaluation/wordorder.py)."""
+        thresholds = self.open_set.order_thresholds
+        todo = [(t, s) for t, s in zip(tallies, scores) if not s.error and s.label in thresholds and s.tokens >= SHORT_TOKENS]
+        if not todo:
+            return
+        from ..data.pieces import word_pieces
+
+        vocab = word_pieces(self.tokenizer)
+        windows = [w for t, _ in todo for w, _ in t.sample.items]
+        logp_shuffled, at = self.log_probs(shuffled(windows, vocab)), 0
+        for tally, score in todo:
+            k = len(tally.sample.items)
+            logp = np.stack([lp for _, lp in tally.sample.items])
+            t = for_length(self.length_temperatures, tally.tokens, 1.0)
+            score.order_gain = order_gain(logp, logp_shuffled[at:at + k], t, self.labels, self.open_set.background,
+                                          score.label)
+            at += k
+            if score.order_gain < thresholds[score.label]:
+                score.label = NEITHER
+                score.flags.append(WORD_ORDER_FLAG)
 
     def _result(self, tally: _Tally) -> Score:
         rec = tally.record

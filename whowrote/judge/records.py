@@ -27,6 +27,7 @@ class Score:
     window_details: list[dict] | None = None  # with Judge.score(..., details=True)
     extra: dict = field(default_factory=dict)  # input fields carried through (JSONL)
     error: str | None = None
+    order_gain: float | None = None  # log S(author) minus log S(author) with the words shuffled (evaluation/wordorder.py)
 
     def s(self, author: str) -> float:
         """S = P(author | text) over every answer, "neither" included: the study's score."""
@@ -41,6 +42,8 @@ class Score:
             out["p_neither"] = self.p_neither
         if self.neither_threshold is not None:
             out["neither_threshold"] = self.neither_threshold
+        if self.order_gain is not None:
+            out["order_gain"] = self.order_gain
         out.update(windows=self.windows, tokens=self.tokens, flags=self.flags)
         if self.window_details is not None:
             out["window_details"] = self.window_details
