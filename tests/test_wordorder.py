@@ -38,11 +38,27 @@ def test_gain_is_the_fall_of_log_s_when_shuffled():
     assert order_gain(two, two, 1.0, LABELS, "neither", "alice") == pytest.approx(0.0)
 
 
-def test_threshold_flags_at_most_the_share_asked_and_as_many_as_that_allows():
-    gains = np.random.default_rng(0).normal(1.0, 0.3, 150)
-    tau = fit_order_threshold(gains, 0.05)
+def test_threshold_spares_the_author_and_goes_no_higher_than_the_salad_needs():
+    rng = np.random.default_rng(0)
+    gains, salad = rng.normal(1.0, 0.3, 150), rng.normal(0.0, 0.05, 150)
+    tau = fit_order_threshold(gains, salad, 0.05)
+    assert np.mean(gains < tau) <= 0.05 and np.mean(salad < tau) >= 0.95
+    assert tau < np.sort(gains)[7]  # lower than the author alone would allow: the salad is caught already
+    overlapping = rng.normal(0.2, 0.3, 150)  # salad the model cannot tell apart: the author's bound wins
+    tau = fit_order_threshold(gains, overlapping, 0.05)
     assert np.mean(gains < tau) <= 0.05 < np.mean(gains <= tau) + 1 / 150
-    assert fit_order_threshold(gains, 0.0) == gains.min()  # none flagged
+
+
+def test_only_prose_is_checked(tiny_model):
+    from transformers import AutoTokenizer
+
+    from whowrote.evaluation.wordorder import is_prose
+
+    tok = AutoTokenizer.from_pretrained(tiny_model)
+    vocab = word_pieces(tok)
+    words = tok(A_TEXT[:300], add_special_tokens=False)["input_ids"]
+    table = tok(", - . , - . , " * 10 + "kitten", add_special_tokens=False)["input_ids"]
+    assert is_prose([words], vocab) and not is_prose([table], vocab) and not is_prose([[]], vocab)
 
 
 def test_window_sample_keeps_a_bounded_uniform_reproducible_sample():

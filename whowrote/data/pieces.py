@@ -24,6 +24,9 @@ class WordPieces:
         self.starts_word = np.array([i not in special and p.isalpha() for i, p in enumerate(self.pieces)])
         # any "##" piece: what comes before it does not end there
         self.continues = np.array([p.startswith("##") for p in self.pieces])
+        # a piece of a word's letters, or the mask a name became: what prose is mostly made of
+        mask = getattr(tokenizer, "mask_token", None)
+        self.letters = np.array([p.removeprefix("##").isalpha() or p == mask for p in self.pieces])
         self.length = np.array([len(p) for p in self.pieces])
 
     def __len__(self) -> int:

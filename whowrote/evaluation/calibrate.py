@@ -27,7 +27,7 @@ from ..training.runfolder import check_run_dir, update_model_meta
 from .lengths import fit_lengths, judged_texts
 from .metrics import fit_temperature, predict_logits, softmax
 from .openset import OpenSet, decide, fit_thresholds, split_probs
-from .wordorder import fit_order_threshold, window_gains
+from .wordorder import fit_order_threshold, is_prose, window_gains
 
 HELDOUT_WINDOWS_PER_WORK = 150  # evenly spaced disjoint windows per held-out work and half
 # evenly spaced in-book validation and test windows per label: the 38 background books' 3.8M
@@ -143,20 +143,23 @@ def _fit_open_set(c: Calibrated) -> None:
 
 
 def _fit_order(c: Calibrated) -> None:
-    """Each author's word-order threshold (`wordorder.py`) on its calibration windows that the
-    judge gives to it: at most `order_max_flagged` of them under it (as each author has its
-    own "neither" threshold). Kept only where it flags at least half of the same windows made
-    word salad (their words shuffled with the run's seed): a model that never learnt an
-    author's word order reads both alike, and the check would flag the author for nothing."""
+    """Each author's word-order threshold (`wordorder.py`) on its calibration windows of prose
+    that the judge gives to it: at most `order_max_flagged` of them under it (as each author
+    has its own "neither" threshold), and no higher than it takes to flag all but that share of
+    the same windows made word salad (their words shuffled with the run's seed). Kept only
+    where it flags at least half of the salad: a model that never learnt an author's word
+    order reads both alike, and the check would flag the author for nothing."""
     config, labels = c.config, c.labels
     if c.background_index is None or not config.order_max_flagged:
         return
     ids, y = c.windows["fit"]
     truth = np.array([labels[i] for i in y])
+    vocab = word_pieces(c.tokenizer)
     mine = (truth != config.background) & (np.array(decide(softmax(c.logits["fit"], c.temperature), labels, c.open_set)) == truth)
+    mine &= np.array([is_prose([row[1:-1]], vocab) for row in ids])  # as the judge checks prose only
     if not mine.any():
         return
-    vocab, authors, own = word_pieces(c.tokenizer), truth[mine], ids[mine]
+    authors, own = truth[mine], ids[mine]
     gains = window_gains(c.logits_of, own, c.temperature, labels, config.background, list(authors), vocab, c.logits["fit"][mine])
     rng = np.random.default_rng(config.seed)
     salad = np.concatenate([own[:, :1], np.stack([shuffle_words(r, vocab, rng) for r in own[:, 1:-1]]), own[:, -1:]], axis=1)
@@ -166,7 +169,7 @@ def _fit_order(c: Calibrated) -> None:
     c.order = {"max_flagged": config.order_max_flagged, "authors": {}}
     for a in dict.fromkeys(authors):
         m = authors == a
-        tau = fit_order_threshold(gains[m], config.order_max_flagged)
+        tau = fit_order_threshold(gains[m], salad_gains[m], config.order_max_flagged)
         fit = {"threshold": tau, "windows": int(m.sum()), "own_flagged": float(np.mean(gains[m] < tau)),
                "salad_flagged": float(np.mean(salad_gains[m] < tau)), "salad_given_before": float(salad_given[m].mean()),
                "salad_given_after": float(np.mean(salad_given[m] & (salad_gains[m] >= tau)))}

@@ -32,7 +32,7 @@ from .calibrate import HELDOUT_WINDOWS_PER_WORK, IN_BOOK_WINDOWS_PER_LABEL, Cali
 from .lengths import judged_texts, lengths_report
 from .metrics import calibration_report, classification_metrics, ece, nll, softmax
 from .openset import NEITHER, OpenSet, decide, rates, split_probs
-from .wordorder import window_gains
+from .wordorder import is_prose, window_gains
 
 
 def unseen_report(config: Config, labels: list[str], logits: np.ndarray, y: np.ndarray, works: list[str],
@@ -163,9 +163,10 @@ def _order_flagged(c: Calibrated, ids: np.ndarray, logits: np.ndarray) -> np.nda
     from ..data.pieces import word_pieces
 
     decisions = np.array(decide(softmax(logits, c.temperature), c.labels, c.open_set))
-    given = np.flatnonzero([d in thresholds for d in decisions])
+    vocab = word_pieces(c.tokenizer)
+    given = np.flatnonzero([d in thresholds and is_prose([row[1:-1]], vocab) for d, row in zip(decisions, ids)])
     flagged = np.zeros(len(ids), bool)
     gains = window_gains(c.logits_of, ids[given], c.temperature, c.labels, c.config.background, list(decisions[given]),
-                         word_pieces(c.tokenizer), logits[given])
+                         vocab, logits[given])
     flagged[given] = gains < np.array([thresholds[d] for d in decisions[given]])
     return flagged

@@ -3,8 +3,8 @@
 A model trained with scrambled negatives (`--scramble`, `data/augment.py` `Scramble`) gives an
 author's prose a far higher S than the same words shuffled, while word salad in the author's
 vocabulary (a generator's cheapest way to a high S) scores about the same shuffled or not.
-For a text the judge would give to an author, up to ORDER_WINDOWS of its windows are read
-again with their words shuffled (`shuffle_words`, seeded by the window's own tokens, so a
+For a text of prose (PROSE_SHARE) the judge would give to an author, up to ORDER_WINDOWS of
+its windows are read again with their words shuffled (`shuffle_words`, seeded by the window's own tokens, so a
 verdict never depends on what else is in the batch), and
 
     order_gain = log S(author | the windows) - log S(author | the same windows shuffled)
@@ -29,6 +29,9 @@ from .metrics import log_softmax, softmax
 from .openset import split_probs
 
 ORDER_WINDOWS = 16  # windows of a long text read again shuffled: a sample, so the check costs at most this
+# at least this share of a text's pieces are letters (or masked names) for it to be checked: a
+# table of figures and rules reads the same in any order, and it is no author's prose either way
+PROSE_SHARE = 0.5
 WORD_ORDER_FLAG = "word-order"
 
 
@@ -40,6 +43,12 @@ def shuffled(windows: list[list[int]], vocab) -> list[list[int]]:
         rng = np.random.default_rng(zlib.crc32(row.astype(np.int32).tobytes()))
         out.append(shuffle_words(row, vocab, rng).tolist())
     return out
+
+
+def is_prose(windows, vocab) -> bool:
+    """Whether at least PROSE_SHARE of the windows' pieces are letters or masked names."""
+    pieces = np.concatenate([np.asarray(w, dtype=np.int64) for w in windows])
+    return bool(len(pieces)) and float(vocab.letters[pieces].mean()) >= PROSE_SHARE
 
 
 def log_s(logp: np.ndarray, t: float, labels: list[str], background: str) -> tuple[np.ndarray, list[str]]:
@@ -75,10 +84,13 @@ def window_gains(logits_of, ids: np.ndarray, temperature: float, labels: list[st
     return before[rows, column] - after[rows, column]
 
 
-def fit_order_threshold(gains: np.ndarray, max_flagged: float) -> float:
-    """The highest threshold with at most `max_flagged` of an author's own calibration
-    windows (their gains) under it."""
-    return float(np.sort(gains)[int(np.floor(max_flagged * len(gains)))])
+def fit_order_threshold(gains: np.ndarray, salad_gains: np.ndarray, max_flagged: float) -> float:
+    """At most `max_flagged` of an author's own calibration windows (their `gains`) under the
+    threshold, and no higher than it takes to flag all but that share of the same windows
+    shuffled (`salad_gains`): word salad is caught for as few of the author's own as can be."""
+    own = float(np.sort(gains)[int(np.floor(max_flagged * len(gains)))])
+    salad = float(np.nextafter(np.quantile(salad_gains, 1 - max_flagged, method="higher"), np.inf))
+    return min(own, salad)
 
 
 class WindowSample:

@@ -36,7 +36,7 @@ from ..config import JUDGE_PRECISIONS
 from ..errors import WhowroteError
 from ..evaluation.metrics import log_softmax, softmax
 from ..evaluation.openset import NEITHER, OpenSet, decide_split, for_length, split_probs
-from ..evaluation.wordorder import WORD_ORDER_FLAG, WindowSample, order_gain, shuffled
+from ..evaluation.wordorder import WORD_ORDER_FLAG, WindowSample, is_prose, order_gain, shuffled
 from ..hardware import fast_bf16
 from ..layout import RunFiles, is_model_dir, read_model_meta
 from ..text.headings import opening_headings
@@ -293,12 +293,13 @@ class Judge:
         """Texts given to an author, read again with their words shuffled, in one batch: a
         text that reads as its author no better so is "neither" (evaluation/wordorder.py)."""
         thresholds = self.open_set.order_thresholds
-        todo = [(t, s) for t, s in zip(tallies, scores) if not s.error and s.label in thresholds and s.tokens >= SHORT_TOKENS]
-        if not todo:
-            return
         from ..data.pieces import word_pieces
 
         vocab = word_pieces(self.tokenizer)
+        todo = [(t, s) for t, s in zip(tallies, scores) if not s.error and s.label in thresholds and s.tokens >= SHORT_TOKENS
+                and is_prose([w for w, _ in t.sample.items], vocab)]
+        if not todo:
+            return
         windows = [w for t, _ in todo for w, _ in t.sample.items]
         logp_shuffled, at = self.log_probs(shuffled(windows, vocab)), 0
         for tally, score in todo:
