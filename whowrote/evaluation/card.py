@@ -186,32 +186,39 @@ def _open_set_limit(background: str) -> str:
 
 
 def write_card(run_dir: str | Path) -> Path:
+    """RUN/README.md: a Hugging Face model card of the run, from what its folder holds."""
     from huggingface_hub import ModelCard, ModelCardData
 
     files = RunFiles(run_dir)
-    run_dir = files.root
     cfg = read_json(files.config)
-    config, books = cfg.get("config", {}), cfg.get("books", [])
-    report, validity, meta = read_json(files.report), read_json(files.validity), read_model_meta(files.model)
-    spec = Spec.from_dict(meta.get("normalise"))
+    report, validity = read_json(files.report), read_json(files.validity)
+    data = ModelCardData(library_name="transformers", pipeline_tag="text-classification", model_name=files.root.name,
+                         tags=["authorship-attribution", "stylometry", PROJECT], eval_results=_results(report, validity))
+    body = _card_body(files, cfg.get("config", {}), cfg.get("books", []), report, validity)
+    card = ModelCard.from_template(data, template_str="---\n{{ card_data }}\n---\n{{ body }}", body=body)
+    atomic_write(files.card, str(card))
+    return files.card
+
+
+def _normalisation_steps(spec: Spec) -> str:
+    """What the judge does to a text before tokenising it, in words."""
     repaired = "misspelt words repaired" + " (capitalised slips of common words too)" * spec.capitals
-    steps = ", ".join([f"typography {spec.typography}"] + [repaired] * spec.spelling
-                      + [f"proper names masked as {spec.placeholder!r}"
-                       + " (lower-case ones too)" * spec.lower_names
-                       + " (Title Case sentences read as their case allows)" * spec.title_case
-                       + " (n't contractions never names)" * spec.contractions] * (spec.names == "mask"))
+    return ", ".join([f"typography {spec.typography}"] + [repaired] * spec.spelling
+                     + [f"proper names masked as {spec.placeholder!r}"
+                        + " (lower-case ones too)" * spec.lower_names
+                        + " (Title Case sentences read as their case allows)" * spec.title_case
+                        + " (n't contractions never names)" * spec.contractions] * (spec.names == "mask"))
+
+
+def _card_body(files: RunFiles, config: dict, books: list[dict], report: dict, validity: dict) -> str:
+    run_dir = files.root
+    meta = read_model_meta(files.model)
+    steps = _normalisation_steps(Spec.from_dict(meta.get("normalise")))
     labels = report.get("labels") or list(config.get("sources", {}))
     background = config.get("background") or ""
     authors = [lab for lab in labels if lab != background]
-    plots = sorted(files.plots.glob("*.png")) if files.plots.is_dir() else []
-    data = ModelCardData(library_name="transformers", pipeline_tag="text-classification", model_name=run_dir.name,
-                         tags=["authorship-attribution", "stylometry", PROJECT], eval_results=_results(report, validity))
-    t = report.get("test", {})
-    cal = report.get("calibration", {})
     open_set = report.get("open_set", {})
-    sources = "\n".join(f"- `{b['label']}` ({b.get('role', 'train')}): #{b['source']} {b.get('author', '')} "
-                        f"{b.get('title', '')} ({b.get('tokens', '?')} tokens, sha256 {b['sha256'][:12]}...)" for b in books)
-    body = f"""
+    return f"""
 # {run_dir.name}: who wrote it? {', '.join(authors)}{' or neither' if background else ''}
 
 A `{config.get('model')}` encoder fine-tuned by {PROJECT} to tell who wrote a passage of
@@ -227,7 +234,27 @@ clf = pipeline("text-classification", model="{run_dir / 'model'}")  # raw logits
 text normalisation ({steps}), a text's opening heading lines set aside (a title, "Chapter 1"),{_partner_line(report)}
 the temperature T = {meta.get('temperature', 1.0):.3f} and the "neither" threshold
 ({open_set.get('method', 'none')}{f", {describe(open_set)}" if open_set.get('method') == 'background' else ''}).
+{_measures(report, validity)}
+## Training
+{report.get('steps')} steps of {config.get('per_class')} windows per label, lr {config.get('lr')}, seed {config.get('seed')},
+{report.get('train_seconds') or 0:.0f} s. Books (Gutenberg header and licence removed; {steps}):
+{_sources_list(books)}
 
+{_plot_links(files)}
+
+## Limits
+{len(labels)} labels; passages cut at fixed token windows; numbers on works never trained on
+come from {len([b for b in books if b.get('role') == 'heldout'])} held-out work(s), so other works,
+editions and authors may score differently. Names are masked by a capitalisation rule
+(dictionary words opening a sentence are kept), so a name can slip through.{_open_set_limit(background)}
+Text under 60% English words (another language, code tables, numbers) is flagged `not-english`.
+"""
+
+
+def _measures(report: dict, validity: dict) -> str:
+    """The card's figures: goals, unseen works and lengths, in-book blocks, calibration, probes."""
+    t, cal = report.get("test", {}), report.get("calibration", {})
+    return f"""
 ## Goals at a glance
 {_goals_section(report, validity) or "No held-out numbers or validity report yet."}
 ## Works never trained on
@@ -245,21 +272,14 @@ T fitted on {cal.get('fitted_on', '?')}; ECE on the test windows {cal.get('test_
 before, {cal.get('test_after', {}).get('ece', float('nan')):.4f} after (15 bins).
 
 ## Validity: does it judge style?
-{_validity_table(validity)}
-## Training
-{report.get('steps')} steps of {config.get('per_class')} windows per label, lr {config.get('lr')}, seed {config.get('seed')},
-{report.get('train_seconds') or 0:.0f} s. Books (Gutenberg header and licence removed; {steps}):
-{sources}
+{_validity_table(validity)}"""
 
-{chr(10).join(f'![{p.stem}]({p.relative_to(run_dir).as_posix()})' for p in plots)}
 
-## Limits
-{len(labels)} labels; passages cut at fixed token windows; numbers on works never trained on
-come from {len([b for b in books if b.get('role') == 'heldout'])} held-out work(s), so other works,
-editions and authors may score differently. Names are masked by a capitalisation rule
-(dictionary words opening a sentence are kept), so a name can slip through.{_open_set_limit(background)}
-Text under 60% English words (another language, code tables, numbers) is flagged `not-english`.
-"""
-    card = ModelCard.from_template(data, template_str="---\n{{ card_data }}\n---\n{{ body }}", body=body)
-    atomic_write(files.card, str(card))
-    return files.card
+def _sources_list(books: list[dict]) -> str:
+    return "\n".join(f"- `{b['label']}` ({b.get('role', 'train')}): #{b['source']} {b.get('author', '')} "
+                     f"{b.get('title', '')} ({b.get('tokens', '?')} tokens, sha256 {b['sha256'][:12]}...)" for b in books)
+
+
+def _plot_links(files: RunFiles) -> str:
+    plots = sorted(files.plots.glob("*.png")) if files.plots.is_dir() else []
+    return "\n".join(f"![{p.stem}]({p.relative_to(files.root).as_posix()})" for p in plots)

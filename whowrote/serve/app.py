@@ -23,7 +23,7 @@ from contextlib import asynccontextmanager
 from importlib import resources
 from pathlib import Path
 
-from fastapi import FastAPI, HTTPException, Request
+from fastapi import APIRouter, FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
@@ -194,6 +194,78 @@ class Batcher:
                 at += len(b[0])
 
 
+async def _invalid_request(request: Request, exc: RequestValidationError):
+    """A 422 with one line naming the field, not pydantic's list of error objects."""
+    first = exc.errors()[0] if exc.errors() else {}
+    where = ".".join(str(x) for x in first.get("loc", ()) if x != "body")
+    message = str(first.get("msg", "invalid request")).removeprefix("Value error, ")
+    if first.get("type") == "json_invalid" or "JSON" in message:
+        message = "the body is not valid JSON (UTF-8)"
+    return JSONResponse({"detail": f"{where + ': ' if where else ''}{message}"}, 422)
+
+
+def model_summary(judge, run_dir: Path | None) -> dict:
+    """What GET /model answers: the judge's settings and, from a run folder, its headline numbers."""
+    report = {}
+    if run_dir and RunFiles(run_dir).report.is_file():
+        r = read_json(RunFiles(run_dir).report)
+        report = {"in_book_test_accuracy": r.get("test", {}).get("accuracy"),
+                  "unseen": {k: r.get("unseen", {}).get(k) for k in ("accuracy", "ece", "per_label")} if r.get("unseen") else None,
+                  "calibration": r.get("calibration", {}).get("fitted_on"), "steps": r.get("steps")}
+    return {"labels": judge.author_labels, "model_labels": judge.labels, "seq_len": judge.seq_len,
+            "temperature": judge.temperature, "open_set": judge.open_set.to_dict(),
+            "partner": judge.partner.settings() if judge.partner else None,
+            "normalise": judge.normalise.to_dict(), "report": report}
+
+
+def _judge_routes(judge, batcher: "Batcher", pool: ThreadPoolExecutor, timeout_s: float) -> APIRouter:
+    """POST /score (batched across requests), /explain and /rolling, each answered within timeout_s."""
+    router = APIRouter()
+
+    async def in_time(coro):
+        try:
+            return await asyncio.wait_for(coro, timeout_s)
+        except asyncio.TimeoutError:
+            raise HTTPException(504, f"not answered within {timeout_s:.0f} s; send less text at a time") from None
+
+    async def on_model(fn, *args):
+        return await in_time(asyncio.get_running_loop().run_in_executor(pool, fn, *args))
+
+    @router.post("/score")
+    async def score(req: ScoreRequest):
+        texts = [req.text] if req.text is not None else req.texts
+        ids = req.ids or [str(i) for i in range(len(texts))]
+        scores = await in_time(batcher.score(texts, ids))
+        # a response, not a dict: FastAPI would walk every nested field through jsonable_encoder first
+        return JSONResponse({"results": [s.to_dict() for s in scores]})
+
+    @router.post("/explain")
+    async def explain(req: ExplainRequest):
+        from ..judge.explain import explain as explain_text
+
+        if req.label is not None and req.label not in judge.labels + ["neither"]:
+            raise HTTPException(422, f"label: unknown label {req.label!r} (labels: {', '.join(judge.labels)})")
+
+        def work():
+            s = judge.score([req.text])[0]
+            return {**s.to_dict(), "explanation": explain_text(judge, req.text, req.label or s.label, req.top, all_words=True)}
+        return await on_model(work)
+
+    @router.post("/rolling")
+    async def rolling(req: RollingRequest):
+        from ..errors import WhowroteError
+
+        def work():
+            return judge.rolling(req.text, window=req.window, stride=req.stride, smooth_k=req.smooth_k,
+                                 edge=req.edge, change_cost=req.change_cost, among=req.among).to_dict()
+        try:
+            return await on_model(work)
+        except WhowroteError as exc:
+            raise HTTPException(422, str(exc)) from None
+
+    return router
+
+
 def create_app(judge, run_dir: Path | None = None, max_bytes: int = MAX_BYTES, timeout_s: float = 60.0,
                batch_wait_ms: float = 20.0, max_batch_texts: int = 256) -> FastAPI:
     pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="whowrote-model")
@@ -211,24 +283,7 @@ def create_app(judge, run_dir: Path | None = None, max_bytes: int = MAX_BYTES, t
     static = resources.files("whowrote.serve") / "static"
     app.mount("/static", StaticFiles(directory=str(static)), name="static")
     app.add_middleware(BodyGuard, max_bytes=max_bytes)
-
-    @app.exception_handler(RequestValidationError)
-    async def invalid(request: Request, exc: RequestValidationError):
-        first = exc.errors()[0] if exc.errors() else {}
-        where = ".".join(str(x) for x in first.get("loc", ()) if x != "body")
-        message = str(first.get("msg", "invalid request")).removeprefix("Value error, ")
-        if first.get("type") == "json_invalid" or "JSON" in message:
-            message = "the body is not valid JSON (UTF-8)"
-        return JSONResponse({"detail": f"{where + ': ' if where else ''}{message}"}, 422)
-
-    async def in_time(coro):
-        try:
-            return await asyncio.wait_for(coro, timeout_s)
-        except asyncio.TimeoutError:
-            raise HTTPException(504, f"not answered within {timeout_s:.0f} s; send less text at a time") from None
-
-    async def on_model(fn, *args):
-        return await in_time(asyncio.get_running_loop().run_in_executor(pool, fn, *args))
+    app.add_exception_handler(RequestValidationError, _invalid_request)
 
     @app.get("/", include_in_schema=False)
     async def page():
@@ -240,49 +295,9 @@ def create_app(judge, run_dir: Path | None = None, max_bytes: int = MAX_BYTES, t
 
     @app.get("/model")
     async def model_info():
-        report = {}
-        if run_dir and RunFiles(run_dir).report.is_file():
-            r = read_json(RunFiles(run_dir).report)
-            report = {"in_book_test_accuracy": r.get("test", {}).get("accuracy"),
-                      "unseen": {k: r.get("unseen", {}).get(k) for k in ("accuracy", "ece", "per_label")} if r.get("unseen") else None,
-                      "calibration": r.get("calibration", {}).get("fitted_on"), "steps": r.get("steps")}
-        return {"labels": judge.author_labels, "model_labels": judge.labels, "seq_len": judge.seq_len,
-                "temperature": judge.temperature, "open_set": judge.open_set.to_dict(),
-                "partner": judge.partner.settings() if judge.partner else None,
-                "normalise": judge.normalise.to_dict(), "report": report}
+        return model_summary(judge, run_dir)
 
-    @app.post("/score")
-    async def score(req: ScoreRequest):
-        texts = [req.text] if req.text is not None else req.texts
-        ids = req.ids or [str(i) for i in range(len(texts))]
-        scores = await in_time(batcher.score(texts, ids))
-        # a response, not a dict: FastAPI would walk every nested field through jsonable_encoder first
-        return JSONResponse({"results": [s.to_dict() for s in scores]})
-
-    @app.post("/explain")
-    async def explain(req: ExplainRequest):
-        from ..judge.explain import explain as explain_text
-
-        if req.label is not None and req.label not in judge.labels + ["neither"]:
-            raise HTTPException(422, f"label: unknown label {req.label!r} (labels: {', '.join(judge.labels)})")
-
-        def work():
-            s = judge.score([req.text])[0]
-            return {**s.to_dict(), "explanation": explain_text(judge, req.text, req.label or s.label, req.top, all_words=True)}
-        return await on_model(work)
-
-    @app.post("/rolling")
-    async def rolling(req: RollingRequest):
-        from ..errors import WhowroteError
-
-        def work():
-            return judge.rolling(req.text, window=req.window, stride=req.stride, smooth_k=req.smooth_k,
-                                 edge=req.edge, change_cost=req.change_cost, among=req.among).to_dict()
-        try:
-            return await on_model(work)
-        except WhowroteError as exc:
-            raise HTTPException(422, str(exc)) from None
-
+    app.include_router(_judge_routes(judge, batcher, pool, timeout_s))
     return app
 
 
