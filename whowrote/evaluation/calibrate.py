@@ -19,7 +19,6 @@ from typing import Any
 import numpy as np
 
 from ..config import Config, load_run_config
-from ..data.augment import shuffle_words
 from ..data.pieces import word_pieces
 from ..layout import RunFiles
 from ..training.partner import CharPartner, window_texts
@@ -27,7 +26,7 @@ from ..training.runfolder import check_run_dir, update_model_meta
 from .lengths import fit_lengths, judged_texts
 from .metrics import fit_temperature, predict_logits, softmax
 from .openset import OpenSet, decide, fit_thresholds, split_probs
-from .wordorder import fit_order_threshold, is_prose, window_gains
+from .wordorder import fit_order_threshold, prose_rows, reshuffled, window_gains
 
 HELDOUT_WINDOWS_PER_WORK = 150  # evenly spaced disjoint windows per held-out work and half
 # evenly spaced in-book validation and test windows per label: the 38 background books' 3.8M
@@ -156,13 +155,12 @@ def _fit_order(c: Calibrated) -> None:
     truth = np.array([labels[i] for i in y])
     vocab = word_pieces(c.tokenizer)
     mine = (truth != config.background) & (np.array(decide(softmax(c.logits["fit"], c.temperature), labels, c.open_set)) == truth)
-    mine &= np.array([is_prose([row[1:-1]], vocab) for row in ids])  # as the judge checks prose only
+    mine &= prose_rows(ids, vocab)  # as the judge checks prose only
     if not mine.any():
         return
     authors, own = truth[mine], ids[mine]
     gains = window_gains(c.logits_of, own, c.temperature, labels, config.background, list(authors), vocab, c.logits["fit"][mine])
-    rng = np.random.default_rng(config.seed)
-    salad = np.concatenate([own[:, :1], np.stack([shuffle_words(r, vocab, rng) for r in own[:, 1:-1]]), own[:, -1:]], axis=1)
+    salad = reshuffled(own, vocab, np.random.default_rng(config.seed))
     salad_logits = c.logits_of(salad)
     salad_gains = window_gains(c.logits_of, salad, c.temperature, labels, config.background, list(authors), vocab, salad_logits)
     salad_given = np.array(decide(softmax(salad_logits, c.temperature), labels, c.open_set)) == authors

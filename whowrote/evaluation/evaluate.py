@@ -32,7 +32,7 @@ from .calibrate import HELDOUT_WINDOWS_PER_WORK, IN_BOOK_WINDOWS_PER_LABEL, Cali
 from .lengths import judged_texts, lengths_report
 from .metrics import calibration_report, classification_metrics, ece, nll, softmax
 from .openset import NEITHER, OpenSet, decide, rates, split_probs
-from .wordorder import is_prose, window_gains
+from .wordorder import prose_rows, window_gains
 
 
 def unseen_report(config: Config, labels: list[str], logits: np.ndarray, y: np.ndarray, works: list[str],
@@ -164,7 +164,7 @@ def _order_flagged(c: Calibrated, ids: np.ndarray, logits: np.ndarray) -> np.nda
 
     decisions = np.array(decide(softmax(logits, c.temperature), c.labels, c.open_set))
     vocab = word_pieces(c.tokenizer)
-    given = np.flatnonzero([d in thresholds and is_prose([row[1:-1]], vocab) for d, row in zip(decisions, ids)])
+    given = np.flatnonzero(np.isin(decisions, list(thresholds)) & prose_rows(ids, vocab))
     flagged = np.zeros(len(ids), bool)
     gains = window_gains(c.logits_of, ids[given], c.temperature, c.labels, c.config.background, list(decisions[given]),
                          vocab, logits[given])

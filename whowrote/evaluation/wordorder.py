@@ -14,7 +14,7 @@ model folder (`order_thresholds`) "neither" and flags it "word-order"; `calibrat
 each author's on its calibration windows and `evaluate.py` applies them to the test windows.
 Older model folders have no thresholds and no check.
 
-    whowrote judge docs/run --text "$(shuf -e $(cat passage.txt) | tr '\\n' ' ')"
+    whowrote judge --model runs/X --json passage.txt   # "order_gain"; word salad: "word-order" in "flags"
 """
 
 from __future__ import annotations
@@ -51,6 +51,19 @@ def is_prose(windows, vocab) -> bool:
     return bool(len(pieces)) and float(vocab.letters[pieces].mean()) >= PROSE_SHARE
 
 
+def prose_rows(ids: np.ndarray, vocab) -> np.ndarray:
+    """`is_prose` of each window of [CLS] content [SEP] rows, one-window texts."""
+    return vocab.letters[ids[:, 1:-1]].mean(axis=1) >= PROSE_SHARE
+
+
+def reshuffled(ids: np.ndarray, vocab, rng: np.random.Generator | None = None) -> np.ndarray:
+    """[CLS] content [SEP] rows with each content's words shuffled: by `rng`, or (None) in the
+    order the judge draws from the window's own tokens (`shuffled`)."""
+    content = ids[:, 1:-1]
+    mixed = shuffled(list(content), vocab) if rng is None else [shuffle_words(r, vocab, rng) for r in content]
+    return np.concatenate([ids[:, :1], np.asarray(mixed, dtype=ids.dtype), ids[:, -1:]], axis=1)
+
+
 def log_s(logp: np.ndarray, t: float, labels: list[str], background: str) -> tuple[np.ndarray, list[str]]:
     """log S(author) for each row of log-probabilities over every label ([n, L] -> [n, A]),
     at temperature `t`: S = P(author | text) with "neither" counted as an answer."""
@@ -75,10 +88,8 @@ def window_gains(logits_of, ids: np.ndarray, temperature: float, labels: list[st
     already computed."""
     if not len(ids):
         return np.zeros(0)
-    mixed = shuffled(list(ids[:, 1:-1]), vocab)
-    shuffled_ids = np.concatenate([ids[:, :1], np.asarray(mixed, dtype=ids.dtype), ids[:, -1:]], axis=1)
     before, names = log_s(log_softmax(logits_of(ids) if logits is None else logits, temperature), 1.0, labels, background)
-    after = log_s(log_softmax(logits_of(shuffled_ids), temperature), 1.0, labels, background)[0]
+    after = log_s(log_softmax(logits_of(reshuffled(ids, vocab)), temperature), 1.0, labels, background)[0]
     column = np.array([names.index(a) for a in authors])
     rows = np.arange(len(ids))
     return before[rows, column] - after[rows, column]
@@ -100,11 +111,13 @@ class WindowSample:
     def __init__(self):
         self.items: list[tuple[list[int], np.ndarray]] = []
         self.seen = 0
-        self.rng = random.Random(0)
+        self.rng: random.Random | None = None  # made for the texts that outgrow the sample only
 
     def add(self, window: list[int], logp: np.ndarray) -> None:
         self.seen += 1
         if len(self.items) < ORDER_WINDOWS:
             self.items.append((window, logp))
-        elif (k := self.rng.randrange(self.seen)) < ORDER_WINDOWS:
+            return
+        self.rng = self.rng or random.Random(0)
+        if (k := self.rng.randrange(self.seen)) < ORDER_WINDOWS:
             self.items[k] = (window, logp)

@@ -33,6 +33,7 @@ import numpy as np
 import torch
 
 from ..config import JUDGE_PRECISIONS
+from ..data.pieces import word_pieces
 from ..errors import WhowroteError
 from ..evaluation.metrics import log_softmax, softmax
 from ..evaluation.openset import NEITHER, OpenSet, decide_split, for_length, split_probs
@@ -292,10 +293,7 @@ class Judge:
     def _check_order(self, tallies: list[_Tally], scores: list[Score]) -> None:
         """Texts given to an author, read again with their words shuffled, in one batch: a
         text that reads as its author no better so is "neither" (evaluation/wordorder.py)."""
-        thresholds = self.open_set.order_thresholds
-        from ..data.pieces import word_pieces
-
-        vocab = word_pieces(self.tokenizer)
+        thresholds, vocab = self.open_set.order_thresholds, word_pieces(self.tokenizer)
         todo = [(t, s) for t, s in zip(tallies, scores) if not s.error and s.label in thresholds and s.tokens >= SHORT_TOKENS
                 and is_prose([w for w, _ in t.sample.items], vocab)]
         if not todo:
