@@ -106,8 +106,8 @@ def main() -> None:
 
     from whowrote import Judge
     from whowrote.config import load_run_config
-    from whowrote.evaluation.openset import NEITHER
     from whowrote.evaluation.validate import held_out_passages
+    from whowrote.model.openset import NEITHER
 
     config = load_run_config(args.run)
     if not any(config.heldout.get(label) for label in config.author_labels):

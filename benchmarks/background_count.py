@@ -59,8 +59,8 @@ def main() -> None:
     from whowrote.config import resolve
     from whowrote.data.prepare import prepare
     from whowrote.data.split import disjoint_windows_by_work
-    from whowrote.training.model import load_tokenizer
-    from whowrote.training.partner import window_texts
+    from whowrote.model.bert import load_tokenizer
+    from whowrote.model.partner import window_texts
 
     config = resolve(args.preset, data_dir=args.data_dir)
     if not config.background or not any(config.heldout.get(config.background, [])):

@@ -43,10 +43,10 @@ def main() -> None:
 
     from whowrote import Judge
     from whowrote.config import load_run_config
-    from whowrote.evaluation.metrics import softmax
     from whowrote.evaluation.validate import held_out_passages
     from whowrote.files import readme_section, update_readme_section
     from whowrote.judge.core import model_folder
+    from whowrote.model.metrics import softmax
     from whowrote.text.normalise import normalise
 
     logging.set_verbosity_error()
@@ -96,7 +96,7 @@ def main() -> None:
     t_pipe32 = time.perf_counter() - t0
 
     # agreement on the same footing: the pipeline's softmax, temperature and open set applied as the judge does
-    from whowrote.evaluation.openset import decide, split_probs
+    from whowrote.model.openset import decide, split_probs
 
     logits = np.log([[next(o["score"] for o in out if o["label"] == l) for l in judge.labels] for out in theirs])
     if judge.partner:  # the pipeline knows BERT only: the judge's char partner is mixed in as the judge mixes it

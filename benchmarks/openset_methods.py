@@ -49,9 +49,9 @@ def flagged_at(score: np.ndarray, y: np.ndarray, background: int, fpr: float = 0
 def judge_rule_rows(judge, prep, char, char_lr, config) -> list[str]:
     """Markdown rows: BERT, the char model, both, and the judge, each deciding as the judge
     decides (`fit_thresholds` on the calibration half, then `decide`)."""
-    from whowrote.evaluation.metrics import log_softmax
-    from whowrote.evaluation.openset import NEITHER, OpenSet, decide, fit_thresholds
     from whowrote.evaluation.probes import typos
+    from whowrote.model.metrics import log_softmax
+    from whowrote.model.openset import NEITHER, OpenSet, decide, fit_thresholds
     from whowrote.text.normalise import normalise
 
     spec, b = judge.normalise, prep.labels.index(config.background)
@@ -112,9 +112,9 @@ def main() -> None:
     from whowrote.config import load_run_config
     from whowrote.data.prepare import prepare
     from whowrote.evaluation.lengths import judged_texts
-    from whowrote.evaluation.metrics import log_softmax
-    from whowrote.evaluation.openset import for_length
     from whowrote.judge.core import Judge
+    from whowrote.model.metrics import log_softmax
+    from whowrote.model.openset import for_length
 
     config = load_run_config(args.run)
     if not config.background or not config.heldout:

@@ -55,9 +55,9 @@ def main() -> None:
 
     from whowrote.config import load_run_config
     from whowrote.data.prepare import normalise_spec
+    from whowrote.model.bert import load_tokenizer
     from whowrote.text import books
     from whowrote.text.normalise import normalise
-    from whowrote.training.model import load_tokenizer
     from whowrote.training.runfolder import model_spec
 
     run = Path(args.run)

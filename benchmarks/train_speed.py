@@ -44,7 +44,7 @@ def trainer_seconds_per_step(data_dir: str, steps: int, per_class: int, seq_len:
     from whowrote.config import resolve
     from whowrote.data.prepare import prepare
     from whowrote.data.split import BalancedSampler
-    from whowrote.training.model import load
+    from whowrote.model.bert import load
 
     config = resolve("cpu", data_dir=data_dir, seq_len=seq_len)
     torch.manual_seed(0)
@@ -104,7 +104,7 @@ def main() -> None:
     from transformers.utils import logging
 
     from whowrote.config import check_run_dir
-    from whowrote.training.model import resolve_model_path
+    from whowrote.model.bert import resolve_model_path
 
     run = check_run_dir(args.run) if args.run else None  # before minutes of timing, not after
 

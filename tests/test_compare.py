@@ -10,7 +10,7 @@ from tests.conftest import STYLE_A, STYLE_B, invented_text
 from whowrote.compare.baselines import BurrowsDelta, CharNgrams, WordNgrams
 from whowrote.compare.cli import paired_difference, verdict
 from whowrote.compare.protocol import calibrate, ensemble
-from whowrote.evaluation.metrics import log_softmax
+from whowrote.model.metrics import log_softmax
 
 
 def _passages(style, n, seed):
@@ -87,7 +87,7 @@ def test_kfold_split_on_books_tests_every_block_once_and_never_trains_on_it(tiny
     import dataclasses
 
     from whowrote.data.prepare import prepare
-    from whowrote.training.model import load_tokenizer
+    from whowrote.model.bert import load_tokenizer
 
     tok = load_tokenizer(tiny_config.model)
     tested = [set(), set()]
@@ -134,7 +134,7 @@ def test_compare_command_writes_table_csv_plot_and_readme(tiny_config, tmp_path)
 def test_works_protocol_holds_out_whole_works_and_tests_on_them(open_set_books, tiny_model, tmp_path):
     from whowrote.compare.protocol import fold_configs, run_protocol
     from whowrote.config import resolve
-    from whowrote.training.model import load_tokenizer
+    from whowrote.model.bert import load_tokenizer
 
     base = resolve("cpu", model=str(tiny_model), data_dir=str(open_set_books), sources={"alice": ["91001"], "edgar": ["91002"]},
                    heldout={"alice": ["91003"], "edgar": ["91004"]}, per_class=4, lr=3e-3, block_len=128, seq_len=32,

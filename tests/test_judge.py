@@ -34,11 +34,11 @@ def test_judges_invented_styles_and_flags_short_text(judge):
     assert a.windows > 1 and not a.flags
     assert short.windows == 1 and short.flags == ["short"] and short.tokens == 2
     # one window: the probabilities are the temperature-scaled softmax of the model's logits,
-    # mixed with the char partner's reading of the same tokens (training/partner.py)
+    # mixed with the char partner's reading of the same tokens (model/partner.py)
     import torch
 
-    from whowrote.evaluation.metrics import softmax
-    from whowrote.training.partner import window_texts
+    from whowrote.model.metrics import softmax
+    from whowrote.model.partner import window_texts
 
     tok = judge.tokenizer
     content = tok("the kitten", add_special_tokens=False)["input_ids"]

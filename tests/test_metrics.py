@@ -5,7 +5,7 @@ import math
 import numpy as np
 import pytest
 
-from whowrote.evaluation.metrics import brier, calibration_report, ece, fit_temperature, nll, share_interval, softmax
+from whowrote.model.metrics import brier, calibration_report, ece, fit_temperature, nll, share_interval, softmax
 
 PROBS = np.array([[0.9, 0.1], [0.6, 0.4], [0.3, 0.7], [0.8, 0.2]])
 LABELS = np.array([0, 1, 1, 0])

@@ -10,8 +10,8 @@ from whowrote import Judge
 from whowrote.config import resolve
 from whowrote.errors import WhowroteError
 from whowrote.evaluation.lengths import MIN_TEXTS, fit_lengths
-from whowrote.evaluation.metrics import fit_temperature, softmax
-from whowrote.evaluation.openset import BACKGROUND_SPARED, NEITHER, OpenSet, decide, describe, fit_threshold, fit_thresholds, for_length, split_probs
+from whowrote.model.metrics import fit_temperature, softmax
+from whowrote.model.openset import BACKGROUND_SPARED, NEITHER, OpenSet, decide, describe, fit_threshold, fit_thresholds, for_length, split_probs
 
 
 def test_threshold_keeps_each_author_under_its_flag_budget():

@@ -13,9 +13,9 @@ from conftest import STYLE_A, STYLE_B, STYLE_C, invented_text
 
 from whowrote.config import resolve
 from whowrote.errors import WhowroteError
-from whowrote.evaluation.metrics import log_softmax
 from whowrote.judge.core import Judge
-from whowrote.training.partner import CharPartner, window_texts
+from whowrote.model.metrics import log_softmax
+from whowrote.model.partner import CharPartner, window_texts
 
 TEXTS = [invented_text(style, 40, seed) for seed in range(12) for style in (STYLE_A, STYLE_B, STYLE_C)]
 LABELS = np.array([0, 1, 2] * 12)
@@ -129,7 +129,7 @@ def test_damaged_partner_files_are_a_one_line_error(trained, tmp_path):
 
 
 def test_a_partner_that_reads_common_words_only_ignores_rare_ones(tmp_path):
-    from whowrote.training.partner import mask_rare_words
+    from whowrote.model.partner import mask_rare_words
 
     assert mask_rare_words(["the corpse was in the kitten's cupboard [MASK]"], 300) == ["the * was in the *'s * [MASK]"]
     assert mask_rare_words(["the corpse"], 0) == ["the corpse"]

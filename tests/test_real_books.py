@@ -49,7 +49,7 @@ def test_the_markup_rules_leave_every_authors_book_as_typography_2_did():
 def test_real_split_copes_with_the_imbalance_and_never_leaks():
     from whowrote.config import resolve
     from whowrote.data.prepare import prepare
-    from whowrote.training.model import load_tokenizer
+    from whowrote.model.bert import load_tokenizer
 
     config = resolve("cpu", data_dir=str(SHARED_CORPORA))
     prep = prepare(config, load_tokenizer(config.model))

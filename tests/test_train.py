@@ -28,10 +28,10 @@ def test_tiny_model_learns_two_invented_styles(trained):
     # the temperature is the NLL-optimal one on the validation windows, and the judge's
     from whowrote.config import load_run_config
     from whowrote.data.prepare import prepare
-    from whowrote.evaluation.metrics import fit_temperature, predict_logits
     from whowrote.judge.core import Judge
-    from whowrote.training.model import load_classifier
-    from whowrote.training.partner import window_texts
+    from whowrote.model.bert import load_classifier
+    from whowrote.model.metrics import fit_temperature, predict_logits
+    from whowrote.model.partner import window_texts
 
     model, tok = load_classifier(trained / "model")
     val_ids, val_y = prepare(load_run_config(trained), tok).windows("val")
@@ -184,7 +184,7 @@ def test_lora_trains_adapters_only_and_saves_a_plain_model(tiny_config, monkeypa
 
 
 def test_early_stopping_ends_when_validation_loss_stops_improving(tiny_config, monkeypatch):
-    import whowrote.evaluation.metrics as metrics_mod
+    import whowrote.model.metrics as metrics_mod
     import whowrote.training.loop as loop_mod
 
     losses = iter([1.0, 0.9, 0.95, 0.97, 0.99, 0.5])  # best at the 2nd evaluation, then three worse

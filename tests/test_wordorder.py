@@ -8,7 +8,7 @@ import pytest
 from tests.conftest import STYLE_A, invented_text
 from whowrote import Judge
 from whowrote.data.pieces import word_pieces
-from whowrote.evaluation.wordorder import ORDER_WINDOWS, WORD_ORDER_FLAG, WindowSample, fit_order_threshold, log_s, order_gain, shuffled
+from whowrote.model.wordorder import ORDER_WINDOWS, WORD_ORDER_FLAG, WindowSample, fit_order_threshold, log_s, order_gain, shuffled
 
 A_TEXT = invented_text(STYLE_A, 400, 21)
 LABELS = ["alice", "edgar", "neither"]
@@ -52,7 +52,7 @@ def test_threshold_spares_the_author_and_goes_no_higher_than_the_salad_needs():
 def test_only_prose_is_checked(tiny_model):
     from transformers import AutoTokenizer
 
-    from whowrote.evaluation.wordorder import is_prose
+    from whowrote.model.wordorder import is_prose
 
     tok = AutoTokenizer.from_pretrained(tiny_model)
     vocab = word_pieces(tok)

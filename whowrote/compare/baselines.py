@@ -21,40 +21,13 @@ logits), predict_proba(texts) = softmax(scores).
 from __future__ import annotations
 
 import numpy as np
-from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
-from sklearn.linear_model import LogisticRegression
-from sklearn.pipeline import make_pipeline
+from sklearn.feature_extraction.text import CountVectorizer
 
-from ..evaluation.metrics import softmax
-
-
-class _TfidfLogReg:
-    vectorizer_args: dict = {}
-
-    def __init__(self, C: float = 10.0, seed: int = 0):
-        self.model = make_pipeline(
-            TfidfVectorizer(sublinear_tf=True, min_df=2, lowercase=True, **self.vectorizer_args),
-            # balanced: the books differ in size by 15x, the test is scored per passage
-            LogisticRegression(C=C, max_iter=2000, class_weight="balanced", random_state=seed),
-        )
-
-    def fit(self, texts: list[str], y: np.ndarray):
-        self.model.fit(texts, y)
-        return self
-
-    def scores(self, texts: list[str]) -> np.ndarray:
-        return self.model.predict_log_proba(texts)
-
-    def predict_proba(self, texts: list[str]) -> np.ndarray:
-        return softmax(self.scores(texts))
+from ..model.metrics import softmax
+from ..model.ngrams import CharNgrams, TfidfLogReg
 
 
-class CharNgrams(_TfidfLogReg):
-    name = "char 2-5-gram TF-IDF + LR"
-    vectorizer_args = {"analyzer": "char_wb", "ngram_range": (2, 5), "max_features": 200_000}
-
-
-class WordNgrams(_TfidfLogReg):
+class WordNgrams(TfidfLogReg):
     name = "word 1-2-gram TF-IDF + LR"
     vectorizer_args = {"analyzer": "word", "ngram_range": (1, 2), "token_pattern": r"(?u)\b\w+\b|[^\w\s]"}
 

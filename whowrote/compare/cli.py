@@ -179,7 +179,7 @@ def run(args) -> int:
     import torch
 
     from ..config import load_run_config, resolve
-    from ..training.model import load_tokenizer
+    from ..model.bert import load_tokenizer
     from .protocol import run_protocol
 
     base = load_run_config(args.run) if args.run else resolve(args.preset)

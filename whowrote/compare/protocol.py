@@ -35,8 +35,8 @@ import numpy as np
 from ..config import Config
 from ..data.prepare import prepare
 from ..errors import WhowroteError
-from ..evaluation.metrics import ece, fit_temperature, log_softmax, mix_weight, softmax
 from ..layout import RunFiles
+from ..model.metrics import ece, fit_temperature, log_softmax, mix_weight, softmax
 from .baselines import BASELINES
 
 PROTOCOLS = ("blocks", "works")
@@ -111,9 +111,9 @@ def _passages(prep, protocol: str, max_train: int, max_test: int) -> dict:
 
 def _bert_scores(config: Config, val_ids, test_ids) -> tuple[np.ndarray, np.ndarray, float, float]:
     """Train with whowrote's own loop; (val logits, test logits, fit seconds, predict seconds)."""
-    from ..evaluation.metrics import predict_logits
+    from ..model.bert import load_classifier
+    from ..model.metrics import predict_logits
     from ..pipeline import train
-    from ..training.model import load_classifier
 
     t0 = time.perf_counter()
     run = train(config, name=f"L{config.window}-f{config.fold}-s{config.seed}-{time.monotonic_ns()}",

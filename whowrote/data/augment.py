@@ -180,7 +180,7 @@ class Scramble:
 
 def shuffle_words(row: np.ndarray, vocab, rng: np.random.Generator) -> np.ndarray:
     """`row` with all its words (`word_groups`) in a random order: word salad of the same
-    pieces, the judge's word-order check (`evaluation/wordorder.py`) and Scramble's whole shuffle."""
+    pieces, the judge's word-order check (`model/wordorder.py`) and Scramble's whole shuffle."""
     groups = word_groups(row, vocab)
     return _in_order(groups, rng.permutation(len(groups)), row.dtype)
 

@@ -5,7 +5,7 @@ One table per tokenizer, read by everything that works on words in token ids: th
 augmenters that mistype words (`Typos`) or slip words in before them (`WordSprinkle`), and
 the judge's count of English words (`judge/english.py`), so they agree on what a word is.
 
-    python -c "from whowrote.data.pieces import word_pieces; from whowrote.training.model import load_tokenizer as t; \\
+    python -c "from whowrote.data.pieces import word_pieces; from whowrote.model.bert import load_tokenizer as t; \\
       w = word_pieces(t('bundled')); print(w.starts_word.sum(), w.continues.sum())"
 """
 

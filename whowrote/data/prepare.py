@@ -8,7 +8,7 @@ works never trained on).
 get their data, so all of them see the same blocks and the same held-out windows.
 
     python -c "from whowrote.data.prepare import prepare; from whowrote.config import resolve; \
-from whowrote.training.model import load_tokenizer; c = resolve('cpu', data_dir='../shared/corpora'); \
+from whowrote.model.bert import load_tokenizer; c = resolve('cpu', data_dir='../shared/corpora'); \
 print(prepare(c, load_tokenizer(c.model)).summary())"
 """
 

@@ -21,12 +21,12 @@ import numpy as np
 from ..config import Config, load_run_config
 from ..data.pieces import word_pieces
 from ..layout import RunFiles
-from ..training.partner import CharPartner, window_texts
+from ..model.metrics import fit_temperature, predict_logits, softmax
+from ..model.openset import OpenSet, decide, fit_thresholds, split_probs
+from ..model.partner import CharPartner, window_texts
+from ..model.wordorder import fit_order_threshold, prose_rows, reshuffled, window_gains
 from ..training.runfolder import check_run_dir, update_model_meta
 from .lengths import fit_lengths, judged_texts
-from .metrics import fit_temperature, predict_logits, softmax
-from .openset import OpenSet, decide, fit_thresholds, split_probs
-from .wordorder import fit_order_threshold, prose_rows, reshuffled, window_gains
 
 HELDOUT_WINDOWS_PER_WORK = 150  # evenly spaced disjoint windows per held-out work and half
 # evenly spaced in-book validation and test windows per label: the 38 background books' 3.8M
@@ -75,7 +75,7 @@ class Calibrated:
 
 def fit_partner(config: Config, prep, fit_ids: np.ndarray, fit_y: np.ndarray,
                 fit_bert: np.ndarray) -> tuple[CharPartner, np.ndarray]:
-    """The char partner (`training/partner.py`) fitted on the training windows and mixed with
+    """The char partner (`model/partner.py`) fitted on the training windows and mixed with
     BERT on the calibration windows, and its logits of those windows."""
     train_ids, train_y = prep.windows("train", config.partner_windows)
     partner = CharPartner.fit(window_texts(prep.tokenizer, train_ids[:, 1:-1]), train_y, seed=config.seed,
@@ -90,7 +90,7 @@ def calibrate_run(run_dir: str | Path, data_dir: str | None = None, progress: bo
                   tokenizer=None) -> Calibrated:
     """Fit the partner, temperature and thresholds of a run's model; write model/whowrote.json."""
     from ..data.prepare import prepare
-    from ..training.model import load_classifier
+    from ..model.bert import load_classifier
     from ..training.runfolder import model_spec
 
     run_dir = check_run_dir(run_dir)

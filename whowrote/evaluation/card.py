@@ -14,10 +14,10 @@ from pathlib import Path
 
 from ..files import atomic_write
 from ..layout import RunFiles, read_json, read_model_meta
+from ..model.metrics import share_text
+from ..model.openset import NEITHER, describe
 from ..text.normalise import Spec
 from .goals import goals_table
-from .metrics import share_text
-from .openset import NEITHER, describe
 
 PROJECT = "whowrote"
 

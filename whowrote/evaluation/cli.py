@@ -11,8 +11,8 @@ from pathlib import Path
 
 from ..errors import EXIT_OK
 from ..layout import RunFiles
-from .metrics import share_text
-from .openset import describe
+from ..model.metrics import share_text
+from ..model.openset import describe
 
 
 def print_report(run_dir) -> int:

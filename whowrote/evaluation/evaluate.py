@@ -11,7 +11,7 @@ and contiguous texts of 2, 4 and 8 windows' length, cut and scored as the judge 
 their own temperature and "neither" threshold on the calibration half, and their numbers on
 the test half go into report.json ("unseen_by_length").
 With `partner = "char"` the scores of every window are BERT's mixed with a char n-gram
-model's (`training/partner.py`), which is fitted here first, on the training windows, with its
+model's (`model/partner.py`), which is fitted here first, on the training windows, with its
 mix on the calibration windows; every number after that is the mix's, as the judge scores.
 
     whowrote evaluate runs/authors-20261127-120000          # rewrites its report.json
@@ -26,13 +26,13 @@ import numpy as np
 from ..config import Config
 from ..files import write_json
 from ..layout import RunFiles, read_json
+from ..model.metrics import calibration_report, classification_metrics, ece, nll, softmax
+from ..model.openset import NEITHER, OpenSet, decide, rates, split_probs
+from ..model.wordorder import prose_rows, window_gains
 from ..text.background import era
 from ..training.runfolder import REPORT_FORMAT
 from .calibrate import HELDOUT_WINDOWS_PER_WORK, IN_BOOK_WINDOWS_PER_LABEL, Calibrated, calibrate_run
 from .lengths import judged_texts, lengths_report
-from .metrics import calibration_report, classification_metrics, ece, nll, softmax
-from .openset import NEITHER, OpenSet, decide, rates, split_probs
-from .wordorder import prose_rows, window_gains
 
 
 def unseen_report(config: Config, labels: list[str], logits: np.ndarray, y: np.ndarray, works: list[str],

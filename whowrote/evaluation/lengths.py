@@ -32,8 +32,8 @@ from __future__ import annotations
 import numpy as np
 
 from ..data.split import with_special_tokens
-from .metrics import ece, fit_temperature, log_softmax, softmax
-from .openset import NEITHER, OpenSet, decide, fit_thresholds, for_length, rates
+from ..model.metrics import ece, fit_temperature, log_softmax, softmax
+from ..model.openset import NEITHER, OpenSet, decide, fit_thresholds, for_length, rates
 
 MIN_TEXTS = 8  # calibration texts every author needs before a length gets its own settings
 

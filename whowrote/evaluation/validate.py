@@ -35,11 +35,11 @@ from ..data.prepare import NEUTRAL_NAMES
 from ..errors import WhowroteError
 from ..files import readme_section, update_readme_section, write_json
 from ..layout import RunFiles, model_meta_path, read_json
+from ..model.metrics import share_interval
+from ..model.openset import NEITHER
 from ..training.runfolder import check_run_dir
 from . import probes
 from .goals import goal_text
-from .metrics import share_interval
-from .openset import NEITHER
 
 VALIDITY_FORMAT = "whowrote.validity/1"
 

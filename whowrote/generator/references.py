@@ -14,7 +14,7 @@ import random
 import numpy as np
 
 from ..evaluation import probes
-from ..evaluation.openset import NEITHER
+from ..model.openset import NEITHER
 from ..text.overlap import Overlap
 
 

@@ -18,7 +18,7 @@ import sys
 
 from ..config import JUDGE_PRECISIONS
 from ..errors import EXIT_BAD_INPUT, EXIT_OK, EXIT_PARTIAL, WhowroteError
-from ..training.smooth import EDGES
+from ..smooth import EDGES
 
 
 def register(sub) -> None:

@@ -5,15 +5,15 @@ and proper names masked, as recorded in model/whowrote.json), then is cut into t
 windows of the run's seq_len (stride: half a window, the last one aligned to the end).
 Offsets always point into the text as given. Each window gets temperature-scaled
 log-probabilities (of BERT's logits, or of their mix with a char n-gram model's reading of
-the same tokens where the model folder has one: `training/partner.py`); the text's score is
+the same tokens where the model folder has one: `model/partner.py`); the text's score is
 their mean, renormalised: P(c) ∝ exp(mean_w log
 p_w(c) / T_len) — the geometric mean of the windows' probabilities, so one odd window cannot
 outvote a consistent text, sharpened by a temperature fitted for texts of its length
 (`evaluation/lengths.py`; 1 for one window). With a background label, `probs` covers the authors only
 (P(author | by one of them)), `p_neither` is P(background), and the label is "neither"
 when p_neither reaches the run's fitted threshold for a text of its length and for the
-author it would otherwise be given (`evaluation/openset.py`: each author has its own), or
-when the text reads as its author no better than its words shuffled (`evaluation/wordorder.py`). Windows
+author it would otherwise be given (`model/openset.py`: each author has its own), or
+when the text reads as its author no better than its words shuffled (`model/wordorder.py`). Windows
 from many texts are sorted by length and batched with dynamic padding under
 torch.inference_mode, in bf16 where the hardware runs it natively (precision="auto"; "int8":
 dynamic quantisation of the linear layers, on request only).
@@ -35,14 +35,14 @@ import torch
 from ..config import JUDGE_PRECISIONS
 from ..data.pieces import word_pieces
 from ..errors import WhowroteError
-from ..evaluation.metrics import log_softmax, softmax
-from ..evaluation.openset import NEITHER, OpenSet, decide_split, for_length, split_probs
-from ..evaluation.wordorder import WORD_ORDER_FLAG, WindowSample, is_prose, order_gain, shuffled
 from ..hardware import fast_bf16
 from ..layout import RunFiles, is_model_dir, read_model_meta
+from ..model.metrics import log_softmax, softmax
+from ..model.openset import NEITHER, OpenSet, decide_split, for_length, split_probs
+from ..model.partner import CharPartner
+from ..model.wordorder import WORD_ORDER_FLAG, WindowSample, is_prose, order_gain, shuffled
 from ..text.headings import opening_headings
 from ..text.normalise import Spec, normalise
-from ..training.partner import CharPartner
 from .english import MIN_ENGLISH, count_english
 from .records import Record, Score, read_error
 
@@ -76,14 +76,14 @@ class Judge:
         self.model, self.tokenizer, self.labels = model, tokenizer, labels
         # False: the heading lines that open a text (a generator's title, "Chapter 1") are not read
         self.read_headings = read_headings
-        self.partner = partner  # a CharPartner read beside BERT (training/partner.py), or None: BERT alone
+        self.partner = partner  # a CharPartner read beside BERT (model/partner.py), or None: BERT alone
         self.seq_len, self.temperature = seq_len, temperature
         # [[tokens, T], ...]: a text shorter or longer than a window rescales its mean log-probability by the
         # T for a text's length, interpolated between fitted lengths (evaluation/lengths.py); [] -> 1
         self.length_temperatures = length_temperatures or []
         self.normalise = normalise or Spec(names="keep")
         self.open_set = open_set or OpenSet()
-        # the word-order check (evaluation/wordorder.py) where the model folder has its threshold; False: off
+        # the word-order check (model/wordorder.py) where the model folder has its threshold; False: off
         self.order_check = order_check and bool(self.open_set.order_thresholds)
         self.author_labels = split_probs(np.zeros((0, len(labels))), labels, self.open_set.background)[2]
         self.content = seq_len - 2
@@ -106,7 +106,7 @@ class Judge:
     @classmethod
     def load(cls, path: str | Path, **kwargs) -> "Judge":
         """From a run folder (uses RUN/model) or a model folder; applies its fitted temperature."""
-        from ..training.model import load_classifier
+        from ..model.bert import load_classifier
 
         folder = model_folder(path)
         model, tokenizer = load_classifier(folder)
@@ -292,7 +292,7 @@ class Judge:
 
     def _check_order(self, tallies: list[_Tally], scores: list[Score]) -> None:
         """Texts given to an author, read again with their words shuffled, in one batch: a
-        text that reads as its author no better so is "neither" (evaluation/wordorder.py)."""
+        text that reads as its author no better so is "neither" (model/wordorder.py)."""
         thresholds, vocab = self.open_set.order_thresholds, word_pieces(self.tokenizer)
         todo = [(t, s) for t, s in zip(tallies, scores) if not s.error and s.label in thresholds and s.tokens >= SHORT_TOKENS
                 and is_prose([w for w, _ in t.sample.items], vocab)]

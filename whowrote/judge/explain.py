@@ -13,7 +13,7 @@ P saturates and its gradient vanishes. The text goes through the model's normali
 first, so a masked name gets no credit (it is the baseline's [MASK] already); word pieces
 ("ver", "##y") are summed into the word they spell; punctuation stays on its own (it is a
 stylistic cue too). Positive: the word pushes towards `label`. With a char partner
-(`training/partner.py`) the words explain BERT's reading, at BERT's own temperature in the
+(`model/partner.py`) the words explain BERT's reading, at BERT's own temperature in the
 mix; the char n-grams' share of the verdict is not spread over words.
 
     whowrote judge --model runs/X --explain "The Walrus and the Carpenter were walking close at hand"

@@ -21,7 +21,7 @@ from typing import Callable
 
 import numpy as np
 
-from ..evaluation.openset import NEITHER
+from ..model.openset import NEITHER
 from .core import Judge
 
 try:

@@ -27,7 +27,7 @@ class Score:
     window_details: list[dict] | None = None  # with Judge.score(..., details=True)
     extra: dict = field(default_factory=dict)  # input fields carried through (JSONL)
     error: str | None = None
-    order_gain: float | None = None  # log S(author) minus log S(author) with the words shuffled (evaluation/wordorder.py)
+    order_gain: float | None = None  # log S(author) minus log S(author) with the words shuffled (model/wordorder.py)
 
     def s(self, author: str) -> float:
         """S = P(author | text) over every answer, "neither" included: the study's score."""

@@ -17,8 +17,8 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import WhowroteError
-from ..evaluation.metrics import share_interval, share_text
 from ..files import atomic_write, pyplot, save_figure
+from ..model.metrics import share_interval, share_text
 from .records import Score
 
 REPORT_FORMAT = "whowrote.judge-report/1"

@@ -2,7 +2,7 @@
 
 Like stylo's rolling.classify, but with the judge's windows: P(author) (and P(neither))
 for windows of `window` tokens every `stride` tokens along the text (default: the model's
-window, half-window stride), smoothed with whowrote.training.smooth (width k, edge mode explicit, as
+window, half-window stride), smoothed with whowrote.smooth (width k, edge mode explicit, as
 in the training plot). The text's own section headings (CHAPTER ..., title lines in
 capitals, Markdown headings) are marked. Change points are found on a finer series of their own, a window
 every window/8 tokens whatever the displayed stride, by optimal segmentation: the label
@@ -25,10 +25,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..evaluation.openset import NEITHER, decide_split, split_probs
 from ..files import atomic_write, pyplot, save_figure
+from ..model.openset import NEITHER, decide_split, split_probs
+from ..smooth import edge_width, smooth
 from ..text.headings import section_headings
-from ..training.smooth import edge_width, smooth
 
 ROLLING_FORMAT = "whowrote.rolling/1"
 

@@ -30,7 +30,7 @@ from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, Field, field_validator, model_validator
 
 from ..layout import RunFiles, read_json
-from ..training.smooth import EDGES
+from ..smooth import EDGES
 
 MAX_BYTES = 1_000_000  # a request body larger than this is refused (413)
 MAX_EXPLAIN_CHARS = 20_000  # integrated gradients cost ~32 passes per window: keep /explain interactive

@@ -46,7 +46,7 @@ def run(args) -> int:
             print(f"{source}\t{path}")
         return EXIT_OK
     from ..data.split import tokenize_cached
-    from ..training.model import load_tokenizer
+    from ..model.bert import load_tokenizer
 
     tokenizer = load_tokenizer(args.model or resolve(args.preset).model)
     bad = 0

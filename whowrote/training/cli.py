@@ -16,7 +16,7 @@ from dataclasses import fields
 
 from ..config import DEFAULT_PRESET, PRESETS, Config, field_help, parse_sources, resolve
 from ..errors import EXIT_OK, WhowroteError
-from .smooth import EDGES
+from ..smooth import EDGES
 
 _CONFIG_FLAGS = [f.name for f in fields(Config) if f.name not in ("sources", "heldout", "calibration", "preset")]
 

@@ -20,8 +20,8 @@ import torch
 from ..config import Config
 from ..data.split import BalancedSampler
 from ..errors import EXIT_DIVERGED, EXIT_INTERRUPTED, WhowroteError
-from ..evaluation.metrics import classification_metrics, predict_logits
 from ..layout import RunFiles
+from ..model.metrics import classification_metrics, predict_logits
 from . import runfolder
 
 CHECKPOINT_FORMAT = "whowrote.checkpoint/1"

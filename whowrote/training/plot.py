@@ -17,8 +17,8 @@ import numpy as np
 from ..errors import WhowroteError
 from ..files import pyplot, save_figure
 from ..layout import RunFiles
+from ..smooth import edge_width, smooth
 from .runfolder import check_run_dir
-from .smooth import edge_width, smooth
 
 LOSS_COLOR, ACC_COLOR = "tab:red", "tab:blue"
 

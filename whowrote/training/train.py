@@ -27,9 +27,9 @@ from ..data.split import BalancedSampler
 from ..errors import WhowroteError
 from ..hardware import describe, fast_bf16
 from ..layout import RunFiles
+from ..model.bert import add_lora, freeze_lower, load, merge_lora
 from . import runfolder
 from .loop import Loop, MetricsLog, checkpoint_step, load_checkpoint
-from .model import add_lora, freeze_lower, load, merge_lora
 
 
 def _mixed_precision(config: Config) -> str:

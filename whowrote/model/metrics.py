@@ -6,7 +6,7 @@ bins) and the Brier score (mean over passages of sum_c (p_c - 1[y=c])^2), before
 One softmax / log-softmax / NLL / temperature fit for the whole package, and one interval
 for a share of passages (`share_interval`).
 
-    python -c "from whowrote.evaluation.metrics import ece; import numpy as np; print(ece(np.array([[.9, .1]]), np.array([0])))"
+    python -c "from whowrote.model.metrics import ece; import numpy as np; print(ece(np.array([[.9, .1]]), np.array([0])))"
 """
 
 from __future__ import annotations

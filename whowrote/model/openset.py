@@ -27,7 +27,7 @@ the fitted lengths around it.
 Whatever the method, the judge reports `probs` over the author labels only (renormalised:
 P(author | text, by one of them)), `p_neither` = P(background), and the decision.
 
-    python -c "from whowrote.evaluation.openset import fit_threshold; import numpy as np; \
+    python -c "from whowrote.model.openset import fit_threshold; import numpy as np; \
 print(fit_threshold(np.array([.01, .2, .5]), np.array([0, 0, 1]), [0, 1], 0.34))"
 """
 
@@ -57,7 +57,7 @@ class OpenSet:
     # older model folders): `threshold` and `by_length` for every text
     per_author: dict[str, dict] = field(default_factory=dict)
     # author -> a text given to that author whose log S falls by less than this when its words are
-    # shuffled is "neither" (evaluation/wordorder.py); an author not here (older model folders: all) is not checked
+    # shuffled is "neither" (model/wordorder.py); an author not here (older model folders: all) is not checked
     order_thresholds: dict[str, float] = field(default_factory=dict)
 
     def to_dict(self) -> dict:

@@ -39,7 +39,7 @@ On disk, in the model folder: `partner.safetensors` (`idf` [F], `coef` [C, F], `
 [C], float32; C = 1 for two labels) and `partner_vocabulary.json` (the F n-grams in column
 order); the mixing settings in `whowrote.json`'s `partner` (docs/FORMAT.md).
 
-    python -c "from whowrote.training.partner import CharPartner; print(CharPartner.load('runs/X/model'))"
+    python -c "from whowrote.model.partner import CharPartner; print(CharPartner.load('runs/X/model'))"
 """
 
 from __future__ import annotations
@@ -52,8 +52,8 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import WhowroteError
-from ..evaluation.metrics import fit_temperature, log_softmax, mix_weight
 from ..files import atomic_write
+from .metrics import fit_temperature, log_softmax, mix_weight
 
 WEIGHTS_FILE, VOCABULARY_FILE = "partner.safetensors", "partner_vocabulary.json"
 
@@ -99,7 +99,7 @@ class CharPartner:
 
     @classmethod
     def fit(cls, texts: list[str], y: np.ndarray, seed: int = 0, common_words: int = 0) -> "CharPartner":
-        from ..compare.baselines import CharNgrams
+        from .ngrams import CharNgrams
 
         if len(np.unique(y)) < 2:
             raise WhowroteError("the char partner needs training windows of two labels or more")
@@ -117,7 +117,7 @@ class CharPartner:
         if self._vectorizer is None:
             from sklearn.feature_extraction.text import TfidfVectorizer
 
-            from ..compare.baselines import CharNgrams
+            from .ngrams import CharNgrams
 
             settings = {k: v for k, v in CharNgrams.vectorizer_args.items() if k != "max_features"}
             v = TfidfVectorizer(sublinear_tf=True, lowercase=True, vocabulary=self.vocabulary, **settings)

@@ -4,7 +4,7 @@
 offline; any hub name (bert-base-uncased) or local folder goes through the same call.
 The head is `AutoModelForSequenceClassification`'s: a linear layer on the [CLS] vector.
 
-    python -c "from whowrote.training.model import load; m, t = load('bundled', ['alice', 'edgar'])"
+    python -c "from whowrote.model.bert import load; m, t = load('bundled', ['alice', 'edgar'])"
 """
 
 from __future__ import annotations
