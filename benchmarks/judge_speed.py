@@ -45,7 +45,7 @@ def main() -> None:
     from whowrote.config import load_run_config
     from whowrote.evaluation.validate import held_out_passages
     from whowrote.files import readme_section, update_readme_section
-    from whowrote.judge.core import model_folder
+    from whowrote.judge.loading import model_folder
     from whowrote.model.metrics import softmax
     from whowrote.text.normalise import normalise
 
@@ -68,12 +68,12 @@ def main() -> None:
     t0 = time.perf_counter()
     ours = judge.score(texts)
     t_ours = time.perf_counter() - t0
-    checked = judge.order_check
-    judge.order_check = False  # the same judge without its word-order check's second reading
+    checked = judge.order_check, judge.keyword_check
+    judge.order_check = judge.keyword_check = False  # the same judge without the checks' second readings
     t0 = time.perf_counter()
     unchecked = judge.score(texts)
     t_unchecked = time.perf_counter() - t0
-    judge.order_check = checked
+    judge.order_check, judge.keyword_check = checked
     t0 = time.perf_counter()
     for t in texts:  # what the judge does before the model, on one core: where a GPU runs the model, it is the cost
         normalise(t, judge.normalise)
@@ -115,11 +115,11 @@ def main() -> None:
           f"{gflops / peak:.0%} of the fp32 matmul peak)")
     print(f"  of which text normalisation {n / t_text:8.1f} passages/s alone (one core, with offsets): "
           f"{t_text / t_ours:.0%} of the judge's time")
-    if checked:
-        reread = sum(s.order_gain is not None for s in ours)
+    if any(checked):
+        reread = sum(s.order_gain is not None or s.keyword_gain is not None for s in ours)
         changed = np.mean([a.label != b.label for a, b in zip(ours, unchecked)])
-        print(f"  without the word-order check {n / t_unchecked:8.1f} passages/s (the check read {reread} of {n} again, "
-              f"{(t_ours - t_unchecked) / t_ours:.0%} of the judge's time; it changed {changed:.3f} of the labels)")
+        print(f"  without the word-order and keyword checks {n / t_unchecked:8.1f} passages/s (they read {reread} of {n} "
+              f"again, {(t_ours - t_unchecked) / t_ours:.0%} of the judge's time; they changed {changed:.3f} of the labels)")
     if judge.partner:
         print(f"  of which the char partner   {n / t_partner:8.1f} passages/s alone (decoding and n-grams): "
               f"{t_partner / t_ours:.0%} of the judge's time")

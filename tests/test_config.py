@@ -1,6 +1,8 @@
+import dataclasses
+
 import pytest
 
-from whowrote.config import PRESETS, Config, from_dict, parse_sources, resolve
+from whowrote.config import DEFAULT_PRESET, PRESETS, Config, from_dict, parse_sources, resolve
 from whowrote.errors import WhowroteError
 
 
@@ -69,7 +71,21 @@ def test_parse_sources():
 
 
 def test_labels_follow_source_order():
-    assert Config().labels == ["alice", "edgar"]
+    assert resolve("cpu").labels == ["alice", "edgar"] and Config().labels == ["alice", "edgar", "neither"]
+
+
+def test_config_defaults_are_the_default_preset():
+    assert Config() == resolve() and Config().preset == DEFAULT_PRESET
+    assert Config().calibration["neither"] and not set(Config().heldout["neither"]) & set(Config().sources["neither"])
+
+
+def test_an_older_run_takes_a_missing_setting_as_runs_had_it():
+    saved = dataclasses.asdict(resolve("cpu"))
+    for name in ("scramble", "partner_neither", "background_per_class"):
+        saved.pop(name)
+    old = from_dict(saved)
+    assert (old.scramble, old.partner_neither, old.background_per_class) == (0.0, True, 0)
+    assert from_dict(dataclasses.asdict(resolve())) == resolve()  # a run of today: as saved
 
 
 def test_new_books_drop_the_presets_held_out_works_and_background():

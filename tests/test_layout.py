@@ -25,7 +25,7 @@ def test_run_files_name_each_file_and_read_missing_ones_as_empty(tmp_path):
 
 
 def test_a_run_folder_without_a_model_is_one_clear_error(tmp_path):
-    from whowrote.judge.core import model_folder
+    from whowrote.judge.loading import model_folder
 
     RunFiles(tmp_path).metrics.write_text("")
     with pytest.raises(WhowroteError, match="no trained model yet"):

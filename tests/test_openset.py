@@ -172,7 +172,7 @@ def test_verification_figures_rank_the_authors_above_the_others():
 
 def test_longer_texts_get_thresholds_fitted_on_texts_cut_as_the_judge_cuts(open_set_run):
     report = json.loads((open_set_run / "report.json").read_text())
-    judge = Judge.load(open_set_run)
+    judge = Judge.load(open_set_run, order_check=False, keyword_check=False)  # the threshold's decision alone
     rows = report["unseen_by_length"]
     one = next(r for r in rows if r["tokens"] == judge.content)
     assert one["threshold"] == judge.open_set.threshold

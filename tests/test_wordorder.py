@@ -80,7 +80,8 @@ def order_judge(open_set_run):
 
 def test_judge_applies_the_threshold_to_texts_given_to_an_author(order_judge):
     texts = [A_TEXT, "the kitten"]
-    base = dataclasses.replace(order_judge.open_set, order_thresholds={"alice": -np.inf, "edgar": -np.inf})
+    base = dataclasses.replace(order_judge.open_set, order_thresholds={"alice": -np.inf, "edgar": -np.inf},
+                               keyword_thresholds={})  # the keyword check has its own tests (test_keywords.py)
     judge = Judge(order_judge.model, order_judge.tokenizer, order_judge.labels, order_judge.seq_len,
                   order_judge.temperature, open_set=base, length_temperatures=order_judge.length_temperatures,
                   partner=order_judge.partner, normalise=order_judge.normalise)

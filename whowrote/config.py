@@ -11,7 +11,7 @@ Resolution order (later wins): the preset's values -> a TOML file (`--config run
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass, field, fields
+from dataclasses import MISSING, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -31,10 +31,13 @@ POE_VOLUME_2 = "2148@..NOTES TO THIS VOLUME"  # its endnotes are partly Griswold
 CARROLL_WORKS = ["12", "651", "4763", "38065"]  # Looking-Glass, Phantasmagoria, Game of Logic, Letter-Writing
 OPEN_SET_METHODS = ("none", "background")
 OPEN_SET_RULES = ("author", "global")  # whowrote/model/openset.py says what each does, and why "author"
-DEFAULT_PRESET = "authors"  # what `whowrote train` trains unless told otherwise: the robust, open-set judge
+DEFAULT_PRESET = "authors"  # Config()'s defaults are this preset's  # what `whowrote train` trains unless told otherwise: the robust, open-set judge
 NAME_MODES = ("mask", "keep")
 PARTNERS = ("char", "none")  # the judge's second reader beside BERT (whowrote/model/partner.py)
-JUDGE_PRECISIONS = ("auto", "fp32", "bf16", "int8")  # the judge's arithmetic; auto: bf16 where the hardware has it, else fp32
+JUDGE_PRECISIONS = ("auto", "fp32", "bf16", "int8")
+# the authors preset's books: Carroll's three, Poe's four Raven Edition volumes, 64 other authors
+AUTHORS_SOURCES = {"alice": ["12", "651", "4763"], "edgar": [POE_VOLUME_1, POE_VOLUME_2, "2149", "2151"],
+                   "neither": list(BACKGROUND_SOURCES)}  # the judge's arithmetic; auto: bf16 where the hardware has it, else fp32
 
 
 def setting(default, help: str):
@@ -46,28 +49,30 @@ def setting(default, help: str):
 class Config:
     # --- data ---
     sources: dict[str, list[str]] = field(
-        default_factory=lambda: {"alice": ["12"], "edgar": list(POE_RAVEN_EDITION)},
+        default_factory=lambda: {label: list(srcs) for label, srcs in AUTHORS_SOURCES.items()},
         metadata={"help": "label -> sources (Gutenberg ebook numbers or plain-text paths); label order = class id"})
     data_dir: str | None = setting(None, "folder of pg<ID>.txt files, searched before cache/download")
-    heldout: dict[str, list[str]] = field(default_factory=dict, metadata={"help": (
+    heldout: dict[str, list[str]] = field(default_factory=lambda: {"alice": ["38065"], "edgar": ["2150"]}, metadata={"help": (
         "label -> works never trained on: the temperature and the open-set threshold are fitted on half of them "
         "(\"calibration\") and the unseen-work numbers measured on the other half")})
     calibration: dict[str, list[str]] = field(default_factory=dict, metadata={"help": (
         "label -> which of its held-out works fit the temperature and thresholds; a label not named here alternates "
         "its held-out works (one work: its blocks) between calibration and test")})
-    background: str = setting("", "the label trained on other authors, answered as \"neither\" (\"\" = none)")
-    author_folds: int = setting(0, "K >= 3: the background's books (one per author) in K folds by year: one tests, one calibrates (0: as listed)")
+    background: str = setting("neither", "the label trained on other authors, answered as \"neither\" (\"\" = none)")
+    author_folds: int = setting(5, "K >= 3: the background's books (one per author) in K folds by year: one tests, one calibrates (0: as listed)")
     author_fold: int = setting(0, "which author fold is the test fold when author_folds >= 3 (0..author_folds-1)")
-    open_set: str = setting("none", "none | background: flag \"neither\" when P(background) >= a fitted threshold")
+    open_set: str = setting("background", "none | background: flag \"neither\" when P(background) >= a fitted threshold")
     open_set_max_flagged: float = setting(0.03, "threshold: at most this share of the authors' unseen calibration passages flagged")
     order_max_flagged: float = setting(0.02, "word-order check: at most this share of the authors' calibration passages flagged; "
                                        "kept only where it flags most of the same passages with their words shuffled (0: off)")
+    keyword_max_flagged: float = setting(0.02, "keyword check: at most this share of the authors' calibration passages flagged; kept "
+                                         "only where it flags most of other authors' passages stuffed with their distinctive words (0: off)")
     open_set_rule: str = setting("author", "author: each author's own threshold, for texts it would be given | global: the strictest for all")
     names: str = setting("mask", "mask: proper names become [MASK] in training and judging | keep: the study's raw text")
     name_swap: float = setting(0.5, "training: share of masked names replaced by a random name of any label (0: off)")
-    typos: float = setting(0.5, "training: share of windows with 5% of their letters mistyped (0: off)")
+    typos: float = setting(1.0, "training: share of windows with 5% of their letters mistyped (0: off)")
     sprinkle: float = setting(0.0, "training: share of windows given 5% more words, drawn from every label's distinctive words (0: off)")
-    scramble: float = setting(0.0, "training: share of the background's windows made of an author's window with its word order destroyed (0: off)")
+    scramble: float = setting(0.25, "training: share of the background's windows made of an author's window with its word order destroyed (0: off)")
     stuff: float = setting(0.0, "training: share of the background's windows given 5-20% more words, the authors' distinctive ones (0: off)")
     chain: float = setting(0.0,
                             "training: share of the background's windows written by a word Markov chain over an author's training windows (0: off)")
@@ -86,12 +91,12 @@ class Config:
     freeze_layers: int = setting(0, "keep the embeddings and the lowest N encoder layers as pretrained (their backward pass is skipped)")
     partner: str = setting("char", "char: a char 2-5-gram model read beside BERT, mixed per window (model/partner.py) | none: BERT alone")
     partner_windows: int = setting(1500, "training windows per label the char partner is fitted on")
-    partner_neither: bool = setting(True, "the char partner has a say in P(neither) (false: BERT alone, which can read word order, says it)")
+    partner_neither: bool = setting(False, "the char partner has a say in P(neither) (false: BERT alone, which can read word order, says it)")
     partner_common_words: int = setting(0, "the char partner reads only the N most frequent English words, rarer ones as \"*\" (0: every word)")
     # --- optimisation ---
-    steps: int = setting(180, "training iterations, one balanced batch each (the study's \"epochs\")")
+    steps: int = setting(700, "training iterations, one balanced batch each (the study's \"epochs\")")
     per_class: int = setting(8, "windows per label in every batch (the study: 32 + 32)")
-    background_per_class: int = setting(0, "windows of the background label in every batch (0: per_class, as every label)")
+    background_per_class: int = setting(16, "windows of the background label in every batch (0: per_class, as every label)")
     lr: float = setting(1e-4, "AdamW peak learning rate: small, so pretrained knowledge survives")
     weight_decay: float = setting(0.01, "AdamW weight decay (none on biases and LayerNorm weights, as BERT was pretrained)")
     warmup_frac: float = setting(0.1, "share of steps with linearly rising lr")
@@ -108,9 +113,11 @@ class Config:
     smooth_edge: str = setting("shrink", "edge treatment: shrink | valid | zero | reflect")
     # --- where ---
     output_dir: str = setting("runs", "run folders are created under this")
-    preset: str = setting("cpu", "which preset this was resolved from (informational)")
+    preset: str = setting(DEFAULT_PRESET, "which preset this was resolved from (informational)")
 
     def __post_init__(self) -> None:
+        if self.author_folds and self.background and self.background not in self.calibration:
+            self.__dict__.update(deal_background(self.__dict__))  # not dealt yet: Config() is the default preset's
         self.validate()
 
     def validate(self) -> None:
@@ -167,6 +174,8 @@ class Config:
             raise WhowroteError("config: open_set_max_flagged must be in (0, 0.5)")
         if not 0 <= self.order_max_flagged < 0.5:
             raise WhowroteError("config: order_max_flagged must be in [0, 0.5)")
+        if not 0 <= self.keyword_max_flagged < 0.5:
+            raise WhowroteError("config: keyword_max_flagged must be in [0, 0.5)")
 
     def _check_training(self) -> None:
         if self.names not in NAME_MODES:
@@ -251,7 +260,15 @@ class Config:
 STUDY_TEXT = {"names": "keep", "name_swap": 0.0, "typos": 0.0, "spelling": False, "sample_by": "token",
               "partner": "none"}
 
-# Presets only list what differs from the defaults above.
+# The two-label study's settings where they differ from the defaults (the `authors` preset's):
+# the presets of the study build on them, and a run folder written before 0.4.0, when they were
+# Config()'s defaults, takes a setting its config.json lacks from here (from_dict).
+TWO_BOOKS: dict[str, Any] = {
+    "sources": {"alice": ["12"], "edgar": list(POE_RAVEN_EDITION)}, "heldout": {}, "background": "", "author_folds": 0,
+    "open_set": "none", "steps": 180, "typos": 0.5, "background_per_class": 0, "scramble": 0.0, "partner_neither": True,
+}
+
+# Presets list what differs from the defaults (the `authors` preset: every default).
 PRESETS: dict[str, dict[str, Any]] = {
     # The study's two labels on a 2-core CPU (bundled MiniLM, 180 steps of 8+8 passages of 128
     # tokens; at equal compute, more and smaller steps beat 90 steps of 16+16), made honest:
@@ -261,6 +278,7 @@ PRESETS: dict[str, dict[str, Any]] = {
     # and a temperature fitted there would flatten every other verdict; the `authors` preset
     # is the one that learns Carroll from several works.
     "cpu": {
+        **TWO_BOOKS,
         "sources": {"alice": ["12"], "edgar": [POE_VOLUME_1, POE_VOLUME_2, "2149", "2151"]},
         "heldout": {"alice": ["38065"], "edgar": ["2150"]},
     },
@@ -268,19 +286,19 @@ PRESETS: dict[str, dict[str, Any]] = {
     # tokens, a very small learning rate (the write-up gives no number; 1e-5 is small
     # enough to keep |dtheta| << 1 and still converge in 150 steps). Meant for a GPU.
     "paper": {
-        "model": "bert-base-uncased", "seq_len": 256, "per_class": 32, "steps": 150,
+        **TWO_BOOKS, "model": "bert-base-uncased", "seq_len": 256, "per_class": 32, "steps": 150,
         "lr": 1e-5, "warmup_frac": 0.0, "schedule": "constant", "eval_every": 10,
         "checkpoint_every": 50, **STUDY_TEXT,
     },
     # The public course notebooks: Alice's Adventures in Wonderland (#11) vs Poe vol. 2.
     "course": {
-        "model": "bert-base-uncased", "sources": {"alice": ["11"], "edgar": ["2148"]},
+        **TWO_BOOKS, "model": "bert-base-uncased", "sources": {"alice": ["11"], "edgar": ["2148"]},
         "seq_len": 256, "per_class": 32, "steps": 150, "lr": 5e-7, "warmup_frac": 0.0,
         "schedule": "constant", "weight_decay": 0.0, "eval_every": 10, **STUDY_TEXT,
     },
     # Parameter-efficient fine-tuning (the study's future work): rank-8 LoRA on attention,
     # a larger learning rate as adapters start from zero.
-    "lora": {"lora_r": 8, "lr": 5e-4},
+    "lora": {**TWO_BOOKS, "lora_r": 8, "lr": 5e-4},
     # The authors, not one book, and "neither" for anyone else: Carroll (Looking-Glass and two
     # more works) and Poe (four Raven Edition volumes, his own words only) against 64 other
     # authors (text/background.py), shared by author into five folds: fold 0 tests, fold 1
@@ -288,18 +306,9 @@ PRESETS: dict[str, dict[str, Any]] = {
     # Poe's vol. 4, whose alternate blocks calibrate and test. docs/decisions.md says why each
     # setting (700 steps, typos in every window, 16 background windows a step, a quarter of
     # them an author's words scrambled, and BERT alone saying "neither").
-    "authors": {
-        "sources": {
-            "alice": ["12", "651", "4763"],
-            "edgar": [POE_VOLUME_1, POE_VOLUME_2, "2149", "2151"],
-            "neither": list(BACKGROUND_SOURCES),
-        },
-        "heldout": {"alice": ["38065"], "edgar": ["2150"]},
-        "background": "neither", "open_set": "background", "author_folds": 5, "steps": 700,
-        "typos": 1.0, "background_per_class": 16, "scramble": 0.25, "partner_neither": False,
-    },
+    "authors": {},
     # A smoke test: seconds on a CPU, proves the pipeline, not the model.
-    "tiny": {"seq_len": 64, "per_class": 4, "steps": 6, "eval_every": 3,
+    "tiny": {**TWO_BOOKS, "seq_len": 64, "per_class": 4, "steps": 6, "eval_every": 3,
              "eval_windows_per_class": 8, "checkpoint_every": 3},
 }
 
@@ -310,9 +319,15 @@ def field_help() -> dict[str, str]:
     return {f.name: f.metadata.get("help", "") for f in fields(Config)}
 
 
+def field_default(name: str) -> Any:
+    """Config's default for the field `name`, without building a Config."""
+    f = next(f for f in fields(Config) if f.name == name)
+    return f.default_factory() if f.default is MISSING else f.default
+
+
 def _coerce(name: str, value: Any) -> Any:
     """Convert a CLI/TOML value to the type of the dataclass field `name`."""
-    default = getattr(Config(), name)
+    default = field_default(name)
     if name in ("sources", "heldout", "calibration"):
         if isinstance(value, dict):
             return {str(k): [str(s) for s in (v if isinstance(v, list) else [v])] for k, v in value.items()}
@@ -382,42 +397,47 @@ def resolve(preset: str | None = None, toml_path: str | None = None,
         if not given.get("background") and "scramble" not in given:
             values["scramble"] = 0.0  # the preset's negatives are made in its background's slots
     values.update(given)
-    if values.get("author_folds") and values.get("background"):
-        _deal_background(values)
+    unknown = sorted(set(values) - known)
+    if unknown:
+        raise WhowroteError(f"config: unknown setting(s) {', '.join(unknown)}")
+    values = {**{name: field_default(name) for name in known - set(values)}, **values}
+    if values["author_folds"] and values["background"]:
+        values = deal_background(values)  # before --add-source: added books train, the folds stay
     if add_sources:
-        values["sources"] = {label: list(srcs) for label, srcs in values.get("sources", Config().sources).items()}
+        values["sources"] = {label: list(srcs) for label, srcs in values["sources"].items()}
         for label, srcs in add_sources.items():
             if label not in values["sources"]:
                 raise WhowroteError(f"--add-source: no label '{label}' to add books to (labels: "
                                     f"{', '.join(values['sources'])}); --source sets new labels")
             values["sources"][label] += [s for s in srcs if s not in values["sources"][label]]
-    unknown = sorted(set(values) - known)
-    if unknown:
-        raise WhowroteError(f"config: unknown setting(s) {', '.join(unknown)}")
     values["preset"] = preset
     return Config(**{k: _coerce(k, v) for k, v in values.items()})
 
 
-def _deal_background(values: dict[str, Any]) -> None:
-    """Share the background label's books (trained on and held out alike: one pool) by
-    author among training, calibration and test, for author fold `author_fold`."""
+def deal_background(values: dict[str, Any]) -> dict[str, Any]:
+    """`values` (a Config's fields) with the background label's books (trained on and held out
+    alike: one pool) shared by author among training, calibration and test, for author fold
+    `author_fold`."""
+    values = dict(values)
     bg, k, fold = values["background"], int(values["author_folds"]), int(values.get("author_fold") or 0)
     sources = {label: [str(s) for s in srcs] for label, srcs in values.get("sources", {}).items()}
     heldout = {label: [str(s) for s in srcs] for label, srcs in values.get("heldout", {}).items()}
     pool = list(dict.fromkeys(sources.get(bg, []) + heldout.get(bg, [])))
     if not pool:
-        return  # no books: Config.validate says so
+        return values  # no books: Config.validate says so
     if k < 3 or not 0 <= fold < k:
         raise WhowroteError(f"config: author_fold must be in 0..author_folds-1 and author_folds >= 3 (got fold {fold} of {k})")
     train, calib, test = background_roles(pool, k, fold)
     sources[bg], heldout[bg] = train, calib + test
     values.update(sources=sources, heldout=heldout, calibration={**values.get("calibration", {}), bg: calib})
+    return values
 
 
 def from_dict(d: dict[str, Any]) -> Config:
-    """Rebuild a Config from `RUN/config.json` (ignores keys this version does not know)."""
+    """Rebuild a Config from `RUN/config.json` (ignores keys this version does not know; a key it
+    lacks, a setting newer than the run, takes the value runs had then: TWO_BOOKS's, or the default)."""
     known = {f.name for f in fields(Config)}
-    return Config(**{k: _coerce(k, v) for k, v in d.items() if k in known})
+    return Config(**{k: _coerce(k, v) for k, v in {**TWO_BOOKS, "preset": "cpu", **d}.items() if k in known})
 
 
 def check_run_dir(run_dir: str | Path) -> Path:

@@ -22,7 +22,7 @@ import time
 from pathlib import Path
 
 from ..errors import WhowroteError
-from ..judge.core import model_folder
+from ..judge.loading import model_folder
 from ..layout import HF_CONFIG
 from .blocks import Block, plan, read
 from .parts import Output

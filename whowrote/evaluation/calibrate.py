@@ -1,7 +1,7 @@
 """Fit what the judge applies on top of a trained model, on calibration windows only, and
 write it into model/whowrote.json: the char partner and its mix with BERT, the temperature,
-the "neither" thresholds, each text length's temperature and threshold, and the word-order
-check's threshold (`wordorder.py`). The one writer
+the "neither" thresholds, each text length's temperature and threshold, and the thresholds of
+the word-order check (`model/wordorder.py`) and the keyword check (`model/keywords.py`). The one writer
 of a model folder after training; evaluate.py then measures what was fitted (report.json).
 
 Calibration windows: the calibration half of the held-out works; without held-out works,
@@ -21,6 +21,7 @@ import numpy as np
 from ..config import Config, load_run_config
 from ..data.pieces import word_pieces
 from ..layout import RunFiles
+from ..model.keywords import KEYWORDS, STUFF_RATE, fit_keyword_threshold, keyword_pieces, window_keyword_gains
 from ..model.metrics import fit_temperature, predict_logits, softmax
 from ..model.openset import OpenSet, decide, fit_thresholds, split_probs
 from ..model.partner import CharPartner, window_texts
@@ -32,6 +33,7 @@ HELDOUT_WINDOWS_PER_WORK = 150  # evenly spaced disjoint windows per held-out wo
 # evenly spaced in-book validation and test windows per label: the 38 background books' 3.8M
 # tokens would give 3,000 of each, minutes of scoring on a CPU for the least telling number
 IN_BOOK_WINDOWS_PER_LABEL = 600
+STUFFED_WINDOWS = 600  # other authors' calibration windows stuffed with each author's keywords (evenly spaced)
 
 
 @dataclass
@@ -52,6 +54,7 @@ class Calibrated:
     windows: dict = field(default_factory=dict)  # "val", "fit": (ids, y); "calib_works"
     logits: dict = field(default_factory=dict)  # "val_bert", "fit_bert", "fit_char", "fit"
     order: dict = field(default_factory=dict)  # the word-order check's fit, for the report
+    keywords: dict = field(default_factory=dict)  # the keyword check's fit, for the report
 
     @property
     def labels(self) -> list[str]:
@@ -118,6 +121,7 @@ def calibrate_run(run_dir: str | Path, data_dir: str | None = None, progress: bo
     if config.heldout:
         _fit_open_set(c)
         _fit_order(c)
+        _fit_keywords(c)
     # the partner's files beside the whowrote.json that describes them, once everything is fitted
     update_model_meta(files.model, temperature=c.temperature, open_set=c.open_set.to_dict(),
                       length_temperatures=c.length_temperatures,
@@ -175,3 +179,50 @@ def _fit_order(c: Calibrated) -> None:
         c.order["authors"][str(a)] = fit
         if fit["kept"]:
             c.open_set.order_thresholds[str(a)] = tau
+
+
+def _fit_keywords(c: Calibrated) -> None:
+    """Each author's keyword threshold (`model/keywords.py`) on its calibration windows of prose
+    that the judge gives to it: at most `keyword_max_flagged` of them over it, and no lower than
+    it takes to flag all but that share of other authors' calibration windows stuffed with its
+    keywords and given to it. Kept only where some stuffed windows are given to the author and
+    it flags at least half of them: otherwise the words alone do not sway the model."""
+    from ..data.augment import WordSprinkle
+    from ..text.topics import topic_words
+
+    config, labels, bg = c.config, c.labels, c.config.background
+    if c.background_index is None or not config.keyword_max_flagged:
+        return
+    ids, y = c.windows["fit"]
+    truth = np.array([labels[i] for i in y])
+    vocab = word_pieces(c.tokenizer)
+    decisions = np.array(decide(softmax(c.logits["fit"], c.temperature), labels, c.open_set))
+    prose = prose_rows(ids, vocab)
+    words = topic_words(dict(zip(labels, c.prep.texts)), top=KEYWORDS)  # from the training books, as trained
+    authors = [a for a in config.author_labels if words.get(a)]
+    keys = {a: keyword_pieces(c.tokenizer, words[a]) for a in authors}
+    others = ids[(truth == bg) & prose]
+    others = others[np.linspace(0, len(others) - 1, min(STUFFED_WINDOWS, len(others))).astype(int)] if len(others) else others
+    c.keywords = {"max_flagged": config.keyword_max_flagged, "words": KEYWORDS, "stuff_rate": STUFF_RATE, "authors": {}}
+    c.open_set.keywords = {a: words[a] for a in authors}
+    for a in authors:
+        mine = (truth == a) & (decisions == a) & prose
+        gains = window_keyword_gains(c.logits_of, ids[mine], c.temperature, labels, bg, [a] * int(mine.sum()), keys, vocab,
+                                     c.logits["fit"][mine])
+        stuffer, rng = WordSprinkle(c.tokenizer, words[a], 1.0, STUFF_RATE), np.random.default_rng(config.seed)
+        stuffed = np.array([np.concatenate([r[:1], stuffer(r[1:-1], rng), r[-1:]]) for r in others], dtype=ids.dtype)
+        stuffed_logits = c.logits_of(stuffed) if len(stuffed) else np.zeros((0, len(labels)))
+        given = np.array(decide(softmax(stuffed_logits, c.temperature), labels, c.open_set)) == a
+        stuffed_gains = window_keyword_gains(c.logits_of, stuffed[given], c.temperature, labels, bg, [a] * int(given.sum()),
+                                             keys, vocab, stuffed_logits[given])
+        if not len(gains):
+            continue
+        tau = fit_keyword_threshold(gains, stuffed_gains, config.keyword_max_flagged)
+        fit = {"threshold": tau, "windows": len(gains), "own_flagged": float(np.mean(gains > tau)),
+               "stuffed_windows": len(stuffed), "stuffed_given_before": float(given.mean()) if len(stuffed) else 0.0,
+               "stuffed_flagged": float(np.mean(stuffed_gains > tau)) if len(stuffed_gains) else 0.0}
+        fit["stuffed_given_after"] = fit["stuffed_given_before"] * (1 - fit["stuffed_flagged"])
+        fit["kept"] = bool(len(stuffed_gains)) and fit["stuffed_flagged"] >= 0.5
+        c.keywords["authors"][a] = fit
+        if fit["kept"]:
+            c.open_set.keyword_thresholds[a] = tau

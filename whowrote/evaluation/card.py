@@ -139,6 +139,8 @@ def summary_markdown(run_dir: str | Path) -> str:
                   "which passages of one work are not).", ""]
     if report.get("order_check"):
         lines += [_order_line(report["order_check"]), ""]
+    if report.get("keyword_check"):
+        lines += [_keyword_line(report["keyword_check"]), ""]
     lengths = _length_table(report)
     if lengths:
         lines.append(lengths)
@@ -161,6 +163,22 @@ def _order_line(check: dict) -> str:
     flagged = ", ".join(f"{lab} {x:.3f}" for lab, x in check.get("test_flagged", {}).items())
     return (f"Word-order check: \"neither\" when log S falls by less than the threshold with the text's words "
             f"shuffled: {'; '.join(parts)}. Of the unseen test windows it turned to \"neither\": {flagged}.")
+
+
+def _keyword_line(check: dict) -> str:
+    """The keyword check's fit, author by author, and what it flags of the test windows."""
+    parts = []
+    for author, fit in check["authors"].items():
+        if fit["kept"]:
+            parts.append(f"for {author}, a fall over {fit['threshold']:.3f} (it flags {fit['own_flagged']:.3f} of "
+                         f"{author}'s {fit['windows']} calibration windows and {fit['stuffed_flagged']:.3f} of other "
+                         f"authors' windows stuffed with its words and given to it)")
+        else:
+            parts.append(f"none for {author} (it would flag {fit['stuffed_flagged']:.3f} of the stuffed windows given to it)")
+    flagged = ", ".join(f"{lab} {x:.3f}" for lab, x in check.get("test_flagged", {}).items())
+    return (f"Keyword check: \"neither\" when log S falls by more than the threshold without the author's "
+            f"{check['words']} most distinctive words: {'; '.join(parts)}. Of the unseen test windows it turned to "
+            f"\"neither\": {flagged}.")
 
 
 def _partner_line(report: dict) -> str:

@@ -42,6 +42,7 @@ def print_report(run_dir) -> int:
             print(f"  texts of {r['tokens']:>4} tokens: " + ", ".join(
                 f"{lab} flagged {x['neither']:.3f}" for lab, x in r["per_label"].items()) + f" ({r['texts']} texts)")
     _print_order_check(report.get("order_check"))
+    _print_keyword_check(report.get("keyword_check"))
     return EXIT_OK
 
 
@@ -53,6 +54,20 @@ def _print_order_check(check: dict | None) -> None:
         print(f"  {author:<8} threshold {fit['threshold']:+.3f} {'kept' if fit['kept'] else 'not kept'}: flags "
               f"{fit['own_flagged']:.3f} of its {fit['windows']} calibration windows, {fit['salad_flagged']:.3f} of them "
               f"shuffled (given to {author} {fit['salad_given_before']:.3f} -> {fit['salad_given_after']:.3f})")
+    print("  unseen test windows it turns to neither: " + ", ".join(
+        f"{lab} {x:.3f}" for lab, x in check.get("test_flagged", {}).items()))
+
+
+def _print_keyword_check(check: dict | None) -> None:
+    if not check:
+        return
+    print(f"keyword check (neither when log S falls by more than the threshold without the author's {check['words']} "
+          f"most distinctive words):")
+    for author, fit in check["authors"].items():
+        print(f"  {author:<8} threshold {fit['threshold']:+.3f} {'kept' if fit['kept'] else 'not kept'}: flags "
+              f"{fit['own_flagged']:.3f} of its {fit['windows']} calibration windows, {fit['stuffed_flagged']:.3f} of other "
+              f"authors' stuffed {check['stuff_rate']:.0%} and given to it (given to {author} {fit['stuffed_given_before']:.3f} "
+              f"-> {fit['stuffed_given_after']:.3f})")
     print("  unseen test windows it turns to neither: " + ", ".join(
         f"{lab} {x:.3f}" for lab, x in check.get("test_flagged", {}).items()))
 

@@ -26,6 +26,7 @@ import numpy as np
 from ..config import Config
 from ..files import write_json
 from ..layout import RunFiles, read_json
+from ..model.keywords import keyword_pieces, window_keyword_gains
 from ..model.metrics import calibration_report, classification_metrics, ece, nll, softmax
 from ..model.openset import NEITHER, OpenSet, decide, rates, split_probs
 from ..model.wordorder import prose_rows, window_gains
@@ -36,13 +37,13 @@ from .lengths import judged_texts, lengths_report
 
 
 def unseen_report(config: Config, labels: list[str], logits: np.ndarray, y: np.ndarray, works: list[str],
-                  temperature: float, open_set: OpenSet, books: list[dict], order_flagged: np.ndarray | None = None) -> dict:
+                  temperature: float, open_set: OpenSet, books: list[dict], checked: np.ndarray | None = None) -> dict:
     """Decisions on the unseen test half: overall, per author label, per work (or author);
-    `order_flagged`: windows the word-order check makes "neither"."""
+    `checked`: windows the word-order or keyword check makes "neither"."""
     probs = softmax(logits, temperature)
     decisions = decide(probs, labels, open_set)
-    if order_flagged is not None:
-        decisions = [NEITHER if f else d for d, f in zip(decisions, order_flagged)]
+    if checked is not None:
+        decisions = [NEITHER if f else d for d, f in zip(decisions, checked)]
     truth = [NEITHER if labels[i] == config.background else labels[i] for i in y]
     names = {b["source"]: f"{b.get('author') or '?'}: {b.get('title') or b['source']}" for b in books}
     per_work = rates(decisions, truth, works)
@@ -143,15 +144,38 @@ def _unseen_sections(c: Calibrated, report: dict, books: list[dict]) -> None:
                                                 c.length_temperatures, c.prep.width)
     report["unseen_calibration"] = unseen_report(config, labels, c.logits["fit"], fit_y, c.windows["calib_works"],
                                                  c.temperature, c.open_set, books)
-    flagged = _order_flagged(c, u_ids, u_logits)
+    order = _order_flagged(c, u_ids, u_logits)
+    keywords = _keyword_flagged(c, u_ids, u_logits, order)
+    checks = [f for f in (order, keywords) if f is not None]
+    flagged = np.logical_or.reduce(checks) if checks else None
     report["unseen"] = unseen_report(config, labels, u_logits, u_y, u_works, c.temperature, c.open_set, books, flagged)
-    if c.order:  # what the check turns to "neither" among the test windows, by truth
-        truth = np.array([labels[i] for i in u_y])
-        flagged = np.zeros(len(truth), bool) if flagged is None else flagged
-        report["order_check"] = {**c.order, "test_flagged": {
-            lab: float(flagged[truth == lab].mean()) for lab in dict.fromkeys(truth)}}
+    truth = np.array([labels[i] for i in u_y])
+    for name, fit, marks in (("order_check", c.order, order), ("keyword_check", c.keywords, keywords)):
+        if fit:  # what each check turns to "neither" among the test windows, by truth
+            marks = np.zeros(len(truth), bool) if marks is None else marks
+            report[name] = {**fit, "test_flagged": {lab: float(marks[truth == lab].mean()) for lab in dict.fromkeys(truth)}}
     report["unseen"]["note"] = ("disjoint windows of works never trained on (test half); temperature and "
                                 "threshold were fitted on the other half")
+
+
+def _keyword_flagged(c: Calibrated, ids: np.ndarray, logits: np.ndarray, already: np.ndarray | None) -> np.ndarray | None:
+    """Which windows the keyword check turns to "neither" (None: the model has no check): those
+    the judge would still give to an author whose gain is over that author's threshold."""
+    thresholds = c.open_set.keyword_thresholds
+    if not thresholds:
+        return None
+    from ..data.pieces import word_pieces
+
+    decisions = np.array(decide(softmax(logits, c.temperature), c.labels, c.open_set))
+    vocab = word_pieces(c.tokenizer)
+    checked = np.isin(decisions, list(thresholds)) & prose_rows(ids, vocab)
+    given = np.flatnonzero(checked if already is None else checked & ~already)
+    keys = {a: keyword_pieces(c.tokenizer, c.open_set.keywords[a]) for a in thresholds}
+    flagged = np.zeros(len(ids), bool)
+    gains = window_keyword_gains(c.logits_of, ids[given], c.temperature, c.labels, c.config.background,
+                                 list(decisions[given]), keys, vocab, logits[given])
+    flagged[given] = gains > np.array([thresholds[d] for d in decisions[given]])
+    return flagged
 
 
 def _order_flagged(c: Calibrated, ids: np.ndarray, logits: np.ndarray) -> np.ndarray | None:

@@ -4,7 +4,8 @@ explain a verdict (explain.py), follow attribution along a text (rolling.py), re
 batch (report.py), and call it from a training loop (hooks.py). `whowrote judge` lives in
 cli.py."""
 
-from .core import Judge, model_folder
+from .core import Judge
+from .loading import model_folder
 from .records import Record, Score
 
 __all__ = ["Judge", "Record", "Score", "model_folder"]

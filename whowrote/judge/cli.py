@@ -44,6 +44,9 @@ def register(sub) -> None:
     p.add_argument("--no-order-check", action="store_true",
                    help="skip the word-order check (a text given to an author is read again with its words "
                         "shuffled; word salad is 'neither'): faster on author-like text, fooled by word salad")
+    p.add_argument("--no-keyword-check", action="store_true",
+                   help="skip the keyword check (a text given to an author is read again without the author's "
+                        "distinctive words; prose stuffed with them is 'neither'): faster, fooled by keyword stuffing")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     b = p.add_argument_group("batch judging on Ray Data (pip install 'whowrote[ray]'; docs/usage.md#ray)")
     b.add_argument("--engine", default="local", choices=("local", "ray"),
@@ -148,7 +151,8 @@ def run_ray(args) -> int:
     from ..batch.ray_judge import judge_with_ray
 
     unsupported = [flag for flag, on in (("--rolling", args.rolling), ("--explain", args.explain),
-                                         ("--report", args.report), ("--no-order-check", args.no_order_check)) if on]
+                                         ("--report", args.report), ("--no-order-check", args.no_order_check),
+                                         ("--no-keyword-check", args.no_keyword_check)) if on]
     if unsupported:
         raise WhowroteError(f"judge: {', '.join(unsupported)} work with the local engine only; drop --engine ray")
     if not args.output:
@@ -185,7 +189,7 @@ def run(args) -> int:
 
     torch.set_num_threads(os.cpu_count() or 1)  # the command owns the process; a library must not
     judge = Judge.load(args.model, batch_size=args.batch_size, stride=args.stride, precision=args.precision,
-                       order_check=not args.no_order_check)
+                       order_check=not args.no_order_check, keyword_check=not args.no_keyword_check)
     records = itertools.chain(records_from_args(args.inputs), *(jsonl_source(j) for j in args.jsonl))
     if args.explain:  # explanations need each text again after scoring: hold them (modest inputs only)
         records = [_materialise(r) for r in records]

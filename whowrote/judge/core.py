@@ -13,7 +13,8 @@ outvote a consistent text, sharpened by a temperature fitted for texts of its le
 (P(author | by one of them)), `p_neither` is P(background), and the label is "neither"
 when p_neither reaches the run's fitted threshold for a text of its length and for the
 author it would otherwise be given (`model/openset.py`: each author has its own), or
-when the text reads as its author no better than its words shuffled (`model/wordorder.py`). Windows
+when the text reads as its author no better than its words shuffled, or only for the author's
+favourite words (`judge/checks.py`). Windows
 from many texts are sorted by length and batched with dynamic padding under
 torch.inference_mode, in bf16 where the hardware runs it natively (precision="auto"; "int8":
 dynamic quantisation of the linear layers, on request only).
@@ -33,21 +34,19 @@ import numpy as np
 import torch
 
 from ..config import JUDGE_PRECISIONS
-from ..data.pieces import word_pieces
 from ..errors import WhowroteError
 from ..hardware import fast_bf16
-from ..layout import RunFiles, is_model_dir, read_model_meta
 from ..model.metrics import log_softmax, softmax
 from ..model.openset import NEITHER, OpenSet, decide_split, for_length, split_probs
-from ..model.partner import CharPartner
-from ..model.wordorder import WORD_ORDER_FLAG, WindowSample, is_prose, order_gain, shuffled
+from ..model.wordorder import WindowSample
 from ..text.headings import opening_headings
 from ..text.normalise import Spec, normalise
+from .checks import SHORT_TOKENS, check_keywords, check_order
 from .english import MIN_ENGLISH, count_english
+from .loading import int8_copy, model_parts
 from .records import Record, Score, read_error
 
 FLUSH_WINDOWS = 512  # windows collected before a batch pass: enough to sort by length well
-SHORT_TOKENS = 32  # texts under this many tokens are scored but flagged "short"
 
 
 class _Tally:
@@ -57,7 +56,7 @@ class _Tally:
         self.words = self.english = 0  # in the text as given, before the spelling repair (judge/english.py)
         self.details = [] if details else None
         self.error = record.error
-        self.sample = WindowSample()  # read again shuffled by the word-order check
+        self.sample = WindowSample()  # read again by the word-order and keyword checks (judge/checks.py)
 
     def count_words(self, chunks: Iterable[str]) -> Iterator[str]:
         """The chunks, passed on as they are read, their words counted."""
@@ -72,7 +71,7 @@ class Judge:
                  stride: int | None = None, batch_size: int = 32, device: str | None = None, precision: str = "auto",
                  normalise: Spec | None = None, open_set: OpenSet | None = None,
                  length_temperatures: list[list[float]] | None = None, partner=None, read_headings: bool = False,
-                 order_check: bool = True):
+                 order_check: bool = True, keyword_check: bool = True):
         self.model, self.tokenizer, self.labels = model, tokenizer, labels
         # False: the heading lines that open a text (a generator's title, "Chapter 1") are not read
         self.read_headings = read_headings
@@ -85,6 +84,8 @@ class Judge:
         self.open_set = open_set or OpenSet()
         # the word-order check (model/wordorder.py) where the model folder has its threshold; False: off
         self.order_check = order_check and bool(self.open_set.order_thresholds)
+        # the keyword check (model/keywords.py) likewise
+        self.keyword_check = keyword_check and bool(self.open_set.keyword_thresholds)
         self.author_labels = split_probs(np.zeros((0, len(labels))), labels, self.open_set.background)[2]
         self.content = seq_len - 2
         self.stride = stride or max(1, self.content // 2)
@@ -97,7 +98,7 @@ class Judge:
         # int8 is never chosen by "auto": on the README's runs it changed 2.1-3.5% of the labels
         # (mean |dP| 0.019-0.028) against fp32, more than the 0.5% / 0.01 the judge allows itself;
         # where the CPU has VNNI it was 2x faster than fp32 (benchmarks/judge_speed.py)
-        self.scoring_model = _int8(self.model, self.device) if precision == "int8" else self.model
+        self.scoring_model = int8_copy(self.model, self.device) if precision == "int8" else self.model
         self.precision = "int8" if precision == "int8" else ("bf16" if self.bf16 else "fp32")
 
     def _autocast(self):
@@ -106,22 +107,7 @@ class Judge:
     @classmethod
     def load(cls, path: str | Path, **kwargs) -> "Judge":
         """From a run folder (uses RUN/model) or a model folder; applies its fitted temperature."""
-        from ..model.bert import load_classifier
-
-        folder = model_folder(path)
-        model, tokenizer = load_classifier(folder)
-        meta = read_model_meta(folder)
-        labels = [model.config.id2label[i] for i in range(model.config.num_labels)]
-        seq_len = int(meta.get("seq_len") or min(getattr(tokenizer, "model_max_length", 512), 512))
-        spec = Spec.from_dict(meta.get("normalise"))
-        if spec.spelling:  # the index takes seconds to build: now, not in a server's first request
-            from ..text.spelling import speller
-
-            speller()
-        return cls(model, tokenizer, labels, seq_len, float(meta.get("temperature", 1.0)),
-                   normalise=spec, open_set=OpenSet.from_dict(meta.get("open_set")),
-                   length_temperatures=meta.get("length_temperatures"),
-                   partner=CharPartner.load(folder, meta.get("partner")), **kwargs)
+        return cls(**model_parts(path), **kwargs)
 
     # --- windows -------------------------------------------------------------------------
     def encode(self, texts: list[str], base: int = 0, read_headings: bool | None = None
@@ -212,7 +198,7 @@ class Judge:
                 logp = self.log_probs([w for _, w, _, _ in pending])
                 for (tally, w, start, end), lp in zip(pending, logp):
                     tally.logp_sum += lp
-                    if self.order_check:
+                    if self.order_check or self.keyword_check:
                         tally.sample.add(w, lp)
                     if tally.details is not None:
                         tally.details.append(self._window_detail(np.exp(lp), w, start, end))
@@ -287,29 +273,10 @@ class Judge:
     def _results(self, tallies: list[_Tally]) -> list[Score]:
         scores = [self._result(t) for t in tallies]
         if self.order_check:
-            self._check_order(tallies, scores)
+            check_order(self, tallies, scores)
+        if self.keyword_check:
+            check_keywords(self, tallies, scores)
         return scores
-
-    def _check_order(self, tallies: list[_Tally], scores: list[Score]) -> None:
-        """Texts given to an author, read again with their words shuffled, in one batch: a
-        text that reads as its author no better so is "neither" (model/wordorder.py)."""
-        thresholds, vocab = self.open_set.order_thresholds, word_pieces(self.tokenizer)
-        todo = [(t, s) for t, s in zip(tallies, scores) if not s.error and s.label in thresholds and s.tokens >= SHORT_TOKENS
-                and is_prose([w for w, _ in t.sample.items], vocab)]
-        if not todo:
-            return
-        windows = [w for t, _ in todo for w, _ in t.sample.items]
-        logp_shuffled, at = self.log_probs(shuffled(windows, vocab)), 0
-        for tally, score in todo:
-            k = len(tally.sample.items)
-            logp = np.stack([lp for _, lp in tally.sample.items])
-            t = for_length(self.length_temperatures, tally.tokens, 1.0)
-            score.order_gain = order_gain(logp, logp_shuffled[at:at + k], t, self.labels, self.open_set.background,
-                                          score.label)
-            at += k
-            if score.order_gain < thresholds[score.label]:
-                score.label = NEITHER
-                score.flags.append(WORD_ORDER_FLAG)
 
     def _result(self, tally: _Tally) -> Score:
         rec = tally.record
@@ -343,33 +310,3 @@ class Judge:
         if len(ids) != len(texts):
             raise WhowroteError(f"score: {len(texts)} texts but {len(ids)} ids")
         return list(self.score_records((Record(i, [t]) for i, t in zip(ids, texts)), details=details))
-
-
-def model_folder(path: str | Path) -> Path:
-    """The classifier folder behind `path`: RUN/model for a run folder, else `path` itself."""
-    path = Path(path)
-    if not path.exists():
-        raise WhowroteError(f"model folder not found: {path}")
-    run = RunFiles(path)
-    if is_model_dir(run.model):
-        return run.model
-    if run.metrics.is_file():
-        raise WhowroteError(f"run folder {path} has no trained model yet (model/ is missing): "
-                            f"finish it with: whowrote train --resume {path}")
-    return path
-
-
-def _int8(model, device: torch.device):
-    """A copy of `model` with int8 dynamic quantisation of its linear layers (weights int8,
-    activations quantised per batch) for scoring; the fp32 model stays for --explain, whose
-    gradients the quantised layers do not have."""
-    import copy
-    import warnings
-
-    if device.type != "cpu":
-        raise WhowroteError("precision int8 runs on the CPU only (torch dynamic quantisation)")
-    with warnings.catch_warnings():  # torch.ao.quantization is deprecated in favour of torchao
-        warnings.simplefilter("ignore")
-        from torch.ao.quantization import quantize_dynamic
-
-        return quantize_dynamic(copy.deepcopy(model), {torch.nn.Linear}, dtype=torch.qint8)

@@ -28,6 +28,7 @@ class Score:
     extra: dict = field(default_factory=dict)  # input fields carried through (JSONL)
     error: str | None = None
     order_gain: float | None = None  # log S(author) minus log S(author) with the words shuffled (model/wordorder.py)
+    keyword_gain: float | None = None  # log S(author) minus log S(author) without its distinctive words (model/keywords.py)
 
     def s(self, author: str) -> float:
         """S = P(author | text) over every answer, "neither" included: the study's score."""
@@ -44,6 +45,8 @@ class Score:
             out["neither_threshold"] = self.neither_threshold
         if self.order_gain is not None:
             out["order_gain"] = self.order_gain
+        if self.keyword_gain is not None:
+            out["keyword_gain"] = self.keyword_gain
         out.update(windows=self.windows, tokens=self.tokens, flags=self.flags)
         if self.window_details is not None:
             out["window_details"] = self.window_details

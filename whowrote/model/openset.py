@@ -59,10 +59,16 @@ class OpenSet:
     # author -> a text given to that author whose log S falls by less than this when its words are
     # shuffled is "neither" (model/wordorder.py); an author not here (older model folders: all) is not checked
     order_thresholds: dict[str, float] = field(default_factory=dict)
+    # author -> its distinctive words, and the gain over which a text given to it whose log S falls
+    # by more than this with those words deleted is "neither" (model/keywords.py); {}: not checked
+    keywords: dict[str, list[str]] = field(default_factory=dict)
+    keyword_thresholds: dict[str, float] = field(default_factory=dict)
 
     def to_dict(self) -> dict:
         return {"method": self.method, "background": self.background, "threshold": self.threshold,
                 "order_thresholds": {a: float(t) for a, t in self.order_thresholds.items()},
+                "keywords": {a: list(w) for a, w in self.keywords.items()},
+                "keyword_thresholds": {a: float(t) for a, t in self.keyword_thresholds.items()},
                 "by_length": [[int(n), float(t)] for n, t in self.by_length],
                 "per_author": {a: {"threshold": float(d["threshold"]),
                                    "by_length": [[int(n), float(t)] for n, t in d.get("by_length", [])]}

@@ -15,7 +15,8 @@ def cmd_serve(args) -> int:
     import torch
     import uvicorn
 
-    from ..judge.core import Judge, model_folder
+    from ..judge.core import Judge
+    from ..judge.loading import model_folder
     from .app import create_app, port_free
 
     if args.max_bytes < 1 or args.timeout <= 0:

@@ -31,7 +31,7 @@ def add_config_flags(p: argparse.ArgumentParser) -> None:
                         "e.g. --add-source neither=1342,76 (more background authors)")
     p.add_argument("--heldout", action="append", metavar="LABEL=ID[,ID]",
                    help="replace the held-out works (never trained on; calibration and unseen-work numbers)")
-    group = p.add_argument_group("settings (override the preset; defaults are the `cpu` study's, presets change some)")
+    group = p.add_argument_group(f"settings (override the preset; defaults are the {DEFAULT_PRESET} preset's)")
     defaults, helps = Config(), field_help()
     for f in fields(Config):
         if f.name in _CONFIG_FLAGS:
