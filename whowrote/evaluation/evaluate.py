@@ -158,22 +158,29 @@ def _unseen_sections(c: Calibrated, report: dict, books: list[dict]) -> None:
                                 "threshold were fitted on the other half")
 
 
-def _keyword_flagged(c: Calibrated, ids: np.ndarray, logits: np.ndarray, already: np.ndarray | None) -> np.ndarray | None:
-    """Which windows the keyword check turns to "neither" (None: the model has no check): those
-    the judge would still give to an author whose gain is over that author's threshold."""
-    thresholds = c.open_set.keyword_thresholds
-    if not thresholds:
-        return None
+def _given_prose(c: Calibrated, ids: np.ndarray, logits: np.ndarray, thresholds: dict, skip: np.ndarray | None = None):
+    """(decisions, indices) of the windows of prose the judge gives to an author with a threshold,
+    less those in `skip` (a check before this one made them "neither")."""
     from ..data.pieces import word_pieces
 
     decisions = np.array(decide(softmax(logits, c.temperature), c.labels, c.open_set))
-    vocab = word_pieces(c.tokenizer)
-    checked = np.isin(decisions, list(thresholds)) & prose_rows(ids, vocab)
-    given = np.flatnonzero(checked if already is None else checked & ~already)
+    checked = np.isin(decisions, list(thresholds)) & prose_rows(ids, word_pieces(c.tokenizer))
+    return decisions, np.flatnonzero(checked if skip is None else checked & ~skip)
+
+
+def _keyword_flagged(c: Calibrated, ids: np.ndarray, logits: np.ndarray, already: np.ndarray | None) -> np.ndarray | None:
+    """Which windows the keyword check turns to "neither" (None: the model has no check): those
+    the judge would still give to an author whose gain is over that author's threshold."""
+    from ..data.pieces import word_pieces
+
+    thresholds = c.open_set.keyword_thresholds
+    if not thresholds:
+        return None
+    decisions, given = _given_prose(c, ids, logits, thresholds, already)
     keys = {a: keyword_pieces(c.tokenizer, c.open_set.keywords[a]) for a in thresholds}
     flagged = np.zeros(len(ids), bool)
     gains = window_keyword_gains(c.logits_of, ids[given], c.temperature, c.labels, c.config.background,
-                                 list(decisions[given]), keys, vocab, logits[given])
+                                 list(decisions[given]), keys, word_pieces(c.tokenizer), logits[given])
     flagged[given] = gains > np.array([thresholds[d] for d in decisions[given]])
     return flagged
 
@@ -181,16 +188,14 @@ def _keyword_flagged(c: Calibrated, ids: np.ndarray, logits: np.ndarray, already
 def _order_flagged(c: Calibrated, ids: np.ndarray, logits: np.ndarray) -> np.ndarray | None:
     """Which windows the word-order check turns to "neither" (None: the model has no check):
     those the judge would give to an author whose gain is under that author's threshold."""
+    from ..data.pieces import word_pieces
+
     thresholds = c.open_set.order_thresholds
     if not thresholds:
         return None
-    from ..data.pieces import word_pieces
-
-    decisions = np.array(decide(softmax(logits, c.temperature), c.labels, c.open_set))
-    vocab = word_pieces(c.tokenizer)
-    given = np.flatnonzero(np.isin(decisions, list(thresholds)) & prose_rows(ids, vocab))
+    decisions, given = _given_prose(c, ids, logits, thresholds)
     flagged = np.zeros(len(ids), bool)
     gains = window_gains(c.logits_of, ids[given], c.temperature, c.labels, c.config.background, list(decisions[given]),
-                         vocab, logits[given])
+                         word_pieces(c.tokenizer), logits[given])
     flagged[given] = gains < np.array([thresholds[d] for d in decisions[given]])
     return flagged
