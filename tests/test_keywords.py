@@ -8,7 +8,8 @@ import pytest
 from tests.conftest import STYLE_A, invented_text
 from whowrote import Judge
 from whowrote.data.pieces import word_pieces
-from whowrote.model.keywords import KEYWORDS_FLAG, delete_keywords, fit_keyword_threshold, keyword_gain, keyword_pieces, window_keyword_gains
+from whowrote.model.keywords import KEYWORDS_FLAG, delete_keywords, fit_keyword_threshold, keyword_pieces, window_keyword_gains
+from whowrote.model.wordorder import s_gain
 
 A_TEXT = invented_text(STYLE_A, 400, 21)
 LABELS = ["alice", "edgar", "neither"]
@@ -39,8 +40,8 @@ def test_deletion_takes_whole_words_and_keeps_their_punctuation(wordpiece_tokeni
 def test_gain_is_the_fall_of_log_s_without_the_keywords():
     before = np.log(np.array([[0.8, 0.1, 0.1], [0.8, 0.1, 0.1]]))
     after = np.log(np.array([[0.2, 0.1, 0.7], [0.2, 0.1, 0.7]]))
-    assert keyword_gain(before, after, 1.0, LABELS, "neither", "alice") == pytest.approx(np.log(0.8 / 0.2))
-    assert keyword_gain(before, before, 1.0, LABELS, "neither", "alice") == pytest.approx(0.0)
+    assert s_gain(before, after, 1.0, LABELS, "neither", "alice") == pytest.approx(np.log(0.8 / 0.2))
+    assert s_gain(before, before, 1.0, LABELS, "neither", "alice") == pytest.approx(0.0)
 
 
 def test_threshold_spares_the_author_and_goes_no_lower_than_the_stuffing_needs():

@@ -8,7 +8,7 @@ import pytest
 from tests.conftest import STYLE_A, invented_text
 from whowrote import Judge
 from whowrote.data.pieces import word_pieces
-from whowrote.model.wordorder import ORDER_WINDOWS, WORD_ORDER_FLAG, WindowSample, fit_order_threshold, log_s, order_gain, shuffled
+from whowrote.model.wordorder import ORDER_WINDOWS, WORD_ORDER_FLAG, WindowSample, fit_order_threshold, log_s, s_gain, shuffled
 
 A_TEXT = invented_text(STYLE_A, 400, 21)
 LABELS = ["alice", "edgar", "neither"]
@@ -30,12 +30,12 @@ def test_gain_is_the_fall_of_log_s_when_shuffled():
     # S(alice) = P(alice) over every answer: 0.8 before, 0.2 after
     before = np.log(np.array([[0.8, 0.1, 0.1]]))
     after = np.log(np.array([[0.2, 0.1, 0.7]]))
-    assert order_gain(before, after, 1.0, LABELS, "neither", "alice") == pytest.approx(np.log(0.8 / 0.2))
+    assert s_gain(before, after, 1.0, LABELS, "neither", "alice") == pytest.approx(np.log(0.8 / 0.2))
     ls, names = log_s(before, 1.0, LABELS, "neither")
     assert names == ["alice", "edgar"] and ls[0] == pytest.approx(np.log([0.8, 0.1]))
     # a text's windows count through their mean log-probability, as the judge scores a text
     two = np.log(np.array([[0.9, 0.05, 0.05], [0.5, 0.25, 0.25]]))
-    assert order_gain(two, two, 1.0, LABELS, "neither", "alice") == pytest.approx(0.0)
+    assert s_gain(two, two, 1.0, LABELS, "neither", "alice") == pytest.approx(0.0)
 
 
 def test_threshold_spares_the_author_and_goes_no_higher_than_the_salad_needs():

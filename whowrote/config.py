@@ -31,13 +31,14 @@ POE_VOLUME_2 = "2148@..NOTES TO THIS VOLUME"  # its endnotes are partly Griswold
 CARROLL_WORKS = ["12", "651", "4763", "38065"]  # Looking-Glass, Phantasmagoria, Game of Logic, Letter-Writing
 OPEN_SET_METHODS = ("none", "background")
 OPEN_SET_RULES = ("author", "global")  # whowrote/model/openset.py says what each does, and why "author"
-DEFAULT_PRESET = "authors"  # Config()'s defaults are this preset's  # what `whowrote train` trains unless told otherwise: the robust, open-set judge
+# what `whowrote train` trains unless told otherwise, the robust, open-set judge; Config()'s defaults are its settings
+DEFAULT_PRESET = "authors"
 NAME_MODES = ("mask", "keep")
 PARTNERS = ("char", "none")  # the judge's second reader beside BERT (whowrote/model/partner.py)
-JUDGE_PRECISIONS = ("auto", "fp32", "bf16", "int8")
+JUDGE_PRECISIONS = ("auto", "fp32", "bf16", "int8")  # the judge's arithmetic; auto: bf16 where the hardware has it, else fp32
 # the authors preset's books: Carroll's three, Poe's four Raven Edition volumes, 64 other authors
 AUTHORS_SOURCES = {"alice": ["12", "651", "4763"], "edgar": [POE_VOLUME_1, POE_VOLUME_2, "2149", "2151"],
-                   "neither": list(BACKGROUND_SOURCES)}  # the judge's arithmetic; auto: bf16 where the hardware has it, else fp32
+                   "neither": list(BACKGROUND_SOURCES)}
 
 
 def setting(default, help: str):
@@ -305,7 +306,8 @@ PRESETS: dict[str, dict[str, Any]] = {
     # calibrates, the other 38 authors train. Never trained on: Carroll's Letter-Writing and
     # Poe's vol. 4, whose alternate blocks calibrate and test. docs/decisions.md says why each
     # setting (700 steps, typos in every window, 16 background windows a step, a quarter of
-    # them an author's words scrambled, and BERT alone saying "neither").
+    # them an author's words scrambled, and BERT alone saying "neither"). Its settings are the
+    # Config fields' defaults.
     "authors": {},
     # A smoke test: seconds on a CPU, proves the pipeline, not the model.
     "tiny": {**TWO_BOOKS, "seq_len": 64, "per_class": 4, "steps": 6, "eval_every": 3,

@@ -207,6 +207,8 @@ def _fit_keywords(c: Calibrated) -> None:
     c.open_set.keywords = {a: words[a] for a in authors}
     for a in authors:
         mine = (truth == a) & (decisions == a) & prose
+        if not mine.any():
+            continue
         gains = window_keyword_gains(c.logits_of, ids[mine], c.temperature, labels, bg, [a] * int(mine.sum()), keys, vocab,
                                      c.logits["fit"][mine])
         stuffer, rng = WordSprinkle(c.tokenizer, words[a], 1.0, STUFF_RATE), np.random.default_rng(config.seed)
@@ -215,8 +217,6 @@ def _fit_keywords(c: Calibrated) -> None:
         given = np.array(decide(softmax(stuffed_logits, c.temperature), labels, c.open_set)) == a
         stuffed_gains = window_keyword_gains(c.logits_of, stuffed[given], c.temperature, labels, bg, [a] * int(given.sum()),
                                              keys, vocab, stuffed_logits[given])
-        if not len(gains):
-            continue
         tau = fit_keyword_threshold(gains, stuffed_gains, config.keyword_max_flagged)
         fit = {"threshold": tau, "windows": len(gains), "own_flagged": float(np.mean(gains > tau)),
                "stuffed_windows": len(stuffed), "stuffed_given_before": float(given.mean()) if len(stuffed) else 0.0,

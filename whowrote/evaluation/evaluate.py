@@ -24,6 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from ..config import Config
+from ..data.pieces import word_pieces
 from ..files import write_json
 from ..layout import RunFiles, read_json
 from ..model.keywords import keyword_pieces, window_keyword_gains
@@ -161,8 +162,6 @@ def _unseen_sections(c: Calibrated, report: dict, books: list[dict]) -> None:
 def _given_prose(c: Calibrated, ids: np.ndarray, logits: np.ndarray, thresholds: dict, skip: np.ndarray | None = None):
     """(decisions, indices) of the windows of prose the judge gives to an author with a threshold,
     less those in `skip` (a check before this one made them "neither")."""
-    from ..data.pieces import word_pieces
-
     decisions = np.array(decide(softmax(logits, c.temperature), c.labels, c.open_set))
     checked = np.isin(decisions, list(thresholds)) & prose_rows(ids, word_pieces(c.tokenizer))
     return decisions, np.flatnonzero(checked if skip is None else checked & ~skip)
@@ -171,8 +170,6 @@ def _given_prose(c: Calibrated, ids: np.ndarray, logits: np.ndarray, thresholds:
 def _keyword_flagged(c: Calibrated, ids: np.ndarray, logits: np.ndarray, already: np.ndarray | None) -> np.ndarray | None:
     """Which windows the keyword check turns to "neither" (None: the model has no check): those
     the judge would still give to an author whose gain is over that author's threshold."""
-    from ..data.pieces import word_pieces
-
     thresholds = c.open_set.keyword_thresholds
     if not thresholds:
         return None
@@ -188,8 +185,6 @@ def _keyword_flagged(c: Calibrated, ids: np.ndarray, logits: np.ndarray, already
 def _order_flagged(c: Calibrated, ids: np.ndarray, logits: np.ndarray) -> np.ndarray | None:
     """Which windows the word-order check turns to "neither" (None: the model has no check):
     those the judge would give to an author whose gain is under that author's threshold."""
-    from ..data.pieces import word_pieces
-
     thresholds = c.open_set.order_thresholds
     if not thresholds:
         return None

@@ -15,12 +15,14 @@ Both re-read at most ORDER_WINDOWS windows a text, all texts of a flush in one b
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
 
 from ..data.pieces import word_pieces
-from ..model.keywords import KEYWORDS_FLAG, delete_keywords, keyword_gain, keyword_pieces
+from ..model.keywords import KEYWORDS_FLAG, delete_keywords, keyword_pieces
 from ..model.openset import NEITHER, for_length
-from ..model.wordorder import WORD_ORDER_FLAG, is_prose, order_gain, shuffled
+from ..model.wordorder import WORD_ORDER_FLAG, is_prose, s_gain, shuffled
 from .records import Score
 
 SHORT_TOKENS = 32  # texts under this many tokens are scored but flagged "short", and not checked
@@ -31,6 +33,12 @@ def given_prose(judge, tallies: list, scores: list[Score], thresholds: dict[str,
     vocab = word_pieces(judge.tokenizer)
     return [(t, s) for t, s in zip(tallies, scores) if not s.error and s.label in thresholds and s.tokens >= SHORT_TOKENS
             and is_prose([w for w, _ in t.sample.items], vocab)]
+
+
+@lru_cache(maxsize=16)
+def _spellings(tokenizer, words: tuple[str, ...]) -> set[tuple[int, ...]]:
+    """`keyword_pieces`, tokenised once per model and author rather than once a batch."""
+    return keyword_pieces(tokenizer, list(words))
 
 
 def _sample_logp(tally) -> np.ndarray:
@@ -49,8 +57,8 @@ def check_order(judge, tallies: list, scores: list[Score]) -> None:
     for tally, score in todo:
         k = len(tally.sample.items)
         t = for_length(judge.length_temperatures, tally.tokens, 1.0)
-        score.order_gain = order_gain(_sample_logp(tally), logp_shuffled[at:at + k], t, judge.labels,
-                                      judge.open_set.background, score.label)
+        score.order_gain = s_gain(_sample_logp(tally), logp_shuffled[at:at + k], t, judge.labels,
+                                  judge.open_set.background, score.label)
         at += k
         if score.order_gain < thresholds[score.label]:
             score.label = NEITHER
@@ -65,7 +73,7 @@ def check_keywords(judge, tallies: list, scores: list[Score]) -> None:
     if not todo:
         return
     vocab = word_pieces(judge.tokenizer)
-    keys = {a: keyword_pieces(judge.tokenizer, judge.open_set.keywords.get(a, [])) for a in thresholds}
+    keys = {a: _spellings(judge.tokenizer, tuple(judge.open_set.keywords.get(a, []))) for a in thresholds}
     deleted = [[delete_keywords(w, keys[s.label], vocab).tolist() for w, _ in t.sample.items] for t, s in todo]
     changed = [(i, j) for i, (t, _) in enumerate(todo) for j, (w, _) in enumerate(t.sample.items) if 0 < len(deleted[i][j]) < len(w)]
     logp_changed = dict(zip(changed, judge.log_probs([deleted[i][j] for i, j in changed]))) if changed else {}
@@ -73,7 +81,7 @@ def check_keywords(judge, tallies: list, scores: list[Score]) -> None:
         logp = _sample_logp(tally)
         after = np.stack([logp_changed.get((i, j), lp) for j, lp in enumerate(logp)])
         t = for_length(judge.length_temperatures, tally.tokens, 1.0)
-        score.keyword_gain = keyword_gain(logp, after, t, judge.labels, judge.open_set.background, score.label)
+        score.keyword_gain = s_gain(logp, after, t, judge.labels, judge.open_set.background, score.label)
         if score.keyword_gain > thresholds[score.label]:
             score.label = NEITHER
             score.flags.append(KEYWORDS_FLAG)

@@ -7,7 +7,7 @@ wrote it. For a text of prose the judge would give to an author, the windows of 
 sample are read again with the author's KEYWORDS most distinctive words (`text/topics.py`,
 from the training books, stored in the model folder) deleted, and
 
-    keyword_gain = log S(author | the windows) - log S(author | the same windows, keywords deleted)
+    keyword_gain = log S(author | the windows) - log S(author | the same windows, keywords deleted)   (`s_gain`)
 
 The judge (`judge/core.py`) labels a text whose gain is over its author's threshold in the
 model folder (`keyword_thresholds`) "neither" and flags it "keywords"; `calibrate.py` fits each
@@ -51,18 +51,9 @@ def delete_keywords(row, keys: set[tuple[int, ...]], vocab) -> np.ndarray:
     return np.concatenate(kept).astype(np.int64)
 
 
-def keyword_gain(logp: np.ndarray, logp_deleted: np.ndarray, t: float, labels: list[str], background: str,
-                 author: str) -> float:
-    """`author`'s log S from a text's windows ([k, L] log-probabilities) minus from the same
-    windows with its keywords deleted, each side their mean log-probability as the judge scores."""
-    ls, names = log_s(np.stack([logp.mean(axis=0), logp_deleted.mean(axis=0)]), t, labels, background)
-    a = names.index(author)
-    return float(ls[0, a] - ls[1, a])
-
-
 def window_keyword_gains(logits_of, ids: np.ndarray, temperature: float, labels: list[str], background: str,
                          authors: list[str], keys: dict[str, set], vocab, logits: np.ndarray) -> np.ndarray:
-    """`keyword_gain` of each window taken as a one-window text ([CLS] content [SEP] rows, each
+    """The keyword gain of each window taken as a one-window text ([CLS] content [SEP] rows, each
     for the author it is given, `logits` theirs), as calibration and the report measure it.
     Only the windows a deletion changed are read again."""
     if not len(ids):

@@ -7,7 +7,7 @@ For a text of prose (PROSE_SHARE) the judge would give to an author, up to ORDER
 its windows are read again with their words shuffled (`shuffle_words`, seeded by the window's own tokens, so a
 verdict never depends on what else is in the batch), and
 
-    order_gain = log S(author | the windows) - log S(author | the same windows shuffled)
+    order_gain = log S(author | the windows) - log S(author | the same windows shuffled)     (`s_gain`)
 
 The judge (`judge/core.py`) labels a text whose gain is under its author's threshold in the
 model folder (`order_thresholds`) "neither" and flags it "word-order"; `calibrate.py` fits
@@ -71,11 +71,11 @@ def log_s(logp: np.ndarray, t: float, labels: list[str], background: str) -> tup
     return np.log(np.clip(authors * (1 - p_neither)[:, None], 1e-300, None)), names
 
 
-def order_gain(logp: np.ndarray, logp_shuffled: np.ndarray, t: float, labels: list[str], background: str,
-               author: str) -> float:
+def s_gain(logp: np.ndarray, logp_altered: np.ndarray, t: float, labels: list[str], background: str, author: str) -> float:
     """`author`'s log S from a text's windows ([k, L] log-probabilities) minus from the same
-    windows shuffled, each side their mean log-probability as the judge scores a text."""
-    ls, names = log_s(np.stack([logp.mean(axis=0), logp_shuffled.mean(axis=0)]), t, labels, background)
+    windows altered (their words shuffled here; without the author's keywords in `keywords.py`),
+    each side their mean log-probability as the judge scores a text."""
+    ls, names = log_s(np.stack([logp.mean(axis=0), logp_altered.mean(axis=0)]), t, labels, background)
     a = names.index(author)
     return float(ls[0, a] - ls[1, a])
 
