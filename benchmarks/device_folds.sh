@@ -20,7 +20,7 @@ train() {  # name, then flags; no validity probes (run after, so fold 0 can coun
   python3 - "$@" <<'PY'
 import dataclasses, os, sys
 import numpy as np
-from whowrote.training.cli import config_from_args
+from whowrote.commands.train import config_from_args
 from whowrote.cli import build_parser
 from whowrote.text.background import BACKGROUND_BOOKS
 from whowrote.text.books import ebook_id

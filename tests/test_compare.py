@@ -8,8 +8,8 @@ import pytest
 
 from tests.conftest import STYLE_A, STYLE_B, invented_text
 from whowrote.compare.baselines import BurrowsDelta, CharNgrams, WordNgrams
-from whowrote.compare.cli import paired_difference, verdict
 from whowrote.compare.protocol import calibrate, ensemble
+from whowrote.compare.report import paired_difference, verdict
 from whowrote.model.metrics import log_softmax
 
 

@@ -68,3 +68,28 @@ def test_no_module_imports_its_own_importer():
         return any(t == goal or (t not in seen and not seen.add(t) and reaches(t, goal, seen)) for t in graph[start])
     circles = sorted(m for m in graph if reaches(m, m, set()))
     assert circles == []
+
+
+# the data flow, lowest first: a module may import its own layer and the ones before it
+LAYERS = ["errors", "files", "layout", "hardware", "smooth", "text", "config", "data", "model", "training",
+          "judge", "batch", "serve", "evaluation", "pipeline", "generator", "compare", "commands", "cli"]
+
+
+def _layer(module: str) -> int:
+    parts = module.split(".")
+    return len(LAYERS) if len(parts) == 1 or parts[1] in ("__main__",) else LAYERS.index(parts[1])
+
+
+def test_imports_point_down_the_data_flow():
+    graph = _imports()
+    assert {_layer(m) for m in graph} >= set(range(len(LAYERS))), "a module outside LAYERS"
+    upward = sorted(f"{m} -> {t}" for m, targets in graph.items() for t in targets if _layer(t) > _layer(m))
+    assert upward == []
+
+
+def test_judging_a_text_loads_no_training_or_evaluation_code():
+    graph = _imports()
+    product = [m for m in graph if m.split(".")[1:2] and m.split(".")[1] in ("judge", "batch", "serve", "model")]
+    leaning = sorted(f"{m} -> {t}" for m in product for t in graph[m]
+                     if t.split(".")[1:2] and t.split(".")[1] in ("training", "evaluation", "pipeline", "commands"))
+    assert product and leaning == []

@@ -1,7 +1,7 @@
 """The `whowrote` command: train, evaluate, validate, plot, data, judge, serve, compare, generator-study.
 
-Each stage's cli.py registers its subcommands (`register(sub)`); this module assembles
-them and turns errors into one line on stderr and the exit codes of whowrote/errors.py
+Each command's front in commands/ registers its subcommands (`register(sub)`); this module
+assembles them and turns errors into one line on stderr and the exit codes of whowrote/errors.py
 (WHOWROTE_DEBUG=1 shows tracebacks).
 
     whowrote --help
@@ -19,18 +19,12 @@ from .errors import EXIT_BAD_INPUT, EXIT_INTERRUPTED, WhowroteError
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from .compare import cli as compare_cli
-    from .evaluation import cli as evaluation_cli
-    from .generator import cli as generator_cli
-    from .judge import cli as judge_cli
-    from .serve import cli as serve_cli
-    from .text import cli as text_cli
-    from .training import cli as training_cli
+    from .commands import compare, data, evaluate, generator, judge, serve, train
 
     parser = argparse.ArgumentParser(prog="whowrote", description="Fine-tune BERT to tell who wrote a passage, and judge text with it.")
     sub = parser.add_subparsers(dest="command", required=True)
-    for stage in (training_cli, evaluation_cli, judge_cli, serve_cli, compare_cli, generator_cli, text_cli):
-        stage.register(sub)  # a broken subcommand fails loudly here, never vanishes
+    for command in (train, evaluate, judge, serve, compare, generator, data):
+        command.register(sub)  # a broken subcommand fails loudly here, never vanishes
     return parser
 
 

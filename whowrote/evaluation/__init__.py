@@ -1,4 +1,4 @@
-"""What a run is worth, on text it never trained on: metrics and calibration
-(metrics.py), the held-out evaluation (evaluate.py), the open set (openset.py), the
-validity probes (probes.py, validate.py) and the model card (card.py). `whowrote evaluate`
-and `validate` live in cli.py."""
+"""What a run is worth, on text it never trained on: calibration, the one writer of the model
+folder after training (calibrate.py, lengths.py), the held-out evaluation that only reads it
+(evaluate.py), the validity probes (probes.py, validate.py), the goals (goals.py) and the model
+card (card.py). `whowrote evaluate` and `validate` live in commands/evaluate.py."""

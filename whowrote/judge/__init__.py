@@ -2,7 +2,7 @@
 and Score (records.py), read inputs from files and JSONL (inputs.py),
 explain a verdict (explain.py), follow attribution along a text (rolling.py), report on a
 batch (report.py), and call it from a training loop (hooks.py). `whowrote judge` lives in
-cli.py."""
+commands/judge.py."""
 
 from .core import Judge
 from .loading import model_folder

@@ -1,2 +1,2 @@
 """The judge over HTTP and in a browser: the FastAPI app (app.py) and its page (static/).
-`whowrote serve` lives in cli.py."""
+`whowrote serve` lives in commands/serve.py."""

@@ -51,8 +51,8 @@ def config_from_args(args) -> Config:
 
 
 def cmd_train(args) -> int:
-    from ..evaluation.cli import print_report
     from ..pipeline import train
+    from .evaluate import print_report
 
     if os.environ.get("LOCAL_RANK", "0") != "0" or os.environ.get("RANK", "0") != "0":
         args.quiet = True  # under `accelerate launch`, only the main process talks
@@ -74,8 +74,8 @@ def cmd_train(args) -> int:
 
 
 def cmd_plot(args) -> int:
-    from .plot import plot_run
-    from .runfolder import check_run_dir
+    from ..training.plot import plot_run
+    from ..training.runfolder import check_run_dir
 
     check_run_dir(args.run)
     try:

@@ -17,7 +17,7 @@ def cmd_serve(args) -> int:
 
     from ..judge.core import Judge
     from ..judge.loading import model_folder
-    from .app import create_app, port_free
+    from ..serve.app import create_app, port_free
 
     if args.max_bytes < 1 or args.timeout <= 0:
         raise WhowroteError("serve: --max-bytes and --timeout must be positive")

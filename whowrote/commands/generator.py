@@ -36,7 +36,7 @@ def register(sub) -> None:
 def cmd_study(args) -> int:
     from ..config import check_run_dir
     from ..files import update_readme_section
-    from .study import run_study
+    from ..generator.study import run_study
 
     check_run_dir(args.model)
     for name in ("steps", "every", "samples", "tokens", "layers", "hidden", "batch", "references"):

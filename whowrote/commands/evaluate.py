@@ -73,14 +73,14 @@ def _print_keyword_check(check: dict | None) -> None:
 
 
 def cmd_evaluate(args) -> int:
-    from .evaluate import evaluate_run
+    from ..evaluation.evaluate import evaluate_run
 
     evaluate_run(args.run, data_dir=args.data_dir, progress=not args.quiet)
     return print_report(Path(args.run))
 
 
 def cmd_validate(args) -> int:
-    from .validate import validate
+    from ..evaluation.validate import validate
 
     v = validate(args.run, seeds=args.seeds, per_work=args.per_work, data_dir=args.data_dir, progress=not args.quiet,
                  readme=args.readme)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from ..config import DEFAULT_PRESET, resolve
 from ..errors import EXIT_BAD_INPUT, EXIT_OK, WhowroteError
-from . import books
+from ..text import books
 
 
 def _sources(args) -> list[tuple[str, str]]:

@@ -91,7 +91,7 @@ MAX_EXPLAIN_CHARS = 1_000_000
 
 def _materialise(record):
     """Read a record's chunks into memory (for --explain), turning read errors into record errors."""
-    from .records import Record, read_error
+    from ..judge.records import Record, read_error
 
     if record.error:
         return record
@@ -111,9 +111,9 @@ def run_rolling(args) -> int:
     import torch
 
     from ..files import write_json
+    from ..judge.core import Judge
+    from ..judge.rolling import CHANGE_COST
     from ..text.books import decode
-    from .core import Judge
-    from .rolling import CHANGE_COST
 
     if args.inputs or args.jsonl:
         raise WhowroteError("judge: --rolling takes one file; give no other inputs")
@@ -184,8 +184,8 @@ def run(args) -> int:
 
     import torch
 
-    from .core import Judge
-    from .inputs import jsonl_source, records_from_args
+    from ..judge.core import Judge
+    from ..judge.inputs import jsonl_source, records_from_args
 
     torch.set_num_threads(os.cpu_count() or 1)  # the command owns the process; a library must not
     judge = Judge.load(args.model, batch_size=args.batch_size, stride=args.stride, precision=args.precision,
@@ -208,7 +208,7 @@ def run(args) -> int:
     held = records if args.explain else itertools.repeat(None)  # each Score beside its Record
     for s, record in zip(judge.score_records(records, details=args.windows, progress=progress), held):
         if record is not None and not s.error:
-            from .explain import explain
+            from ..judge.explain import explain
 
             s.extra = {**s.extra, "explanation": explain(judge, record.chunks[0], s.label, args.top)}
         n_bad, n_ok = n_bad + bool(s.error), n_ok + (not s.error)
@@ -218,7 +218,7 @@ def run(args) -> int:
     if progress is not None:
         progress.close()
     if scores is not None:
-        from .report import write
+        from ..judge.report import write
 
         write(scores, labels + (["neither"] if neither else []), args.report, args.group_by)
         print(f"report written to {args.report}/report.json", file=sys.stderr)
