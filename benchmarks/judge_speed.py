@@ -78,7 +78,7 @@ def main() -> None:
     for t in texts:  # what the judge does before the model, on one core: where a GPU runs the model, it is the cost
         normalise(t, judge.normalise)
     t_text = time.perf_counter() - t0
-    windows = [ids[:judge.content] for ids, _ in judge.encode(texts)]  # each passage is one window
+    windows = [ids[:judge.window] for ids, _ in judge.encode(texts)]  # each passage is one window
     t0 = time.perf_counter()
     char_logits = judge.partner.window_logits(judge.tokenizer, windows) if judge.partner else None
     t_partner = time.perf_counter() - t0

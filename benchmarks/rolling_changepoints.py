@@ -122,7 +122,7 @@ def main() -> None:
         e = match(found, truth, args.tolerance)
         hits, n_found, n_true = hits + len(e), n_found + len(found), n_true + len(truth)
         errors += e
-        far += sum(min((abs(f - t) for f in found), default=10**9) > 4 * judge.content for t in truth)
+        far += sum(min((abs(f - t) for f in found), default=10**9) > 4 * judge.window for t in truth)
         r_right, r_inside = windows_right(r, truth, segment_labels)
         right, inside = right + r_right, inside + r_inside
     seconds = time.perf_counter() - t0
@@ -135,7 +135,7 @@ def main() -> None:
             f"{recall:.3f}, **F1 {f1:.3f}** within ±{args.tolerance} tokens (goal 0.90); mean error of the hits "
             f"{np.mean(errors) if errors else float('nan'):.1f} tokens; {seconds:.0f} s. Why the misses: the "
             f"rolling windows lying wholly inside one segment get its author {right / max(1, inside):.3f} of the time, and "
-            f"{far} of {n_true} true boundaries have no found one within {4 * judge.content} tokens (a whole segment taken "
+            f"{far} of {n_true} true boundaries have no found one within {4 * judge.window} tokens (a whole segment taken "
             f"for the other hand). Machine: {machine}.")
     publish(line, args.readme, "bench-rolling")
 

@@ -58,7 +58,7 @@ def test_windows_cover_the_text_with_offsets_and_end_aligned(judge):
     text = A_TEXT[:1500]
     wins = list(judge.windows([text]))
     n_tokens = len(judge.tokenizer(text, add_special_tokens=False)["input_ids"])
-    assert all(len(w) == judge.content for w, *_ in wins)
+    assert all(len(w) == judge.window for w, *_ in wins)
     assert wins[0][1] == 0 and wins[-1][2] == len(text.rstrip())
     assert wins[-1][3] == n_tokens  # the last window ends on the last token
     starts = [s for _, s, _, _ in wins]
@@ -296,7 +296,7 @@ def test_window_starts_are_where_the_judge_cuts_a_text(judge, n_tokens):
 
     ids = list(range(n_tokens))  # each id its own position
     cut = [w[0] for w, *_ in judge.windows(encoded=(ids, [(i, i + 1) for i in ids]))]
-    assert cut == window_starts(n_tokens, judge.content, judge.stride)
+    assert cut == window_starts(n_tokens, judge.window, judge.stride)
 
 
 def test_word_pieces_of_a_rewritten_word_make_one_word(monkeypatch):
@@ -349,3 +349,9 @@ def test_english_words_are_counted_in_the_text_as_given():
     words, english = count_english(french)
     assert english < 0.5 * words
     assert not count_english("une fois")[1] and normalise("une fois", Spec(), track=False).text == "one foil"
+
+
+def test_window_is_seq_len_less_cls_and_sep_and_content_is_deprecated(judge):
+    assert judge.window == judge.seq_len - 2
+    with pytest.warns(DeprecationWarning, match="Judge.window"):
+        assert judge.content == judge.window

@@ -174,16 +174,16 @@ def test_longer_texts_get_thresholds_fitted_on_texts_cut_as_the_judge_cuts(open_
     report = json.loads((open_set_run / "report.json").read_text())
     judge = Judge.load(open_set_run, order_check=False, keyword_check=False)  # the threshold's decision alone
     rows = report["unseen_by_length"]
-    one = next(r for r in rows if r["tokens"] == judge.content)
+    one = next(r for r in rows if r["tokens"] == judge.window)
     assert one["threshold"] == judge.open_set.threshold
     assert [r["tokens"] for r in rows] == sorted(r["tokens"] for r in rows) and all(r["texts"] > 0 for r in rows)
     lengths = [n for n, _ in judge.open_set.by_length]
     assert lengths and lengths == sorted(lengths) and lengths[0] == 0  # texts shorter than a window: fitted too
-    assert dict(judge.open_set.by_length)[judge.content] == judge.open_set.threshold  # one window: its own again
-    short = [r for r in rows if r["tokens"] < judge.content]
-    assert [r["tokens"] for r in short] == [judge.content // k for k in (8, 4, 2)] and all(r["fitted"] for r in short)
-    assert {r["tokens"]: r["threshold"] for r in rows if r["fitted"] and r["tokens"] > judge.content} == {
-        n: t for n, t in judge.open_set.by_length if n > judge.content}
+    assert dict(judge.open_set.by_length)[judge.window] == judge.open_set.threshold  # one window: its own again
+    short = [r for r in rows if r["tokens"] < judge.window]
+    assert [r["tokens"] for r in short] == [judge.window // k for k in (8, 4, 2)] and all(r["fitted"] for r in short)
+    assert {r["tokens"]: r["threshold"] for r in rows if r["fitted"] and r["tokens"] > judge.window} == {
+        n: t for n, t in judge.open_set.by_length if n > judge.window}
     assert all(r["threshold"] == judge.open_set.threshold_for(r["tokens"]) for r in rows)
     assert set(rows[0]["per_label"]) == {"alice", "edgar", NEITHER}
     assert all(set(r["per_label"]) <= {"alice", "edgar", NEITHER} for r in rows)

@@ -30,6 +30,7 @@ def test_health_model_page_and_docs(client):
     assert client.get("/health").json() == {"status": "ok"}
     m = client.get("/model").json()
     assert m["labels"] == ["alice", "edgar"] and m["open_set"]["method"] == "background"
+    assert m["window"] == m["seq_len"] - 2
     assert m["report"]["unseen"]["per_label"]["neither"]["passages"] > 0
     page = client.get("/")
     assert page.status_code == 200 and "<textarea" in page.text and "http" not in page.text.split("<body>")[1].replace("http://www.w3.org", "")

@@ -46,6 +46,11 @@ def setting(default, help: str):
     return field(default=default, metadata={"help": help})
 
 
+
+def window_tokens(seq_len: int) -> int:
+    """A window's content tokens at `seq_len`: [CLS] and [SEP] take two (`Config.window`, `Judge.window`)."""
+    return seq_len - 2
+
 @dataclass
 class Config:
     # --- data ---
@@ -239,7 +244,7 @@ class Config:
     @property
     def window(self) -> int:
         """Content tokens per passage: seq_len less [CLS] and [SEP]. The one name for it."""
-        return self.seq_len - 2
+        return window_tokens(self.seq_len)
 
     @property
     def labels(self) -> list[str]:

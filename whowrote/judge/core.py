@@ -27,13 +27,14 @@ Long files are read in chunks, never whole.
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 from typing import Iterable, Iterator
 
 import numpy as np
 import torch
 
-from ..config import JUDGE_PRECISIONS
+from ..config import JUDGE_PRECISIONS, window_tokens
 from ..errors import WhowroteError
 from ..hardware import fast_bf16
 from ..model.metrics import log_softmax, softmax
@@ -87,8 +88,7 @@ class Judge:
         # the keyword check (model/keywords.py) likewise
         self.keyword_check = keyword_check and bool(self.open_set.keyword_thresholds)
         self.author_labels = split_probs(np.zeros((0, len(labels))), labels, self.open_set.background)[2]
-        self.content = seq_len - 2
-        self.stride = stride or max(1, self.content // 2)
+        self.stride = stride or max(1, self.window // 2)
         self.batch_size = batch_size
         self.device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
         self.model.to(self.device).eval()
@@ -138,7 +138,7 @@ class Judge:
         chunks only as needed, so a long file is never held whole. `encoded`: the text's
         (ids, offsets), already tokenised."""
         ids, offsets, pos, emitted = [], [], 0, False
-        c = self.content
+        c = self.window
         for new_ids, new_offsets in ([encoded] if encoded is not None else self._encoded_chunks(chunks)):
             ids += new_ids
             offsets += new_offsets
@@ -155,6 +155,16 @@ class Judge:
             yield ids, offsets[0][0], offsets[-1][1], len(ids)
 
     # --- scoring -------------------------------------------------------------------------
+    @property
+    def window(self) -> int:
+        """Content tokens a window holds (`config.window_tokens`)."""
+        return window_tokens(self.seq_len)
+
+    @property
+    def content(self) -> int:
+        warnings.warn("Judge.content is deprecated; use Judge.window", DeprecationWarning, stacklevel=2)
+        return self.window
+
     @property
     def bert_temperature(self) -> float:
         """The temperature of BERT's own logits (with a partner, its temperature in the mix)."""

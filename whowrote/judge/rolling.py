@@ -205,10 +205,10 @@ def rolling(judge, text: str, window: int | None = None, stride: int | None = No
 
     among = check_among(judge, among)
 
-    window = window or judge.content
+    window = window or judge.window
     stride = stride or max(1, window // 2)
-    if not 1 <= window <= judge.content:
-        raise WhowroteError(f"rolling: --window must be in 1..{judge.content} tokens (the model's window)")
+    if not 1 <= window <= judge.window:
+        raise WhowroteError(f"rolling: --window must be in 1..{judge.window} tokens (the model's window)")
     if stride < 1:
         raise WhowroteError("rolling: --stride must be at least 1 token")
     # read whole, its opening title too: the series' token offsets count the text as given, and a

@@ -104,7 +104,7 @@ async function judge(event) {
     showProbs(result);
     showWords(text.slice(0, 20000), result.explanation.words);
     $("result").hidden = false;
-    const long = model && result.tokens > 2 * (model.seq_len - 2);
+    const long = model && result.tokens > 2 * model.window;
     const flags = result.flags || [];
     status(`Judged: ${result.label} (${result.windows} window${result.windows > 1 ? "s" : ""}, ${result.tokens} tokens).`
            + (flags.includes("not-english") ? " Under half of its words are English words: there is no English style here to judge." : "")
