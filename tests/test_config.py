@@ -115,3 +115,21 @@ def test_added_books_keep_the_presets_labels_held_out_works_and_background():
 def test_booleans_read_every_usual_spelling():
     for word, value in (("true", True), ("Yes", True), ("1", True), ("false", False), ("NO", False), ("0", False)):
         assert resolve("cpu", spelling=word).spelling is value
+
+
+def test_leave_one_work_out_moves_the_held_out_book_into_training(monkeypatch):
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "benchmarks" / "author_works.py"
+    monkeypatch.syspath_prepend(str(path.parent))  # as running the script puts it first
+    spec = importlib.util.spec_from_file_location("author_works", path)
+    works = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(works)
+    config = resolve("authors")
+    held = config.heldout["alice"][0]
+    first = config.sources["alice"][0]
+    out = works.leave_out(config, "alice", first)
+    assert out.heldout["alice"] == [first] and held in out.sources["alice"] and first not in out.sources["alice"]
+    with pytest.raises(WhowroteError, match="no book 999999"):
+        works.leave_out(resolve("authors"), "alice", "999999")
