@@ -28,9 +28,14 @@ from whowrote.files import update_readme_section  # noqa: E402
 from whowrote.layout import RunFiles, read_json  # noqa: E402
 
 
+def author_books(config, label: str) -> list[str]:
+    """Every book of `label` in `config`: trained on and held out."""
+    return list(dict.fromkeys(config.sources[label] + config.heldout.get(label, [])))
+
+
 def leave_out(config, label: str, work: str):
     """`config` with `work` of `label` held out and the label's other books trained on."""
-    books = list(dict.fromkeys(config.sources[label] + config.heldout.get(label, [])))
+    books = author_books(config, label)
     if work not in books:
         raise WhowroteError(f"{label} has no book {work} (its books: {', '.join(books)})")
     config.sources[label] = [b for b in books if b != work]
@@ -56,8 +61,8 @@ def train_missing(root: Path, label: str, works: list[str], data_dir: str | None
         train(config, name=run.name, validity=False)
 
 
-def row(run: Path, label: str) -> str:
-    unseen = read_json(RunFiles(run).report)["unseen"]
+def row(report: dict, label: str) -> str:
+    unseen = report["unseen"]
     work = next(w for w in unseen["per_work"].values() if w["label"] == label)
     return (f"| {work['work']} | {work['passages']} | {work['own_label']:.3f} | {work['neither']:.3f} | "
             f"{unseen['per_label']['neither']['neither']:.3f} | {unseen['auroc']:.3f} | "
@@ -65,17 +70,17 @@ def row(run: Path, label: str) -> str:
 
 
 def table(root: Path, label: str, works: list[str]) -> str:
-    runs = [root / f"{label}-{w}" for w in works if RunFiles(root / f"{label}-{w}").report.is_file()]
-    if not runs:
+    files = [RunFiles(root / f"{label}-{w}") for w in works]
+    reports = [read_json(f.report) for f in files if f.report.is_file()]
+    if not reports:
         raise WhowroteError(f"{root}: no {label}-<id> run folders with a report.json")
-    reports = [read_json(RunFiles(r).report) for r in runs]
     steps = ", ".join(sorted({str(r.get("steps")) for r in reports}))
     trained_on = "; ".join(sorted({f"{r.get('hardware')}, {r.get('precision')}" for r in reports}))
     head = (f"Leave one work out ({label}; one seed each, author fold 0, {steps} steps, trained on {trained_on}): "
             f"each row is a run that never trained on that work.\n\n"
             f"| work held out | passages (test half) | given to {label} | flagged \"neither\" | unseen authors flagged "
             f"| AUROC | other authors accepted at 95% | ECE |\n|---|---|---|---|---|---|---|---|")
-    return "\n".join([head] + [row(r, label) for r in runs])
+    return "\n".join([head] + [row(r, label) for r in reports])
 
 
 def main() -> None:
@@ -91,7 +96,7 @@ def main() -> None:
     base = resolve(DEFAULT_PRESET, data_dir=args.data_dir)
     if args.label not in base.author_labels:
         raise WhowroteError(f"--label must be one of {', '.join(base.author_labels)}")
-    works = args.works or list(dict.fromkeys(base.sources[args.label] + base.heldout.get(args.label, [])))
+    works = args.works or author_books(base, args.label)
     if not args.no_train:
         train_missing(args.root, args.label, works, args.data_dir, args.steps)
     text = table(args.root, args.label, works)
