@@ -4,7 +4,7 @@ on the same texts (held-out passages, as published) and the same model.
     .venv/bin/python benchmarks/judge_speed.py runs/X --n 256 [--precision fp32] [--readme docs/benchmarks.md]
     ATEN_CPU_CAPABILITY=avx2 ONEDNN_MAX_CPU_ISA=AVX2 MKL_ENABLE_INSTRUCTIONS=AVX2 .venv/bin/python benchmarks/judge_speed.py runs/X --precision fp32
 
-Prints passages per second for each (the judge with and without its word-order check), their ratio, the model GFLOP/s achieved against the
+Prints passages per second for each (the judge with and without its checks' second readings), their ratio, the model GFLOP/s achieved against the
 machine's fp32 matmul peak, and how far the two agree (identical labels, mean |dP|), with
 the machine. The pipeline gets the judge's normalised text (it knows no normalisation) and
 runs one text at a time and with batch_size=32; it knows BERT only, so where the run has a
@@ -68,12 +68,13 @@ def main() -> None:
     t0 = time.perf_counter()
     ours = judge.score(texts)
     t_ours = time.perf_counter() - t0
-    checked = judge.order_check, judge.keyword_check
+    checked = judge.order_check, judge.keyword_check, judge.coherence
     judge.order_check = judge.keyword_check = False  # the same judge without the checks' second readings
+    judge.coherence = None
     t0 = time.perf_counter()
     unchecked = judge.score(texts)
     t_unchecked = time.perf_counter() - t0
-    judge.order_check, judge.keyword_check = checked
+    judge.order_check, judge.keyword_check, judge.coherence = checked
     t0 = time.perf_counter()
     for t in texts:  # what the judge does before the model, on one core: where a GPU runs the model, it is the cost
         normalise(t, judge.normalise)

@@ -38,3 +38,14 @@ def test_each_goal_is_met_or_not_by_the_runs_own_figures():
 
 def test_a_run_without_held_out_numbers_has_no_goals_table():
     assert goals_table({}, {}) == ""
+
+
+def test_markov_text_must_earn_more_the_more_order_it_keeps():
+    order = {f"Markov order {k}": {"given_to_author": 1.0, "mean_s": s} for k, s in zip((1, 2, 3, 4), (0.1, 0.3, 0.6, 0.8))}
+    table = goals_table(REPORT, {"order": order})
+    assert row(table, "Markov order 1")[2:] == ["0.100", "yes"]
+    assert row(table, "Markov order 1-4: mean S rises with the order")[1:] == ["increasing", "0.100, 0.300, 0.600, 0.800", "yes"]
+    order["Markov order 3"]["mean_s"] = 0.9  # falls again at order 4
+    assert row(goals_table(REPORT, {"order": order}), "Markov order 1-4: mean S rises with the order")[3] == "**no**"
+    del order["Markov order 4"]
+    assert "rises with the order" not in goals_table(REPORT, {"order": order})  # not every order measured

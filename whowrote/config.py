@@ -73,6 +73,8 @@ class Config:
                                        "kept only where it flags most of the same passages with their words shuffled (0: off)")
     keyword_max_flagged: float = setting(0.02, "keyword check: at most this share of the authors' calibration passages flagged; kept "
                                          "only where it flags most of other authors' passages stuffed with their distinctive words (0: off)")
+    coherence_max_flagged: float = setting(0.02, "coherence check: at most this share of the authors' calibration passages flagged "
+                                           "as word chains; kept only where it flags most chains of their own words (0: off)")
     open_set_rule: str = setting("author", "author: each author's own threshold, for texts it would be given | global: the strictest for all")
     names: str = setting("mask", "mask: proper names become [MASK] in training and judging | keep: the study's raw text")
     name_swap: float = setting(0.5, "training: share of masked names replaced by a random name of any label (0: off)")
@@ -182,6 +184,8 @@ class Config:
             raise WhowroteError("config: order_max_flagged must be in [0, 0.5)")
         if not 0 <= self.keyword_max_flagged < 0.5:
             raise WhowroteError("config: keyword_max_flagged must be in [0, 0.5)")
+        if not 0 <= self.coherence_max_flagged < 0.5:
+            raise WhowroteError("config: coherence_max_flagged must be in [0, 0.5)")
 
     def _check_training(self) -> None:
         if self.names not in NAME_MODES:

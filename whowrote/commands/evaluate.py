@@ -41,33 +41,38 @@ def print_report(run_dir) -> int:
         for r in report.get("unseen_by_length", []):
             print(f"  texts of {r['tokens']:>4} tokens: " + ", ".join(
                 f"{lab} flagged {x['neither']:.3f}" for lab, x in r["per_label"].items()) + f" ({r['texts']} texts)")
-    _print_order_check(report.get("order_check"))
-    _print_keyword_check(report.get("keyword_check"))
+    for name, (title, detail) in CHECK_LINES.items():
+        _print_check(report.get(name), title, detail)
     return EXIT_OK
 
 
-def _print_order_check(check: dict | None) -> None:
-    if not check:
-        return
-    print("word-order check (neither when log S falls by less than the threshold with the words shuffled):")
-    for author, fit in check["authors"].items():
-        print(f"  {author:<8} threshold {fit['threshold']:+.3f} {'kept' if fit['kept'] else 'not kept'}: flags "
-              f"{fit['own_flagged']:.3f} of its {fit['windows']} calibration windows, {fit['salad_flagged']:.3f} of them "
-              f"shuffled (given to {author} {fit['salad_given_before']:.3f} -> {fit['salad_given_after']:.3f})")
-    print("  unseen test windows it turns to neither: " + ", ".join(
-        f"{lab} {x:.3f}" for lab, x in check.get("test_flagged", {}).items()))
+# report.json section -> (what the check does, what each author's line adds), for `_print_check`
+CHECK_LINES = {
+    "coherence_check": (
+        lambda c: f"coherence check (neither when the pretrained encoder's layers {c['layers']} read a word chain more "
+                  f"surely than the threshold; every label's prose together: {c['pooled_threshold']:+.2f})",
+        lambda c, a, f: f"{f['chains_flagged']:.3f} of order-1 word chains of every label's ({f['own_chains_flagged']:.3f} "
+                        f"of its own)"),
+    "order_check": (
+        lambda c: "word-order check (neither when log S falls by less than the threshold with the words shuffled)",
+        lambda c, a, f: f"{f['salad_flagged']:.3f} of them shuffled (given to {a} {f['salad_given_before']:.3f} -> "
+                        f"{f['salad_given_after']:.3f})"),
+    "keyword_check": (
+        lambda c: f"keyword check (neither when log S falls by more than the threshold without the author's {c['words']} "
+                  f"most distinctive words)",
+        lambda c, a, f: f"{f['stuffed_flagged']:.3f} of other authors' stuffed {c['stuff_rate']:.0%} and given to it "
+                        f"(given to {a} {f['stuffed_given_before']:.3f} -> {f['stuffed_given_after']:.3f})"),
+}
 
 
-def _print_keyword_check(check: dict | None) -> None:
+def _print_check(check: dict | None, title, detail) -> None:
+    """One of the judge's checks as calibration fitted it, author by author, and what it flags."""
     if not check:
         return
-    print(f"keyword check (neither when log S falls by more than the threshold without the author's {check['words']} "
-          f"most distinctive words):")
+    print(f"{title(check)}:")
     for author, fit in check["authors"].items():
         print(f"  {author:<8} threshold {fit['threshold']:+.3f} {'kept' if fit['kept'] else 'not kept'}: flags "
-              f"{fit['own_flagged']:.3f} of its {fit['windows']} calibration windows, {fit['stuffed_flagged']:.3f} of other "
-              f"authors' stuffed {check['stuff_rate']:.0%} and given to it (given to {author} {fit['stuffed_given_before']:.3f} "
-              f"-> {fit['stuffed_given_after']:.3f})")
+              f"{fit['own_flagged']:.3f} of its {fit['windows']} calibration windows, {detail(check, author, fit)}")
     print("  unseen test windows it turns to neither: " + ", ".join(
         f"{lab} {x:.3f}" for lab, x in check.get("test_flagged", {}).items()))
 

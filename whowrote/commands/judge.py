@@ -47,6 +47,9 @@ def register(sub) -> None:
     p.add_argument("--no-keyword-check", action="store_true",
                    help="skip the keyword check (a text given to an author is read again without the author's "
                         "distinctive words; prose stuffed with them is 'neither'): faster, fooled by keyword stuffing")
+    p.add_argument("--no-coherence-check", action="store_true",
+                   help="skip the coherence check (a text given to an author is read by the pretrained encoder's "
+                        "first layers; a word chain is 'neither' and S keeps p_coherent): faster, fooled by Markov text")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     b = p.add_argument_group("batch judging on Ray Data (pip install 'whowrote[ray]'; docs/usage.md#ray)")
     b.add_argument("--engine", default="local", choices=("local", "ray"),
@@ -83,6 +86,7 @@ def _table_row(s, labels, width, neither: bool) -> str:
     probs = "  ".join(f"{s.probs[l]:>8.4f}" for l in labels)
     if neither:
         probs += f"  {s.p_neither:>10.4f}"
+    probs += f"  {s.s(max(s.probs, key=s.probs.get)):>6.4f}"  # S of the likeliest author, as the study scores
     return f"{_short_id(s.id, width):<{width}}  {s.label:<8}  {probs}  {s.windows:>7}  {','.join(s.flags) or '-'}"
 
 
@@ -152,7 +156,8 @@ def run_ray(args) -> int:
 
     unsupported = [flag for flag, on in (("--rolling", args.rolling), ("--explain", args.explain),
                                          ("--report", args.report), ("--no-order-check", args.no_order_check),
-                                         ("--no-keyword-check", args.no_keyword_check)) if on]
+                                         ("--no-keyword-check", args.no_keyword_check),
+                                         ("--no-coherence-check", args.no_coherence_check)) if on]
     if unsupported:
         raise WhowroteError(f"judge: {', '.join(unsupported)} work with the local engine only; drop --engine ray")
     if not args.output:
@@ -189,7 +194,8 @@ def run(args) -> int:
 
     torch.set_num_threads(os.cpu_count() or 1)  # the command owns the process; a library must not
     judge = Judge.load(args.model, batch_size=args.batch_size, stride=args.stride, precision=args.precision,
-                       order_check=not args.no_order_check, keyword_check=not args.no_keyword_check)
+                       order_check=not args.no_order_check, keyword_check=not args.no_keyword_check,
+                       coherence_check=not args.no_coherence_check)
     records = itertools.chain(records_from_args(args.inputs), *(jsonl_source(j) for j in args.jsonl))
     if args.explain:  # explanations need each text again after scoring: hold them (modest inputs only)
         records = [_materialise(r) for r in records]
@@ -202,7 +208,7 @@ def run(args) -> int:
         progress = tqdm(desc="judging", unit="window", file=sys.stderr, delay=2.0)  # appears after 2 s only
     if not args.json:
         print(f"{'id':<{width}}  {'label':<8}  " + "  ".join(f"{'P(' + l + ')':>8}" for l in labels)
-              + ("  P(neither)" if neither else "") + "  windows  flags")
+              + ("  P(neither)" if neither else "") + "  S(top)  windows  flags")
     scores = [] if args.report else None
     n_ok = n_bad = 0
     held = records if args.explain else itertools.repeat(None)  # each Score beside its Record

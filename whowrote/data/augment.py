@@ -199,20 +199,32 @@ class Chain:
         self.vocab = word_pieces(tokenizer)
 
     def __call__(self, rows: list[np.ndarray], rng: np.random.Generator) -> np.ndarray:
-        words = [tuple(int(t) for t in g) for row in rows for g in word_groups(row, self.vocab)]
-        order = int(rng.integers(1, 3))
-        follows: dict[tuple, list[int]] = {}
-        for i in range(len(words) - order):
-            follows.setdefault(tuple(words[i : i + order]), []).append(i + order)
-        start = int(rng.integers(0, len(words) - order))
-        out, width = list(words[start : start + order]), len(rows[0])
+        words = [g for row in rows for g in word_groups(row, self.vocab)]
+        return WordChain(words, int(rng.integers(1, 3))).window(len(rows[0]), rng).astype(rows[0].dtype)
+
+
+class WordChain:
+    """A word Markov chain of `order` over `words` (each a word's pieces, as `word_groups` cuts
+    them): every word follows the `order` words before it somewhere in `words`."""
+
+    def __init__(self, words: list[np.ndarray], order: int):
+        self.keys, self.order = [tuple(int(t) for t in w) for w in words], order
+        self.follows: dict[tuple, list[int]] = {}
+        for i in range(len(self.keys) - order):
+            self.follows.setdefault(tuple(self.keys[i : i + order]), []).append(i + order)
+
+    def window(self, width: int, rng: np.random.Generator) -> np.ndarray:
+        """`width` token ids of the chain started at a random word; a context seen nowhere else
+        jumps to a random word."""
+        start = int(rng.integers(0, max(1, len(self.keys) - self.order)))
+        out = list(self.keys[start : start + self.order])
         length = sum(map(len, out))
         while length < width:
-            nexts = follows.get(tuple(out[-order:]))
-            j = nexts[int(rng.integers(len(nexts)))] if nexts else int(rng.integers(len(words)))
-            out.append(words[j])
-            length += len(words[j])
-        return np.array([t for w in out for t in w][:width], dtype=rows[0].dtype)
+            nexts = self.follows.get(tuple(out[-self.order:]))
+            j = nexts[int(rng.integers(len(nexts)))] if nexts else int(rng.integers(len(self.keys)))
+            out.append(self.keys[j])
+            length += len(self.keys[j])
+        return np.array([t for w in out for t in w][:width], dtype=np.int64)
 
 
 class Stuff(WordSprinkle):

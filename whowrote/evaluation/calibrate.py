@@ -1,7 +1,8 @@
 """Fit what the judge applies on top of a trained model, on calibration windows only, and
 write it into model/whowrote.json: the char partner and its mix with BERT, the temperature,
 the "neither" thresholds, each text length's temperature and threshold, and the thresholds of
-the word-order check (`model/wordorder.py`) and the keyword check (`model/keywords.py`). The one writer
+the word-order check (`model/wordorder.py`) and the keyword check (`model/keywords.py`), and the
+coherence check's reader and thresholds (`model/coherence.py`). The one writer
 of a model folder after training; evaluate.py then measures what was fitted (report.json).
 
 Calibration windows: the calibration half of the held-out works; without held-out works,
@@ -19,8 +20,10 @@ from typing import Any
 import numpy as np
 
 from ..config import Config, load_run_config
+from ..data.augment import Typos
 from ..data.pieces import word_pieces
 from ..layout import RunFiles
+from ..model import coherence as coh
 from ..model.keywords import KEYWORDS, STUFF_RATE, fit_keyword_threshold, keyword_pieces, window_keyword_gains
 from ..model.metrics import fit_temperature, predict_logits, softmax
 from ..model.openset import OpenSet, decide, fit_thresholds, split_probs
@@ -34,6 +37,8 @@ HELDOUT_WINDOWS_PER_WORK = 150  # evenly spaced disjoint windows per held-out wo
 # tokens would give 3,000 of each, minutes of scoring on a CPU for the least telling number
 IN_BOOK_WINDOWS_PER_LABEL = 600
 STUFFED_WINDOWS = 600  # other authors' calibration windows stuffed with each author's keywords (evenly spaced)
+COHERENCE_PER_BOOK = 40  # windows of prose, and as many of word chains, from each background training book
+COHERENCE_CHAINS = 150  # order-1 word chains made of each label's calibration windows, to decide whether the check stays
 
 
 @dataclass
@@ -55,6 +60,8 @@ class Calibrated:
     logits: dict = field(default_factory=dict)  # "val_bert", "fit_bert", "fit_char", "fit"
     order: dict = field(default_factory=dict)  # the word-order check's fit, for the report
     keywords: dict = field(default_factory=dict)  # the keyword check's fit, for the report
+    coherence: dict = field(default_factory=dict)  # the coherence check's fit, for the report
+    coherence_reader: Any = None  # model/coherence.py's CoherenceReader, where fitted
 
     @property
     def labels(self) -> list[str]:
@@ -122,10 +129,12 @@ def calibrate_run(run_dir: str | Path, data_dir: str | None = None, progress: bo
         _fit_open_set(c)
         _fit_order(c)
         _fit_keywords(c)
-    # the partner's files beside the whowrote.json that describes them, once everything is fitted
+        _fit_coherence(c)
+    # the partner's and the coherence reader's files beside the whowrote.json that describes them
     update_model_meta(files.model, temperature=c.temperature, open_set=c.open_set.to_dict(),
                       length_temperatures=c.length_temperatures,
-                      partner=c.partner.save(files.model) if c.partner else None)
+                      partner=c.partner.save(files.model) if c.partner else None,
+                      coherence=c.coherence_reader.save(files.model) if c.coherence_reader else None)
     return c
 
 
@@ -226,3 +235,62 @@ def _fit_keywords(c: Calibrated) -> None:
         c.keywords["authors"][a] = fit
         if fit["kept"]:
             c.open_set.keyword_thresholds[a] = tau
+
+
+def _background_books(prep, b: int) -> list[np.ndarray]:
+    """The background's training blocks, joined book by book."""
+    stream, works = prep.streams[b], prep.streams[b].block_works
+    books: dict[int, list[np.ndarray]] = {}
+    for k in prep.parts[b]["train"]:
+        books.setdefault(int(works[k]), []).append(stream.tokens[slice(*stream.blocks[k])])
+    return [np.concatenate(v) for _, v in sorted(books.items())]
+
+
+def _fit_coherence(c: Calibrated) -> None:
+    """The coherence reader (`model/coherence.py`): the pretrained encoder's first layers and a
+    head fitted on the background's training books against word chains made of each; then each
+    author's threshold, at most `coherence_max_flagged` over it of its calibration windows of
+    prose that the judge gives to it, and of every label's calibration windows of prose together
+    (an author's fifteen windows cannot place a 2% quantile; prose in general can). Kept only
+    where it flags at least half of the order-1 word chains made of each label's calibration
+    windows (chains of one author's few windows copy whole phrases: too few to decide on)."""
+    from ..model.bert import resolve_model_path
+
+    config, labels, b = c.config, c.labels, c.background_index
+    if b is None or not config.coherence_max_flagged:
+        return
+    vocab, rng = word_pieces(c.tokenizer), np.random.default_rng(config.seed)
+    special = (c.tokenizer.cls_token_id, c.tokenizer.sep_token_id, c.tokenizer.pad_token_id or 0)
+    # a generator's or an OCR's slips are no more a chain than they are style (as in training)
+    prose, chains = coh.training_windows(_background_books(c.prep, b), vocab, c.prep.width, COHERENCE_PER_BOOK, rng,
+                                         Typos(c.tokenizer, 1.0))
+    if not prose:
+        return
+    reader = coh.CoherenceReader.fit(coh.pretrained_encoder(resolve_model_path(config.model)), prose, chains, special,
+                                     config.seed)
+    ids, y = c.windows["fit"]
+    truth = np.array([labels[i] for i in y])
+    given = np.array(decide(softmax(c.logits["fit"], c.temperature), labels, c.open_set)) == truth
+    is_prose = prose_rows(ids, vocab)
+    z = np.full(len(ids), np.nan)
+    z[is_prose] = reader.scores(ids[is_prose][:, 1:-1].tolist(), special)
+    pooled = coh.fit_coherence_threshold(z[is_prose], config.coherence_max_flagged)
+    chain_z = {lab: reader.scores(coh.chain_windows(list(ids[(truth == lab) & is_prose][:, 1:-1]), vocab,
+                                                    min(COHERENCE_CHAINS, int(((truth == lab) & is_prose).sum())),
+                                                    c.prep.width, rng, orders=(1,)), special) for lab in labels}
+    every_chain = np.concatenate(list(chain_z.values()))
+    c.coherence = {"max_flagged": config.coherence_max_flagged, "layers": reader.layers, "pooled_threshold": pooled,
+                   "pooled_windows": int(is_prose.sum()), "fitted_on": {"prose": len(prose), "chains": len(chains)},
+                   "chains": len(every_chain), "authors": {}}
+    for a in config.author_labels:
+        mine = (truth == a) & given & is_prose
+        if not mine.any():
+            continue
+        tau = max(coh.fit_coherence_threshold(z[mine], config.coherence_max_flagged), pooled)
+        fit = {"threshold": tau, "windows": int(mine.sum()), "own_flagged": float(np.mean(z[mine] > tau)),
+               "chains_flagged": float(np.mean(every_chain > tau)), "own_chains_flagged": float(np.mean(chain_z[a] > tau))}
+        fit["kept"] = fit["chains_flagged"] >= 0.5
+        c.coherence["authors"][a] = fit
+        if fit["kept"]:
+            c.open_set.coherence_thresholds[a] = tau
+    c.coherence_reader = reader if c.open_set.coherence_thresholds else None

@@ -137,6 +137,8 @@ def summary_markdown(run_dir: str | Path) -> str:
                   + ", ".join(f"{a}'s unseen passages flagged: {share_text(per_label[a], 'neither')}" for a in authors)
                   + " (goal <= 0.05; in brackets the 95% Wilson interval, passages counted as independent draws, "
                   "which passages of one work are not).", ""]
+    if report.get("coherence_check"):
+        lines += [_coherence_line(report["coherence_check"]), ""]
     if report.get("order_check"):
         lines += [_order_line(report["order_check"]), ""]
     if report.get("keyword_check"):
@@ -147,6 +149,17 @@ def summary_markdown(run_dir: str | Path) -> str:
     lines += ["Validity probes (the test half of the same held-out works; labels changed against the unaltered passages):", "",
               _validity_table(validity)]
     return "\n".join(lines)
+
+
+def _coherence_line(check: dict) -> str:
+    """The coherence check's fit, author by author, and what it flags of the test windows."""
+    parts = [f"for {a}, over {fit['threshold']:.2f} (it flags {fit['own_flagged']:.3f} of {a}'s {fit['windows']} "
+             f"calibration windows and {fit['chains_flagged']:.3f} of order-1 word chains made of every label's"
+             f"{')' if fit['kept'] else '; not kept)'}" for a, fit in check["authors"].items()]
+    flagged = ", ".join(f"{lab} {x:.3f}" for lab, x in check.get("test_flagged", {}).items())
+    return (f"Coherence check: \"neither\" when the pretrained encoder's first layers read a text as a word chain "
+            f"(log-odds) {'; '.join(parts)}; S keeps sigmoid(threshold - log-odds) of itself. Of the unseen test "
+            f"windows it turned to \"neither\": {flagged}.")
 
 
 def _order_line(check: dict) -> str:

@@ -40,7 +40,7 @@ from .lengths import judged_texts, lengths_report
 def unseen_report(config: Config, labels: list[str], logits: np.ndarray, y: np.ndarray, works: list[str],
                   temperature: float, open_set: OpenSet, books: list[dict], checked: np.ndarray | None = None) -> dict:
     """Decisions on the unseen test half: overall, per author label, per work (or author);
-    `checked`: windows the word-order or keyword check makes "neither"."""
+    `checked`: windows the coherence, word-order or keyword check makes "neither"."""
     probs = softmax(logits, temperature)
     decisions = decide(probs, labels, open_set)
     if checked is not None:
@@ -145,13 +145,16 @@ def _unseen_sections(c: Calibrated, report: dict, books: list[dict]) -> None:
                                                 c.length_temperatures, c.prep.width)
     report["unseen_calibration"] = unseen_report(config, labels, c.logits["fit"], fit_y, c.windows["calib_works"],
                                                  c.temperature, c.open_set, books)
-    order = _order_flagged(c, u_ids, u_logits)
-    keywords = _keyword_flagged(c, u_ids, u_logits, order)
-    checks = [f for f in (order, keywords) if f is not None]
+    # in the judge's order: coherence, word order, keywords, each on what the ones before left
+    coherent = _coherence_flagged(c, u_ids, u_logits)
+    order = _order_flagged(c, u_ids, u_logits, coherent)
+    keywords = _keyword_flagged(c, u_ids, u_logits, _either(coherent, order))
+    checks = [f for f in (coherent, order, keywords) if f is not None]
     flagged = np.logical_or.reduce(checks) if checks else None
     report["unseen"] = unseen_report(config, labels, u_logits, u_y, u_works, c.temperature, c.open_set, books, flagged)
     truth = np.array([labels[i] for i in u_y])
-    for name, fit, marks in (("order_check", c.order, order), ("keyword_check", c.keywords, keywords)):
+    for name, fit, marks in (("coherence_check", c.coherence, coherent), ("order_check", c.order, order),
+                             ("keyword_check", c.keywords, keywords)):
         if fit:  # what each check turns to "neither" among the test windows, by truth
             marks = np.zeros(len(truth), bool) if marks is None else marks
             report[name] = {**fit, "test_flagged": {lab: float(marks[truth == lab].mean()) for lab in dict.fromkeys(truth)}}
@@ -182,13 +185,32 @@ def _keyword_flagged(c: Calibrated, ids: np.ndarray, logits: np.ndarray, already
     return flagged
 
 
-def _order_flagged(c: Calibrated, ids: np.ndarray, logits: np.ndarray) -> np.ndarray | None:
+def _either(a: np.ndarray | None, b: np.ndarray | None) -> np.ndarray | None:
+    return b if a is None else a if b is None else a | b
+
+
+def _coherence_flagged(c: Calibrated, ids: np.ndarray, logits: np.ndarray) -> np.ndarray | None:
+    """Which windows the coherence check turns to "neither" (None: the model has no check):
+    those the judge would give to an author whose word-chain log-odds are over its threshold."""
+    thresholds = c.open_set.coherence_thresholds
+    if not thresholds or c.coherence_reader is None:
+        return None
+    decisions, given = _given_prose(c, ids, logits, thresholds)
+    special = (c.tokenizer.cls_token_id, c.tokenizer.sep_token_id, c.tokenizer.pad_token_id or 0)
+    flagged = np.zeros(len(ids), bool)
+    z = c.coherence_reader.scores(ids[given][:, 1:-1].tolist(), special)
+    flagged[given] = z > np.array([thresholds[d] for d in decisions[given]])
+    return flagged
+
+
+def _order_flagged(c: Calibrated, ids: np.ndarray, logits: np.ndarray, already: np.ndarray | None = None
+                   ) -> np.ndarray | None:
     """Which windows the word-order check turns to "neither" (None: the model has no check):
     those the judge would give to an author whose gain is under that author's threshold."""
     thresholds = c.open_set.order_thresholds
     if not thresholds:
         return None
-    decisions, given = _given_prose(c, ids, logits, thresholds)
+    decisions, given = _given_prose(c, ids, logits, thresholds, already)
     flagged = np.zeros(len(ids), bool)
     gains = window_gains(c.logits_of, ids[given], c.temperature, c.labels, c.config.background, list(decisions[given]),
                          word_pieces(c.tokenizer), logits[given])

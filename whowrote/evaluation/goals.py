@@ -26,6 +26,7 @@ PROBE_GOALS: dict[str, tuple[tuple[str, str, float], ...]] = {
     "keywords stuffed 10%": (("given_to_author", "<=", 0.10),),
     "Markov order 1": (("mean_s", "<=", 0.20),),
 }
+MARKOV_ORDERS = (1, 2, 3, 4)  # validity.json "order": "Markov order K" for each
 OURS = {"look-alikes, invisible 10%", "another edition's typesetting", "words of another author 5%"}
 _WORDS = {"changed": "changed", "mean_shift": "shift", "accuracy_after": "accuracy", "agreement": "agreement",
           "given_to_author": "given to the author", "mean_s": "mean S"}
@@ -70,6 +71,11 @@ def goals_table(report: dict, validity: dict) -> str:
                          goal_text(probe), ", ".join(f"{row[f]:+.3f}" if f == "mean_shift" else f"{row[f]:.3f}"
                                                      for f, _, _ in bounds),
                          all(_meets(row[f], op, b) for f, op, b in bounds)))
+    markov = [measured.get(f"Markov order {k}") for k in MARKOV_ORDERS]
+    if all(markov):  # an author's words in his local order and no further should earn less the less order is kept
+        s = [m["mean_s"] for m in markov]
+        rows.append((f"Markov order {MARKOV_ORDERS[0]}-{MARKOV_ORDERS[-1]}: mean S rises with the order", "increasing",
+                     ", ".join(f"{v:.3f}" for v in s), all(a < b for a, b in zip(s, s[1:]))))
     if not rows:
         return ""
     return "\n".join(["| goal | bound | this run | met |", "|---|---|---|---|",

@@ -39,7 +39,7 @@ from ..model.metrics import share_interval
 from ..model.openset import NEITHER
 from ..training.runfolder import check_run_dir
 from . import probes
-from .goals import goal_text
+from .goals import MARKOV_ORDERS, goal_text
 
 VALIDITY_FORMAT = "whowrote.validity/1"
 
@@ -175,7 +175,7 @@ def order_probes(judge, config, passages: list[dict], words: dict[str, list[str]
             out[name] = _given(judge, [probes.insert_words(p["text"], words[t], rate, seed + i)
                                        for i, (p, t) in enumerate(zip(others, target))], target, name)
     n_words = int(np.median([len(p["text"].split()) for p in mine])) if mine else 100
-    for order in (1, 2, 3, 4):
+    for order in MARKOV_ORDERS:
         texts, target = [], []
         for a in authors:
             if markov_texts.get(a):

@@ -14,6 +14,7 @@ import random
 import numpy as np
 
 from ..evaluation import probes
+from ..evaluation.goals import MARKOV_ORDERS
 from ..model.openset import NEITHER
 from ..text.overlap import Overlap
 
@@ -35,7 +36,7 @@ def reference_texts(books: dict[str, list[str]], others: list[str], keywords: di
         copies = cut_passages(texts, n, words, seed)
         out.setdefault("verbatim copies", {})[a] = copies
         out.setdefault("shuffled words", {})[a] = [probes.shuffle_words(t, seed + i) for i, t in enumerate(copies)]
-        for order in (1, 2, 3, 4):
+        for order in MARKOV_ORDERS:
             out.setdefault(f"Markov order {order}", {})[a] = probes.markov_passages(texts, order, n, words, seed + order)
         if others and keywords.get(a):
             plain = cut_passages(others, n, words, seed + 7)

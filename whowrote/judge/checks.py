@@ -6,11 +6,14 @@ or a generator's cheap way to a high S?
   "neither", flagged "word-order";
 - the keyword check (`model/keywords.py`): the same sample read with the author's distinctive
   words deleted; another writer's prose stuffed with them loses its S, so a gain over the
-  author's threshold is "neither", flagged "keywords".
+  author's threshold is "neither", flagged "keywords";
+- the coherence check (`model/coherence.py`), first: the sample read by the pretrained
+  encoder's first layers; a word chain's mean log-odds over the author's threshold is
+  "neither", flagged "incoherent", and every text checked keeps `p_coherent` of its S.
 
-Both re-read at most ORDER_WINDOWS windows a text, all texts of a flush in one batch each.
+Each re-reads at most ORDER_WINDOWS windows a text, all texts of a flush in one batch each.
 
-    whowrote judge --model docs/run --json passage.txt   # "order_gain", "keyword_gain", "flags"
+    whowrote judge --model docs/run --json passage.txt   # "order_gain", "keyword_gain", "incoherence", "flags"
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from functools import lru_cache
 import numpy as np
 
 from ..data.pieces import word_pieces
+from ..model.coherence import INCOHERENT_FLAG, p_coherent
 from ..model.keywords import KEYWORDS_FLAG, delete_keywords, keyword_pieces
 from ..model.openset import NEITHER, for_length
 from ..model.wordorder import WORD_ORDER_FLAG, is_prose, s_gain, shuffled
@@ -85,3 +89,23 @@ def check_keywords(judge, tallies: list, scores: list[Score]) -> None:
         if score.keyword_gain > thresholds[score.label]:
             score.label = NEITHER
             score.flags.append(KEYWORDS_FLAG)
+
+
+def check_coherence(judge, tallies: list, scores: list[Score]) -> None:
+    """Texts given to an author, their window sample read by the coherence reader in one batch:
+    each keeps `p_coherent` of its S, and a text over the author's threshold is "neither"."""
+    thresholds = judge.open_set.coherence_thresholds
+    todo = given_prose(judge, tallies, scores, thresholds)
+    if not todo:
+        return
+    tok = judge.tokenizer
+    special = (tok.cls_token_id, tok.sep_token_id, tok.pad_token_id or 0)
+    z, at = judge.coherence.scores([w for t, _ in todo for w, _ in t.sample.items], special, judge._autocast()), 0
+    for tally, score in todo:
+        k = len(tally.sample.items)
+        score.incoherence = float(z[at:at + k].mean())
+        at += k
+        score.p_coherent = p_coherent(score.incoherence, thresholds[score.label])
+        if score.incoherence > thresholds[score.label]:
+            score.label = NEITHER
+            score.flags.append(INCOHERENT_FLAG)

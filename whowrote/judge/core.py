@@ -14,7 +14,7 @@ outvote a consistent text, sharpened by a temperature fitted for texts of its le
 when p_neither reaches the run's fitted threshold for a text of its length and for the
 author it would otherwise be given (`model/openset.py`: each author has its own), or
 when the text reads as its author no better than its words shuffled, or only for the author's
-favourite words (`judge/checks.py`). Windows
+favourite words, or does not hang together beyond pairs of words (`judge/checks.py`). Windows
 from many texts are sorted by length and batched with dynamic padding under
 torch.inference_mode, in bf16 where the hardware runs it natively (precision="auto"; "int8":
 dynamic quantisation of the linear layers, on request only).
@@ -42,7 +42,7 @@ from ..model.openset import NEITHER, OpenSet, decide_split, for_length, split_pr
 from ..model.wordorder import WindowSample
 from ..text.headings import opening_headings
 from ..text.normalise import Spec, normalise
-from .checks import SHORT_TOKENS, check_keywords, check_order
+from .checks import SHORT_TOKENS, check_coherence, check_keywords, check_order
 from .english import MIN_ENGLISH, count_english
 from .loading import int8_copy, model_parts
 from .records import Record, Score, read_error
@@ -72,7 +72,7 @@ class Judge:
                  stride: int | None = None, batch_size: int = 32, device: str | None = None, precision: str = "auto",
                  normalise: Spec | None = None, open_set: OpenSet | None = None,
                  length_temperatures: list[list[float]] | None = None, partner=None, read_headings: bool = False,
-                 order_check: bool = True, keyword_check: bool = True):
+                 order_check: bool = True, keyword_check: bool = True, coherence=None, coherence_check: bool = True):
         self.model, self.tokenizer, self.labels = model, tokenizer, labels
         # False: the heading lines that open a text (a generator's title, "Chapter 1") are not read
         self.read_headings = read_headings
@@ -87,11 +87,15 @@ class Judge:
         self.order_check = order_check and bool(self.open_set.order_thresholds)
         # the keyword check (model/keywords.py) likewise
         self.keyword_check = keyword_check and bool(self.open_set.keyword_thresholds)
+        # the coherence check (model/coherence.py): the pretrained encoder's first layers, or None
+        self.coherence = coherence if coherence_check and self.open_set.coherence_thresholds else None
         self.author_labels = split_probs(np.zeros((0, len(labels))), labels, self.open_set.background)[2]
         self.stride = stride or max(1, self.window // 2)
         self.batch_size = batch_size
         self.device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
         self.model.to(self.device).eval()
+        if self.coherence is not None:
+            self.coherence.encoder.to(self.device)
         if precision not in JUDGE_PRECISIONS:
             raise WhowroteError(f"precision must be one of {', '.join(JUDGE_PRECISIONS)}, not {precision!r}")
         self.bf16 = precision == "bf16" or (precision == "auto" and fast_bf16(self.device))
@@ -208,7 +212,7 @@ class Judge:
                 logp = self.log_probs([w for _, w, _, _ in pending])
                 for (tally, w, start, end), lp in zip(pending, logp):
                     tally.logp_sum += lp
-                    if self.order_check or self.keyword_check:
+                    if self.order_check or self.keyword_check or self.coherence is not None:
                         tally.sample.add(w, lp)
                     if tally.details is not None:
                         tally.details.append(self._window_detail(np.exp(lp), w, start, end))
@@ -282,6 +286,8 @@ class Judge:
 
     def _results(self, tallies: list[_Tally]) -> list[Score]:
         scores = [self._result(t) for t in tallies]
+        if self.coherence is not None:
+            check_coherence(self, tallies, scores)
         if self.order_check:
             check_order(self, tallies, scores)
         if self.keyword_check:

@@ -12,6 +12,7 @@ import torch
 
 from ..errors import WhowroteError
 from ..layout import RunFiles, is_model_dir, read_model_meta
+from ..model.coherence import CoherenceReader
 from ..model.openset import OpenSet
 from ..model.partner import CharPartner
 from ..text.normalise import Spec
@@ -32,7 +33,8 @@ def model_folder(path: str | Path) -> Path:
 
 
 def model_parts(path: str | Path) -> dict:
-    """`Judge`'s arguments from a run or model folder: the classifier and what calibration fitted."""
+    """`Judge`'s arguments from a run or model folder: the classifier and what calibration fitted
+    (the char partner and the coherence reader where it fitted them)."""
     from ..model.bert import load_classifier
 
     folder = model_folder(path)
@@ -47,7 +49,8 @@ def model_parts(path: str | Path) -> dict:
             "seq_len": int(meta.get("seq_len") or min(getattr(tokenizer, "model_max_length", 512), 512)),
             "temperature": float(meta.get("temperature", 1.0)), "normalise": spec,
             "open_set": OpenSet.from_dict(meta.get("open_set")), "length_temperatures": meta.get("length_temperatures"),
-            "partner": CharPartner.load(folder, meta.get("partner"))}
+            "partner": CharPartner.load(folder, meta.get("partner")),
+            "coherence": CoherenceReader.load(folder, meta.get("coherence"))}
 
 
 def int8_copy(model, device: torch.device):

@@ -29,10 +29,14 @@ class Score:
     error: str | None = None
     order_gain: float | None = None  # log S(author) minus log S(author) with the words shuffled (model/wordorder.py)
     keyword_gain: float | None = None  # log S(author) minus log S(author) without its distinctive words (model/keywords.py)
+    incoherence: float | None = None  # mean log-odds of its windows being a word chain (model/coherence.py)
+    p_coherent: float | None = None  # the share of S the coherence check leaves it: sigmoid(threshold - incoherence)
 
     def s(self, author: str) -> float:
-        """S = P(author | text) over every answer, "neither" included: the study's score."""
-        return self.probs.get(author, 0.0) * (1 - (self.p_neither or 0.0))
+        """S = P(author | text) over every answer, "neither" included: the study's score, times
+        `p_coherent` where the coherence check read the text (word chains are nobody's prose)."""
+        kept = 1.0 if self.p_coherent is None else self.p_coherent
+        return self.probs.get(author, 0.0) * (1 - (self.p_neither or 0.0)) * kept
 
     def to_dict(self) -> dict:
         out = {**self.extra, "id": self.id}
@@ -47,6 +51,8 @@ class Score:
             out["order_gain"] = self.order_gain
         if self.keyword_gain is not None:
             out["keyword_gain"] = self.keyword_gain
+        if self.incoherence is not None:
+            out.update(incoherence=self.incoherence, p_coherent=self.p_coherent)
         out.update(windows=self.windows, tokens=self.tokens, flags=self.flags)
         if self.window_details is not None:
             out["window_details"] = self.window_details

@@ -63,12 +63,16 @@ class OpenSet:
     # by more than this with those words deleted is "neither" (model/keywords.py); {}: not checked
     keywords: dict[str, list[str]] = field(default_factory=dict)
     keyword_thresholds: dict[str, float] = field(default_factory=dict)
+    # author -> a text given to it whose mean window log-odds of being a word chain (model/coherence.py)
+    # is over this is "neither"; {}: not checked
+    coherence_thresholds: dict[str, float] = field(default_factory=dict)
 
     def to_dict(self) -> dict:
         return {"method": self.method, "background": self.background, "threshold": self.threshold,
                 "order_thresholds": {a: float(t) for a, t in self.order_thresholds.items()},
                 "keywords": {a: list(w) for a, w in self.keywords.items()},
                 "keyword_thresholds": {a: float(t) for a, t in self.keyword_thresholds.items()},
+                "coherence_thresholds": {a: float(t) for a, t in self.coherence_thresholds.items()},
                 "by_length": [[int(n), float(t)] for n, t in self.by_length],
                 "per_author": {a: {"threshold": float(d["threshold"]),
                                    "by_length": [[int(n), float(t)] for n, t in d.get("by_length", [])]}

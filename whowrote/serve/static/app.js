@@ -109,6 +109,9 @@ async function judge(event) {
     status(`Judged: ${result.label} (${result.windows} window${result.windows > 1 ? "s" : ""}, ${result.tokens} tokens).`
            + (flags.includes("not-english") ? " Under half of its words are English words: there is no English style here to judge." : "")
            + (flags.includes("short") ? " A short text: the verdict rests on few words." : "")
+           + (flags.includes("incoherent") ? " It does not hang together beyond pairs of words: a word chain, not prose." : "")
+           + (flags.includes("word-order") ? " It reads as its author no better with its words shuffled: word salad." : "")
+           + (flags.includes("keywords") ? " It reads as its author only through the author's favourite words." : "")
            + (text.length > 20000 ? " Words are shown for the first 20,000 characters." : ""));
     if (long) showRolling(await api("/rolling", {text}));
   } catch (err) {
