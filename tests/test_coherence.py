@@ -78,23 +78,22 @@ def reader_and_windows(tiny_model):
     from transformers import AutoTokenizer
 
     tok = AutoTokenizer.from_pretrained(tiny_model)
-    special = (tok.cls_token_id, tok.sep_token_id, tok.pad_token_id)
     ids = lambda text: tok(text, add_special_tokens=False)["input_ids"]  # noqa: E731
     prose = [ids(invented_text(STYLE_A, 30, s))[:24] for s in range(40)]
     chains = [ids(invented_text(["raven", "tomb", "crypt", "gloom"], 30, s))[:24] for s in range(40)]
-    reader = coh.CoherenceReader.fit(coh.pretrained_encoder(str(tiny_model)), prose, chains, special)
-    return reader, prose, chains, special
+    reader = coh.CoherenceReader.fit(coh.pretrained_encoder(str(tiny_model)), prose, chains, tok)
+    return reader, prose, chains, tok
 
 
 def test_the_fitted_head_tells_the_two_apart_and_survives_its_files(reader_and_windows, tmp_path):
-    reader, prose, chains, special = reader_and_windows
+    reader, prose, chains, tok = reader_and_windows
     assert reader.layers == [2] and reader.encoder.config.num_hidden_layers == 2
-    z_prose, z_chains = reader.scores(prose, special), reader.scores(chains, special)
+    z_prose, z_chains = reader.scores(prose, tok), reader.scores(chains, tok)
     assert z_chains.min() > z_prose.max()
     settings = reader.save(tmp_path)
     again = coh.CoherenceReader.load(tmp_path, settings)
     # saved in bf16: the same verdicts, the log-odds within bf16's rounding
-    np.testing.assert_allclose(again.scores(chains, special), reader.scores(chains, special), atol=0.5)
+    np.testing.assert_allclose(again.scores(chains, tok), reader.scores(chains, tok), atol=0.5)
     assert coh.CoherenceReader.load(tmp_path, None) is None
 
 

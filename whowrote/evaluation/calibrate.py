@@ -260,24 +260,25 @@ def _fit_coherence(c: Calibrated) -> None:
     if b is None or not config.coherence_max_flagged:
         return
     vocab, rng = word_pieces(c.tokenizer), np.random.default_rng(config.seed)
-    special = (c.tokenizer.cls_token_id, c.tokenizer.sep_token_id, c.tokenizer.pad_token_id or 0)
     # a generator's or an OCR's slips are no more a chain than they are style (as in training)
     prose, chains = coh.training_windows(_background_books(c.prep, b), vocab, c.prep.width, COHERENCE_PER_BOOK, rng,
                                          Typos(c.tokenizer, 1.0))
     if not prose:
         return
-    reader = coh.CoherenceReader.fit(coh.pretrained_encoder(resolve_model_path(config.model)), prose, chains, special,
+    reader = coh.CoherenceReader.fit(coh.pretrained_encoder(resolve_model_path(config.model)), prose, chains, c.tokenizer,
                                      config.seed)
     ids, y = c.windows["fit"]
     truth = np.array([labels[i] for i in y])
     given = np.array(decide(softmax(c.logits["fit"], c.temperature), labels, c.open_set)) == truth
     is_prose = prose_rows(ids, vocab)
     z = np.full(len(ids), np.nan)
-    z[is_prose] = reader.scores(ids[is_prose][:, 1:-1].tolist(), special)
+    z[is_prose] = reader.scores(ids[is_prose][:, 1:-1].tolist(), c.tokenizer)
     pooled = coh.fit_coherence_threshold(z[is_prose], config.coherence_max_flagged)
-    chain_z = {lab: reader.scores(coh.chain_windows(list(ids[(truth == lab) & is_prose][:, 1:-1]), vocab,
-                                                    min(COHERENCE_CHAINS, int(((truth == lab) & is_prose).sum())),
-                                                    c.prep.width, rng, orders=(1,)), special) for lab in labels}
+    chain_z = {}
+    for lab in labels:
+        rows = list(ids[(truth == lab) & is_prose][:, 1:-1])
+        chain_z[lab] = reader.scores(coh.chain_windows(rows, vocab, min(COHERENCE_CHAINS, len(rows)), c.prep.width, rng,
+                                                       orders=(1,)), c.tokenizer)
     every_chain = np.concatenate(list(chain_z.values()))
     c.coherence = {"max_flagged": config.coherence_max_flagged, "layers": reader.layers, "pooled_threshold": pooled,
                    "pooled_windows": int(is_prose.sum()), "fitted_on": {"prose": len(prose), "chains": len(chains)},

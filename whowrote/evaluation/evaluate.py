@@ -196,9 +196,8 @@ def _coherence_flagged(c: Calibrated, ids: np.ndarray, logits: np.ndarray) -> np
     if not thresholds or c.coherence_reader is None:
         return None
     decisions, given = _given_prose(c, ids, logits, thresholds)
-    special = (c.tokenizer.cls_token_id, c.tokenizer.sep_token_id, c.tokenizer.pad_token_id or 0)
     flagged = np.zeros(len(ids), bool)
-    z = c.coherence_reader.scores(ids[given][:, 1:-1].tolist(), special)
+    z = c.coherence_reader.scores(ids[given][:, 1:-1].tolist(), c.tokenizer)
     flagged[given] = z > np.array([thresholds[d] for d in decisions[given]])
     return flagged
 

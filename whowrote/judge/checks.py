@@ -98,9 +98,7 @@ def check_coherence(judge, tallies: list, scores: list[Score]) -> None:
     todo = given_prose(judge, tallies, scores, thresholds)
     if not todo:
         return
-    tok = judge.tokenizer
-    special = (tok.cls_token_id, tok.sep_token_id, tok.pad_token_id or 0)
-    z, at = judge.coherence.scores([w for t, _ in todo for w, _ in t.sample.items], special, judge._autocast()), 0
+    z, at = judge.coherence.scores([w for t, _ in todo for w, _ in t.sample.items], judge.tokenizer, judge._autocast()), 0
     for tally, score in todo:
         k = len(tally.sample.items)
         score.incoherence = float(z[at:at + k].mean())

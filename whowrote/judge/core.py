@@ -37,6 +37,7 @@ import torch
 from ..config import JUDGE_PRECISIONS, window_tokens
 from ..errors import WhowroteError
 from ..hardware import fast_bf16
+from ..model.bert import padded_batches
 from ..model.metrics import log_softmax, softmax
 from ..model.openset import NEITHER, OpenSet, decide_split, for_length, split_probs
 from ..model.wordorder import WindowSample
@@ -185,18 +186,8 @@ class Judge:
     @torch.inference_mode()
     def logits(self, windows: list[list[int]]) -> np.ndarray:
         """BERT's logits, one row per window (content tokens), batched by length."""
-        order = sorted(range(len(windows)), key=lambda i: len(windows[i]))
         out = np.zeros((len(windows), len(self.labels)))
-        cls_id, sep_id, pad_id = self.tokenizer.cls_token_id, self.tokenizer.sep_token_id, self.tokenizer.pad_token_id or 0
-        for b in range(0, len(order), self.batch_size):
-            idx = order[b : b + self.batch_size]
-            width = max(len(windows[i]) for i in idx) + 2
-            ids = torch.full((len(idx), width), pad_id, dtype=torch.long)
-            mask = torch.zeros((len(idx), width), dtype=torch.long)
-            for row, i in enumerate(idx):
-                seq = [cls_id, *windows[i], sep_id]
-                ids[row, : len(seq)] = torch.tensor(seq)
-                mask[row, : len(seq)] = 1
+        for idx, ids, mask in padded_batches(windows, self.tokenizer, self.batch_size):
             with self._autocast():
                 logits = self.scoring_model(input_ids=ids.to(self.device), attention_mask=mask.to(self.device)).logits
             out[idx] = logits.float().cpu().numpy().astype(np.float64)

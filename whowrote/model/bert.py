@@ -112,6 +112,24 @@ def load_classifier(folder: str | Path):
     return model, tokenizer
 
 
+def padded_batches(windows: list[list[int]], tokenizer, batch_size: int):
+    """(indices, input_ids, attention_mask) for `windows` of content tokens as [CLS] w [SEP]
+    rows, shortest first and `batch_size` at a time, each batch padded to its longest row only."""
+    import torch
+
+    cls_id, sep_id, pad_id = tokenizer.cls_token_id, tokenizer.sep_token_id, tokenizer.pad_token_id or 0
+    order = sorted(range(len(windows)), key=lambda i: len(windows[i]))
+    for b in range(0, len(order), batch_size):
+        idx = order[b : b + batch_size]
+        width = max(len(windows[i]) for i in idx) + 2
+        ids = torch.full((len(idx), width), pad_id, dtype=torch.long)
+        mask = torch.zeros((len(idx), width), dtype=torch.long)
+        for row, i in enumerate(idx):
+            ids[row, : len(windows[i]) + 2] = torch.tensor([cls_id, *windows[i], sep_id])
+            mask[row, : len(windows[i]) + 2] = 1
+        yield idx, ids, mask
+
+
 def _unreachable(name: str, exc: Exception) -> str:
     first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
     if os.path.isdir(name):

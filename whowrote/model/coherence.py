@@ -29,6 +29,7 @@ import torch
 
 from ..data.augment import WordChain, word_groups
 from ..errors import WhowroteError
+from .bert import padded_batches
 
 COHERENCE_LAYERS = (2, 3, 4)  # hidden states read (0: embeddings): where BERT's syntax is, before its top layers
 FOLDER = "coherence"  # in the model folder: the truncated pretrained encoder and the head
@@ -68,22 +69,11 @@ class CoherenceReader:
         self.encoder, self.weights, self.bias, self.layers = encoder, weights, float(bias), list(layers)
 
     @torch.inference_mode()
-    def features(self, windows: list[list[int]], special: tuple[int, int, int], autocast=None,
-                 batch_size: int = 32) -> np.ndarray:
-        """Mean hidden states of `layers`, side by side, one row per window of content tokens;
-        `special`: the tokenizer's (cls, sep, pad) ids."""
-        cls_id, sep_id, pad_id = special
-        order = sorted(range(len(windows)), key=lambda i: len(windows[i]))
+    def features(self, windows: list[list[int]], tokenizer, autocast=None, batch_size: int = 32) -> np.ndarray:
+        """Mean hidden states of `layers`, side by side, one row per window of content tokens."""
         out = np.zeros((len(windows), self.encoder.config.hidden_size * len(self.layers)), dtype=np.float32)
         device = next(self.encoder.parameters()).device
-        for b in range(0, len(order), batch_size):
-            idx = order[b : b + batch_size]
-            width = max(len(windows[i]) for i in idx) + 2
-            ids = torch.full((len(idx), width), pad_id, dtype=torch.long)
-            mask = torch.zeros((len(idx), width), dtype=torch.long)
-            for row, i in enumerate(idx):
-                ids[row, : len(windows[i]) + 2] = torch.tensor([cls_id, *windows[i], sep_id])
-                mask[row, : len(windows[i]) + 2] = 1
+        for idx, ids, mask in padded_batches(windows, tokenizer, batch_size):
             with autocast if autocast is not None else torch.autocast("cpu", enabled=False):
                 hidden = self.encoder(input_ids=ids.to(device), attention_mask=mask.to(device),
                                       output_hidden_states=True).hidden_states
@@ -92,14 +82,14 @@ class CoherenceReader:
             out[idx] = torch.cat(pooled, dim=1).cpu().numpy()
         return out
 
-    def scores(self, windows: list[list[int]], special: tuple[int, int, int], autocast=None) -> np.ndarray:
+    def scores(self, windows: list[list[int]], tokenizer, autocast=None) -> np.ndarray:
         """z of each window: the log-odds that it is a word chain rather than prose."""
         if not len(windows):
             return np.zeros(0)
-        return self.features(windows, special, autocast).astype(np.float64) @ self.weights + self.bias
+        return self.features(windows, tokenizer, autocast).astype(np.float64) @ self.weights + self.bias
 
     @classmethod
-    def fit(cls, encoder, prose: list[list[int]], chains: list[list[int]], special: tuple[int, int, int],
+    def fit(cls, encoder, prose: list[list[int]], chains: list[list[int]], tokenizer,
             seed: int = 0) -> "CoherenceReader":
         """The head fitted on windows of prose against windows of word chains (equal weight)."""
         from sklearn.linear_model import LogisticRegression
@@ -107,7 +97,7 @@ class CoherenceReader:
 
         layers = layers_of(encoder.config.num_hidden_layers)
         reader = cls(encoder, np.zeros(0), 0.0, layers)
-        x = np.concatenate([reader.features(prose, special), reader.features(chains, special)]).astype(np.float64)
+        x = np.concatenate([reader.features(prose, tokenizer), reader.features(chains, tokenizer)]).astype(np.float64)
         y = np.r_[np.zeros(len(prose)), np.ones(len(chains))]
         scaler = StandardScaler().fit(x)
         # C 0.01: on fold 0's books it flagged as many word chains as C 0.1 and moved under 5% typos a
