@@ -136,11 +136,22 @@ def test_judge_flags_a_text_over_the_threshold_and_scales_its_s(loaded, reader_a
 
 def test_calibration_fits_the_reader_and_the_report_measures_it(open_set_run, capsys):
     from whowrote.commands.evaluate import print_report
+    from whowrote.config import load_run_config
+    from whowrote.data.prepare import prepare
+    from whowrote.evaluation.calibrate import COHERENCE_PER_BOOK, _training_books
     from whowrote.layout import RunFiles, read_json, read_model_meta
 
     report = read_json(RunFiles(open_set_run).report)
     fit = report["coherence_check"]
     assert fit["fitted_on"]["prose"] == fit["fitted_on"]["chains"] > 0
+    # the head reads the authors' training books as well as the background's: a generator imitating
+    # an author makes chains of his words
+    judge, config = Judge.load(open_set_run), load_run_config(open_set_run)
+    prep = prepare(config, judge.tokenizer, spec=judge.normalise)
+    books = {label: _training_books(prep, i) for i, label in enumerate(prep.labels)}
+    assert all(books[a] for a in config.author_labels) and len(books[config.background]) > 1
+    long_enough = [b for bs in books.values() for b in bs if len(b) > prep.width]
+    assert fit["fitted_on"]["prose"] == COHERENCE_PER_BOOK * len(long_enough)
     for row in fit["authors"].values():
         assert row["own_flagged"] <= 0.02
     assert set(fit["test_flagged"]) <= set(report["labels"])

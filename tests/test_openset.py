@@ -251,6 +251,8 @@ def test_validate_writes_the_probes_and_the_card_shows_them(open_set_run):
     for row in order.values():
         assert 0 <= row["given_to_author"] <= 1 and 0 <= row["mean_s"] <= 1 and row["passages"] > 0
     assert order["Markov order 1"]["passages"] == 80  # 40 for each author
+    assert order["Markov order 1, works never trained on"]["passages"] == 80  # chains of the held-out passages
+    assert "| Markov order 1, works never trained on (ours) | mean S <= 0.20 |" in card
 
 
 def test_validate_probes_the_test_half_only(open_set_run):

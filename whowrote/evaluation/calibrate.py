@@ -37,7 +37,7 @@ HELDOUT_WINDOWS_PER_WORK = 150  # evenly spaced disjoint windows per held-out wo
 # tokens would give 3,000 of each, minutes of scoring on a CPU for the least telling number
 IN_BOOK_WINDOWS_PER_LABEL = 600
 STUFFED_WINDOWS = 600  # other authors' calibration windows stuffed with each author's keywords (evenly spaced)
-COHERENCE_PER_BOOK = 40  # windows of prose, and as many of word chains, from each background training book
+COHERENCE_PER_BOOK = 40  # windows of prose, and as many of word chains, from each training book
 COHERENCE_CHAINS = 150  # order-1 word chains made of each label's calibration windows, to decide whether the check stays
 
 
@@ -237,18 +237,18 @@ def _fit_keywords(c: Calibrated) -> None:
             c.open_set.keyword_thresholds[a] = tau
 
 
-def _background_books(prep, b: int) -> list[np.ndarray]:
-    """The background's training blocks, joined book by book."""
-    stream, works = prep.streams[b], prep.streams[b].block_works
+def _training_books(prep, label: int) -> list[np.ndarray]:
+    """A label's training blocks, joined book by book."""
+    stream, works = prep.streams[label], prep.streams[label].block_works
     books: dict[int, list[np.ndarray]] = {}
-    for k in prep.parts[b]["train"]:
+    for k in prep.parts[label]["train"]:
         books.setdefault(int(works[k]), []).append(stream.tokens[slice(*stream.blocks[k])])
     return [np.concatenate(v) for _, v in sorted(books.items())]
 
 
 def _fit_coherence(c: Calibrated) -> None:
     """The coherence reader (`model/coherence.py`): the pretrained encoder's first layers and a
-    head fitted on the background's training books against word chains made of each; then each
+    head fitted on every label's training books against word chains made of each; then each
     author's threshold, at most `coherence_max_flagged` over it of its calibration windows of
     prose that the judge gives to it, and of every label's calibration windows of prose together
     (an author's fifteen windows cannot place a 2% quantile; prose in general can). Kept only
@@ -260,8 +260,10 @@ def _fit_coherence(c: Calibrated) -> None:
     if b is None or not config.coherence_max_flagged:
         return
     vocab, rng = word_pieces(c.tokenizer), np.random.default_rng(config.seed)
+    # the authors' books too: a generator imitating one makes chains of his words, not the background's;
     # a generator's or an OCR's slips are no more a chain than they are style (as in training)
-    prose, chains = coh.training_windows(_background_books(c.prep, b), vocab, c.prep.width, COHERENCE_PER_BOOK, rng,
+    books = [book for label in range(len(labels)) for book in _training_books(c.prep, label)]
+    prose, chains = coh.training_windows(books, vocab, c.prep.width, COHERENCE_PER_BOOK, rng,
                                          Typos(c.tokenizer, 1.0))
     if not prose:
         return

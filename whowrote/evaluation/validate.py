@@ -39,7 +39,7 @@ from ..model.metrics import share_interval
 from ..model.openset import NEITHER
 from ..training.runfolder import check_run_dir
 from . import probes
-from .goals import MARKOV_ORDERS, goal_text
+from .goals import MARKOV_ORDERS, UNSEEN_MARKOV, goal_text
 
 VALIDITY_FORMAT = "whowrote.validity/1"
 
@@ -159,7 +159,8 @@ def order_probes(judge, config, passages: list[dict], words: dict[str, list[str]
     word order destroyed (all words shuffled, runs of 3-5 shuffled) or their sentences
     reordered; other authors' passages stuffed with an author's distinctive words (5, 10,
     20%); and text from word Markov chains of order 1-4 fitted on each author's training
-    books (`markov_texts`). Each: the share given to the author it imitates, and mean S."""
+    books (`markov_texts`), and of order 1 fitted on the author's passages here (works never
+    trained on). Each: the share given to the author it imitates, and mean S."""
     authors = config.author_labels
     mine = [p for p in passages if p["label"] in authors]
     out = {}
@@ -176,14 +177,24 @@ def order_probes(judge, config, passages: list[dict], words: dict[str, list[str]
                                        for i, (p, t) in enumerate(zip(others, target))], target, name)
     n_words = int(np.median([len(p["text"].split()) for p in mine])) if mine else 100
     for order in MARKOV_ORDERS:
-        texts, target = [], []
-        for a in authors:
-            if markov_texts.get(a):
-                texts += probes.markov_passages(markov_texts[a], order, markov_passages, n_words, seed + order)
-                target += [a] * markov_passages
-        if texts:
-            out[f"Markov order {order}"] = _given(judge, texts, target, f"Markov order {order}")
-    return out
+        sources = {a: markov_texts.get(a) for a in authors}
+        out[f"Markov order {order}"] = _markov(judge, sources, order, markov_passages, n_words, seed + order,
+                                               f"Markov order {order}")
+    # the coherence check learnt chains of the training books; chains of works it never read show what it learnt
+    sources = {a: [p["text"] for p in mine if p["label"] == a] for a in authors}
+    out[UNSEEN_MARKOV] = _markov(judge, sources, 1, markov_passages, n_words, seed, UNSEEN_MARKOV)
+    return {name: row for name, row in out.items() if row is not None}
+
+
+def _markov(judge, sources: dict[str, list[str] | None], order: int, n_passages: int, n_words: int, seed: int,
+            name: str) -> dict | None:
+    """`_given` for `n_passages` of word Markov text of `order` fitted on each author's `sources`."""
+    texts, target = [], []
+    for author, own in sources.items():
+        if own:
+            texts += probes.markov_passages(own, order, n_passages, n_words, seed)
+            target += [author] * n_passages
+    return _given(judge, texts, target, name) if texts else None
 
 
 def seed_agreement(run_dir: Path, config, passages: list[dict], base_labels: list[str], seeds: int, progress: bool) -> dict:
