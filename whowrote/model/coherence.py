@@ -9,8 +9,9 @@ encoder's first layers beside the classifier (`coherence/` in the model folder, 
 `transformers` loads as it is) and a logistic regression on the mean of their hidden states
 (`CoherenceReader`): its log-odds `z` that a window is a word chain rather than prose,
 fitted on every label's training books, the authors' and the background's (their windows
-against word chains of order 1-2 made from each book). Per author, calibration sets a threshold at the (1 - max_flagged)
-quantile of the z of its own calibration windows of prose (`fit_coherence_threshold`).
+against word chains of order 1-2 made from each book). Per author, calibration sets a
+threshold at the (1 - max_flagged) quantile of the z of its own calibration windows of prose
+(`fit_coherence_threshold`).
 
 The judge reads a text's window sample (the word-order check's) through it; a text given to
 an author whose mean z is over that author's threshold is "neither", flagged "incoherent",
