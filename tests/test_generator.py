@@ -27,6 +27,14 @@ def test_copy_detector_counts_words_inside_copied_runs():
     assert detector.covered_share("") == 0.0
 
 
+def test_prose_keeps_lines_of_words_and_drops_diagrams():
+    from whowrote.generator.lm import prose
+
+    book = ('CHAPTER I.\n\nIt was   a bright\tday,\nand she didn\u2019t\nmind.\n  |---|---|\n | 1 | 0 |\n\n\n\n'
+            'She said x="fat" to him.\n-------\n')
+    assert prose(book) == 'It was a bright day, and she didn\'t mind.\n\nShe said x="fat" to him.'
+
+
 def test_control_passages_give_each_author_as_many_windows_after_its_token():
     from whowrote.generator import lm
 
@@ -41,6 +49,11 @@ def test_control_passages_give_each_author_as_many_windows_after_its_token():
     out = lm.sample(model, tokenizer, "alice", 3, 10, seed=0)
     assert len(out) == 3 and all(isinstance(t, str) and t for t in out)
     assert out == lm.sample(model, tokenizer, "alice", 3, 10, seed=0)  # seeded
+    assert len(set(lm.sample(model, tokenizer, "alice", 3, 10, seed=0, temperature=1e-4))) == 1  # ~greedy
+    capped = lm.ControlPassages(tokenizer, texts, context=32, max_windows=4)
+    wider = lm.train_tokenizer(texts, vocab_size=600)  # longer pieces: more characters per token
+    per_token = [d.chars_per_token(t) for t, d in ((tokenizer, capped), (wider, lm.ControlPassages(wider, texts, 32)))]
+    assert len(capped) == 8 and 1.0 < per_token[0] < per_token[1] < 12
 
 
 def test_generator_study_end_to_end_on_a_tiny_budget(open_set_run, tmp_path):
@@ -50,12 +63,15 @@ def test_generator_study_end_to_end_on_a_tiny_budget(open_set_run, tmp_path):
     out = tmp_path / "study"
     proc = run_cli("generator-study", "--model", str(open_set_run), "--out", str(out), "--steps", "4", "--every", "2",
                    "--samples", "2", "--tokens", "16", "--layers", "1", "--hidden", "32", "--batch", "4",
-                   "--references", "3", "--docs", str(page), "--quiet")
+                   "--references", "3", "--temperature", "0.5", "--top-p", "0.9", "--docs", str(page), "--quiet")
     assert proc.returncode == 0, proc.stderr
     report = json.loads((out / "report.json").read_text())
     assert report["format"] == "whowrote.generator-study/1" and report["target"] == "alice"
     assert [h["step"] for h in report["history"]] == [2, 4] and all({"alice", "edgar"} <= set(h) for h in report["history"])
     assert all(0 <= h[a]["mean_s"] <= 1 for h in report["history"] for a in ("alice", "edgar"))
+    bits = [h[a]["heldout_bits_per_char"] for h in report["history"] for a in ("alice", "edgar")]
+    assert all(0 < b < 20 for b in bits) and report["language_model"]["heldout_works"]["alice"] == ["91003"]
+    assert report["sampling"] == {"temperature": 0.5, "top_p": 0.9}
     samples = [json.loads(line) for line in (out / "samples.jsonl").read_text().splitlines()]
     assert len(samples) == 2 * 2 * 2 and {s["control"] for s in samples} == {"<alice>", "<edgar>"}
     assert all(s["label"] in ("alice", "edgar", "neither") for s in samples)
@@ -72,4 +88,6 @@ def test_generator_study_needs_a_run_folder_and_sane_sizes(trained, tmp_path):
                           "not a whowrote run folder")
     assert_one_line_error(run_cli("generator-study", "--model", str(trained), "--out", str(tmp_path / "o"),
                                   "--tokens", "500"), "--tokens")
+    assert_one_line_error(run_cli("generator-study", "--model", str(trained), "--out", str(tmp_path / "o"),
+                                  "--top-p", "0"), "--top-p")
     assert not (tmp_path / "o").exists()

@@ -6,7 +6,7 @@ from tests.conftest import STYLE_A, invented_text
 from whowrote import Judge
 from whowrote.judge.inputs import file_chunks
 from whowrote.judge.records import Record
-from whowrote.text.headings import opening_headings, section_headings
+from whowrote.text.headings import is_section_heading, opening_headings, section_headings
 
 PROSE = "It was late. The kitten sat by the fire, and nobody said a word."
 
@@ -43,6 +43,13 @@ def test_section_headings_are_found_anywhere_with_their_offsets():
     found = section_headings(text)
     assert [t for _, t in found] == ["CHAPTER I. THE KITTEN", "The Second Tale"]
     assert all(text[c:c + len(t)] == t for c, t in found)
+
+
+def test_a_line_alone_is_a_heading_as_section_headings_finds_them():
+    for line in ("CHAPTER IV.", "THE WALRUS AND THE CARPENTER", "## The Second Tale", "  Chapter 2  "):
+        assert is_section_heading(line), line
+    for line in ("It was late.", "ABC", "|---|---|", "said Alice. CHAPTER"):
+        assert not is_section_heading(line), line
 
 
 def test_the_judge_reads_a_passage_under_a_title_as_the_passage_alone(trained):

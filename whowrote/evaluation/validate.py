@@ -329,11 +329,13 @@ def validate(run_dir: str | Path, seeds: int = 1, per_work: int = 60, data_dir: 
     return validity
 
 
-def training_books(config) -> dict[str, list[str]]:
-    """Each author's training books as published (the Markov chains' source)."""
+def training_books(config, heldout: bool = False) -> dict[str, list[str]]:
+    """Each author's training books as published (the Markov chains' source); with `heldout`,
+    the works the run held out instead (an author without any is left out)."""
     from ..text.books import load
 
-    return {lab: [load(src, config.data_dir).text for src in config.sources[lab]] for lab in config.author_labels}
+    table = config.heldout if heldout else config.sources
+    return {lab: [load(src, config.data_dir).text for src in table[lab]] for lab in config.author_labels if table.get(lab)}
 
 
 def readme_figures(run_dir: Path, page: Path) -> str:

@@ -33,6 +33,12 @@ def section_headings(text: str) -> list[tuple[int, str]]:
     return out
 
 
+def is_section_heading(line: str) -> bool:
+    """Is this one line a section heading by itself (as `section_headings` finds them)?"""
+    m = _SECTION.fullmatch(line.strip())
+    return bool(m) and sum(c.isalpha() for c in m.group("md" if m.group("md") is not None else "book")) >= 3
+
+
 # One line standing alone (a blank line after it), read after the typography rules have
 # dropped Markdown's marks: what may open a text as its heading.
 _OPENING_LINE = re.compile(r"[ \t]*(?P<line>[^\n]{1,100}?)[ \t]*(?:\n[ \t]*){2,}")
