@@ -27,6 +27,18 @@ def test_real_books_clean_without_licence_or_markers():
     assert v1.startswith("THE UNPARALLELED ADVENTURES") and "James Russell Lowell" not in v1[:2000]
 
 
+def test_the_generator_reads_the_game_of_logic_without_its_diagrams():
+    from whowrote.generator.lm import prose
+    from whowrote.text import books
+
+    raw = books.load("4763", str(SHARED_CORPORA)).text
+    text = prose(raw)
+    assert "|---|" in raw and "---" not in text and "CHAPTER" not in text
+    assert text.count("|") < raw.count("|") / 10  # what stays is a verse set in a box, its words kept
+    assert "All crocodiles, when not hungry, are amiable; and all unamiable crocodiles are hungry." in text
+    assert 0.5 < len(text) / len(raw) < 0.8  # the diagrams are a third of the book
+
+
 def test_the_markup_rules_leave_every_authors_book_as_typography_2_did():
     # typography 3 (markup dropped) came after typography 2: the preset's books (the authors'
     # and all 64 background authors') must read the same under both, so no rule changed them silently
