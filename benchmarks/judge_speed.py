@@ -119,7 +119,7 @@ def main() -> None:
     if any(checked):
         reread = sum(s.order_gain is not None or s.keyword_gain is not None for s in ours)
         changed = np.mean([a.label != b.label for a, b in zip(ours, unchecked)])
-        print(f"  without the word-order and keyword checks {n / t_unchecked:8.1f} passages/s (they read {reread} of {n} "
+        print(f"  without its checks (word order, keywords, coherence) {n / t_unchecked:8.1f} passages/s (they read {reread} of {n} "
               f"again, {(t_ours - t_unchecked) / t_ours:.0%} of the judge's time; they changed {changed:.3f} of the labels)")
     if judge.partner:
         print(f"  of which the char partner   {n / t_partner:8.1f} passages/s alone (decoding and n-grams): "
