@@ -22,21 +22,22 @@ _SECTION = re.compile(r"^[ \t]*(?:#{1,6}[ \t]+(?P<md>[^\n#][^\n]{0,79}?)[ \t#]*"
                       r"|[A-Z][A-Z0-9 ,.'\-:;!?\u2014]{3,80}))[ \t]*$", re.MULTILINE)
 
 
+def _title(m: re.Match) -> tuple[int, str] | None:
+    """(offset, title) of a `_SECTION` match, marks left out; None where it has under 3 letters."""
+    group = "md" if m.group("md") is not None else "book"
+    title = m.group(group).strip()
+    return (m.start(group), title) if sum(c.isalpha() for c in title) >= 3 else None
+
+
 def section_headings(text: str) -> list[tuple[int, str]]:
     """(character offset, title) of each section heading in the text, marks left out."""
-    out = []
-    for m in _SECTION.finditer(text):
-        group = "md" if m.group("md") is not None else "book"
-        title = m.group(group).strip()
-        if sum(c.isalpha() for c in title) >= 3:
-            out.append((m.start(group), title))
-    return out
+    return [found for m in _SECTION.finditer(text) if (found := _title(m))]
 
 
 def is_section_heading(line: str) -> bool:
     """Is this one line a section heading by itself (as `section_headings` finds them)?"""
     m = _SECTION.fullmatch(line.strip())
-    return bool(m) and sum(c.isalpha() for c in m.group("md" if m.group("md") is not None else "book")) >= 3
+    return bool(m) and _title(m) is not None
 
 
 # One line standing alone (a blank line after it), read after the typography rules have
