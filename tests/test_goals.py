@@ -49,3 +49,35 @@ def test_markov_text_must_earn_more_the_more_order_it_keeps():
     assert row(goals_table(REPORT, {"order": order}), "Markov order 1-4: mean S rises with the order")[3] == "**no**"
     del order["Markov order 4"]
     assert "rises with the order" not in goals_table(REPORT, {"order": order})  # not every order measured
+
+
+def test_other_seeds_are_columns_and_each_goal_counts_the_seeds_that_meet_it():
+    seed1 = {"unseen": {**REPORT["unseen"], "ece": 0.06}}  # this seed misses the ECE goal
+    seed2 = {"unseen": {**REPORT["unseen"], "ece": 0.03}}
+    validity = {"probes": {"typos 5%": {"changed": 0.04}}, "seeds": {"agreement": 0.9}}
+    table = goals_table(REPORT, validity, [(seed1, {"probes": {"typos 5%": {"changed": 0.06}}}), (seed2, {})])
+    assert table.splitlines()[0] == "| goal | bound | this run | seed +1 | seed +2 | met |"
+    assert row(table, "ECE on unseen works")[2:] == ["0.040", "0.060", "0.030", "2 of 3 **no**"]
+    assert row(table, "authors never seen flagged \"neither\"")[5] == "3 of 3"
+    # a seed without the probe is no figure, not a miss; agreement is measured across seeds, on this run
+    assert row(table, "typos 5%")[2:] == ["0.040", "0.060", "-", "1 of 2 **no**"]
+    assert row(table, "stability: seeds agree")[2:] == ["0.900", "-", "-", "0 of 1 **no**"]
+
+
+def test_the_seed_runs_are_found_in_the_run_folder_in_seed_order(tmp_path):
+    import json
+
+    from whowrote.evaluation.goals import seed_figures
+    from whowrote.layout import RunFiles
+
+    files = RunFiles(tmp_path)
+    for k, ece in ((10, 0.01), (2, 0.02), (1, 0.03)):
+        seed = RunFiles(files.seed_run(k))
+        seed.root.mkdir(parents=True)
+        seed.config.write_text("{}")
+        seed.report.write_text(json.dumps({"unseen": {**REPORT["unseen"], "ece": ece}}))
+    (files.seeds / "seed3").mkdir()  # stopped before it wrote its config: not a run
+    (files.seeds / "notes").mkdir()
+    assert [p.name for p in files.seed_runs()] == ["seed1", "seed2", "seed10"]
+    assert [r["unseen"]["ece"] for r, v in seed_figures(tmp_path)] == [0.03, 0.02, 0.01]
+    assert seed_figures(tmp_path / "elsewhere") == []

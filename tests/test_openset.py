@@ -1,6 +1,8 @@
 """Open set ("neither"), held-out works and validity on a tiny model with invented styles."""
 
 import json
+import re
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -303,3 +305,24 @@ def test_a_run_is_re_read_with_the_normalisation_it_was_trained_with(open_set_ru
     monkeypatch.setattr(prepare_mod, "prepare", lambda *a, **k: specs.append(k.get("spec")) or real(*a, **k))
     passages = held_out_passages(judge, config, per_work=5)
     assert specs == [judge.normalise] and {p["work"] for p in passages} == {"91003", "91004", "91008"}
+
+
+def test_validate_seeds_trains_evaluates_and_probes_each_seed_and_the_card_has_their_columns(open_set_run, tmp_path):
+    import shutil
+
+    from whowrote.evaluation.validate import validate
+    from whowrote.layout import RunFiles
+
+    run = Path(shutil.copytree(open_set_run, tmp_path / "open"))  # the shared run keeps its one-seed card
+    validity = validate(run, seeds=2, progress=False)
+    seed = RunFiles(RunFiles(run).seed_run(1))
+    assert json.loads(seed.config.read_text())["config"]["seed"] == json.loads((run / "config.json").read_text())["config"]["seed"] + 1
+    assert seed.report.is_file() and json.loads(seed.validity.read_text())["probes"]  # evaluated and probed
+    assert not seed.checkpoint.exists()  # finished: only its model folder is kept
+    assert validity["seeds"]["runs"] == 2 and 0 <= validity["seeds"]["agreement"] <= 1
+    card = (run / "README.md").read_text()
+    assert "| goal | bound | this run | seed +1 | met |" in card
+    assert re.search(r"\| ECE on unseen works \| <= 0\.05 \| [0-9.]+ \| [0-9.]+ \| [0-2] of 2", card)
+    modified = seed.validity.stat().st_mtime
+    validate(run, seeds=2, progress=False)  # a seed already probed is read, not done again
+    assert seed.validity.stat().st_mtime == modified

@@ -28,6 +28,16 @@ class RunFiles:
     plots = property(lambda self: self.root / "plots")
     model = property(lambda self: self.root / "model")  # save_pretrained + MODEL_META
     checkpoint = property(lambda self: self.root / "checkpoint")  # the latest resumable state
+    seeds = property(lambda self: self.root / "seeds")  # other seeds of the same config (`validate --seeds`)
+
+    def seed_run(self, k: int) -> Path:
+        """The run folder of seed `k` more than this run's (`whowrote validate --seeds`)."""
+        return self.seeds / f"seed{k}"
+
+    def seed_runs(self) -> list[Path]:
+        """The other seeds' run folders that exist, seed 1 first."""
+        found = [p for p in self.seeds.glob("seed*") if p.name[4:].isdigit() and RunFiles(p).is_run()]
+        return sorted(found, key=lambda p: int(p.name[4:]))
 
     def checkpoints(self) -> tuple[Path, Path, Path]:
         """checkpoint, the one being written (.tmp) and the one being replaced (.old)."""

@@ -10,7 +10,7 @@ import json
 from pathlib import Path
 
 from ..errors import EXIT_OK
-from ..layout import RunFiles
+from ..layout import RunFiles, read_json
 from ..model.metrics import share_text
 from ..model.openset import describe
 
@@ -85,6 +85,7 @@ def cmd_evaluate(args) -> int:
 
 
 def cmd_validate(args) -> int:
+    from ..evaluation.goals import goals_table, seed_figures
     from ..evaluation.validate import validate
 
     v = validate(args.run, seeds=args.seeds, per_work=args.per_work, data_dir=args.data_dir, progress=not args.quiet,
@@ -96,6 +97,7 @@ def cmd_validate(args) -> int:
     if "seeds" in v:
         by = ", ".join(f"{lab} {x:.3f}" for lab, x in v["seeds"].get("agreement_by_label", {}).items())
         print(f"  {v['seeds']['runs']} seeds agree on {share_text(v['seeds'], 'agreement')} of {v['seeds']['passages']} passages ({by})")
+        print(goals_table(read_json(RunFiles(args.run).report), v, seed_figures(args.run)))
     return EXIT_OK
 
 
@@ -108,7 +110,9 @@ def register(sub) -> None:
 
     p = sub.add_parser("validate", help="validity probes on the run's held-out works: names, typos, casing, seeds")
     p.add_argument("run")
-    p.add_argument("--seeds", type=int, default=1, help="train N-1 more seeds and measure agreement (default 1: off)")
+    p.add_argument("--seeds", type=int, default=1,
+                   help="train, evaluate and probe N-1 more seeds (RUN/seeds/): their agreement, and each goal on "
+                        "every seed (default 1: off; a seed takes a training run's time)")
     p.add_argument("--per-work", type=int, default=60, help="passages per held-out work (default 60)")
     p.add_argument("--readme", help="also write the validity tables into this README between validity markers")
     p.add_argument("--data-dir", help="folder of pg<ID>.txt files (default: the run's)")

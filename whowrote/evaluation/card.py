@@ -17,7 +17,7 @@ from ..layout import RunFiles, read_json, read_model_meta
 from ..model.metrics import share_text
 from ..model.openset import NEITHER, describe
 from ..text.normalise import Spec
-from .goals import goals_table
+from .goals import goals_table, seed_figures
 
 PROJECT = "whowrote"
 
@@ -67,10 +67,12 @@ def _validity_table(validity: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _goals_section(report: dict, validity: dict) -> str:
-    table = goals_table(report, validity)
+def _goals_section(report: dict, validity: dict, run_dir: Path) -> str:
+    seeds = seed_figures(run_dir)
+    table = goals_table(report, validity, seeds)
+    each = "; \"seed +k\": its config with the seed k more (`whowrote validate --seeds`)" * bool(seeds)
     return (f"Goals at a glance (at {report.get('seq_len')} tokens; \"ours\" marks this project's own, the rest "
-            f"are the issue's; the tables below give each figure's interval and the texts behind it):\n\n{table}\n"
+            f"are the issue's{each}; the tables below give this run's intervals and the texts behind them):\n\n{table}\n"
             if table else "")
 
 
@@ -126,7 +128,7 @@ def summary_markdown(run_dir: str | Path) -> str:
     env = cfg.get("device", "?")
     open_set = report.get("open_set", {})
     lines = [f"Run `{run_dir.name}` ({report.get('steps')} steps, {report.get('train_seconds') or 0:.0f} s of training on {env}); "
-             f"passages of {report.get('seq_len')} tokens.", "", _goals_section(report, validity), _unseen_table(report)]
+             f"passages of {report.get('seq_len')} tokens.", "", _goals_section(report, validity, files.root), _unseen_table(report)]
     per_label = (report.get("unseen") or {}).get("per_label", {})
     if "neither" in per_label:
         authors = [lab for lab in per_label if lab != "neither"]
@@ -265,7 +267,7 @@ clf = pipeline("text-classification", model="{run_dir / 'model'}")  # raw logits
 text normalisation ({steps}), a text's opening heading lines set aside (a title, "Chapter 1"),{_partner_line(report)}
 the temperature T = {meta.get('temperature', 1.0):.3f} and the "neither" threshold
 ({open_set.get('method', 'none')}{f", {describe(open_set)}" if open_set.get('method') == 'background' else ''}).
-{_measures(report, validity)}
+{_measures(report, validity, run_dir)}
 ## Training
 {report.get('steps')} steps of {config.get('per_class')} windows per label, lr {config.get('lr')}, seed {config.get('seed')},
 {report.get('train_seconds') or 0:.0f} s. Books (Gutenberg header and licence removed; {steps}):
@@ -282,12 +284,12 @@ Text under 60% English words (another language, code tables, numbers) is flagged
 """
 
 
-def _measures(report: dict, validity: dict) -> str:
+def _measures(report: dict, validity: dict, run_dir: Path) -> str:
     """The card's figures: goals, unseen works and lengths, in-book blocks, calibration, probes."""
     t, cal = report.get("test", {}), report.get("calibration", {})
     return f"""
 ## Goals at a glance
-{_goals_section(report, validity) or "No held-out numbers or validity report yet."}
+{_goals_section(report, validity, run_dir) or "No held-out numbers or validity report yet."}
 ## Works never trained on
 {_unseen_table(report)}
 {_length_table(report)}

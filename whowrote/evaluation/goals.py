@@ -3,13 +3,17 @@
 Each goal is a bound on a number the run folder already holds (report.json's works and
 authors never trained on, validity.json's probes and seeds). `goal_text` is what
 validity.json stores beside each probe; `goals_table` is the table the model card and
-`whowrote validate --readme` open with: every goal, the run's figure, met or not. Goals
+`whowrote validate --readme` open with: every goal, the run's figure, met or not, and with
+other seeds of the run (`validate --seeds`) each seed's figure and how many meet it. Goals
 marked "ours" are this project's, the rest the issue's (issue 7: a judge of style).
 
     python -m whowrote.evaluation.goals docs/run    # a run folder, or any folder with report.json, validity.json
+    python -m whowrote.evaluation.goals runs/authors-XXXX    # with its seeds/seed1, seed2 ... as columns
 """
 
 from __future__ import annotations
+
+from ..layout import RunFiles, read_json
 
 UNSEEN_MARKOV = "Markov order 1, works never trained on"  # validity.json "order": chains of the held-out passages
 # probe (validity.json "probes", or "seeds") -> ((field, comparison, bound), ...)
@@ -46,8 +50,8 @@ def _meets(value: float, op: str, bound: float) -> bool:
     return abs(value) <= bound if op == "within ±" else (value <= bound if op == "<=" else value >= bound)
 
 
-def goals_table(report: dict, validity: dict) -> str:
-    """Markdown: each goal the run has a figure for, the figure, and whether it is met ("" if none)."""
+def goal_rows(report: dict, validity: dict) -> list[tuple[str, str, str, bool]]:
+    """(goal, bound, the run's figure, met) for each goal the run has a figure for."""
     rows = []
     per_label = (report.get("unseen") or {}).get("per_label", {})
     authors = [lab for lab in per_label if lab != "neither"]
@@ -78,21 +82,44 @@ def goals_table(report: dict, validity: dict) -> str:
         s = [m["mean_s"] for m in markov]
         rows.append((f"Markov order {MARKOV_ORDERS[0]}-{MARKOV_ORDERS[-1]}: mean S rises with the order", "increasing",
                      ", ".join(f"{v:.3f}" for v in s), all(a < b for a, b in zip(s, s[1:]))))
-    if not rows:
+    return rows
+
+
+def goals_table(report: dict, validity: dict, seeds: list[tuple[dict, dict]] | None = None) -> str:
+    """Markdown: each goal the run has a figure for, the figure, and whether it is met ("" if
+    none). With `seeds` (other seeds' report and validity, as `validate --seeds` leaves them),
+    a column for this run and one for each seed after its own, and how many meet each goal."""
+    runs = [goal_rows(report, validity)] + [goal_rows(r, v) for r, v in seeds or []]
+    if not runs[0]:
         return ""
-    return "\n".join(["| goal | bound | this run | met |", "|---|---|---|---|",
-                      *(f"| {name} | {bound} | {value} | {'yes' if met else '**no**'} |" for name, bound, value, met in rows)])
+    if len(runs) == 1:
+        return "\n".join(["| goal | bound | this run | met |", "|---|---|---|---|",
+                          *(f"| {name} | {bound} | {value} | {'yes' if met else '**no**'} |"
+                            for name, bound, value, met in runs[0])])
+    by_run = [{name: (value, met) for name, _, value, met in rows} for rows in runs]
+    lines = ["| goal | bound | this run | " + " | ".join(f"seed +{k}" for k in range(1, len(runs))) + " | met |",
+             "|---|---|" + "---|" * len(runs) + "---|"]
+    for name, bound, _, _ in runs[0]:
+        cells = [figures.get(name) for figures in by_run]
+        have, met = sum(c is not None for c in cells), sum(bool(c and c[1]) for c in cells)  # "-": no figure
+        lines.append(f"| {name} | {bound} | " + " | ".join(c[0] if c else "-" for c in cells)
+                     + f" | {met} of {have}{'' if met == have else ' **no**'} |")
+    return "\n".join(lines)
+
+
+def seed_figures(run_dir) -> list[tuple[dict, dict]]:
+    """The other seeds' (report, validity) that `validate --seeds` left in the run folder."""
+    return [(read_json(RunFiles(p).report), read_json(RunFiles(p).validity)) for p in RunFiles(run_dir).seed_runs()
+            if RunFiles(p).report.is_file()]
 
 
 if __name__ == "__main__":
     import sys
 
-    from ..layout import RunFiles, read_json
-
     files = RunFiles(sys.argv[1] if len(sys.argv) > 1 else ".")
     folder = files.root
     try:
-        table = goals_table(read_json(files.report), read_json(files.validity))
+        table = goals_table(read_json(files.report), read_json(files.validity), seed_figures(folder))
     except (ValueError, KeyError, TypeError, AttributeError) as exc:  # a damaged or foreign JSON file
         sys.exit(f"{folder}: report.json or validity.json is not whowrote's ({exc})")
     print(table or sys.exit(f"{folder}: no report.json or validity.json with held-out numbers"))

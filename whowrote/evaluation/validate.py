@@ -12,8 +12,9 @@ labels that change, and how far P(own label) moves:
   dropout 10% (reported);
 - another edition's typesetting (curly quotes, 2-em or en dashes, spaced ellipses,
   *emphasis*): the normalisation should undo it (our goal: <= 2%);
-- seeds (`--seeds N`): N-1 more runs of the same config with other seeds; the share of
-  passages on which all N agree (goal >= 95%).
+- seeds (`--seeds N`): N-1 more runs of the same config with other seeds (RUN/seeds/seedK),
+  each evaluated and probed as this run is; the share of passages on which all N agree (goal
+  >= 95%), and each seed's figures beside this run's in the goals table.
 Every share comes with its 95% Wilson interval (`*_ci`): 24 passages of a work cannot tell
 3% from 10%. The unseen-work accuracy, ECE and open-set rates per held-out author come from report.json.
 Writes RUN/validity.json ("whowrote.validity/1"), RUN/plots/validity.png/.svg, the card.
@@ -197,23 +198,30 @@ def _markov(judge, sources: dict[str, list[str] | None], order: int, n_passages:
     return _given(judge, texts, target, name) if texts else None
 
 
-def seed_agreement(run_dir: Path, config, passages: list[dict], base_labels: list[str], seeds: int, progress: bool) -> dict:
-    """Train seeds 1..N-1 of the same config (kept in RUN/seeds/) and compare labels."""
+def seed_agreement(run_dir: Path, config, passages: list[dict], base_labels: list[str], seeds: int, per_work: int,
+                   progress: bool) -> dict:
+    """Train seeds 1..N-1 of the same config (kept in RUN/seeds/), evaluate and probe each as
+    this run is (their figures are the goals table's other columns), and compare labels. A
+    seed already trained, evaluated or probed is not done again."""
     import shutil
 
     from ..judge.core import Judge
     from ..training.train import fit
     from .evaluate import evaluate_run
 
-    labels = [base_labels]
+    labels, files = [base_labels], RunFiles(run_dir)
     for k in range(1, seeds):
-        folder = run_dir / "seeds" / f"seed{k}"
-        if not model_meta_path(RunFiles(folder).model).is_file():
-            cfg = dataclasses.replace(config, seed=config.seed + k, output_dir=str(run_dir / "seeds"))
-            fitted = fit(cfg, name=f"seed{k}", progress=progress)
+        seed = RunFiles(files.seed_run(k))
+        if not model_meta_path(seed.model).is_file():
+            cfg = dataclasses.replace(config, seed=config.seed + k, output_dir=str(files.seeds))
+            fitted = fit(cfg, name=seed.root.name, progress=progress)
             evaluate_run(fitted.run_dir, progress=progress, model=fitted.model, tokenizer=fitted.tokenizer)
-            shutil.rmtree(RunFiles(fitted.run_dir).checkpoint, ignore_errors=True)
-        judge = Judge.load(folder)
+            shutil.rmtree(seed.checkpoint, ignore_errors=True)
+        elif not seed.report.is_file():  # trained, then stopped before its evaluation
+            evaluate_run(seed.root, progress=progress)
+        if not seed.validity.is_file():
+            validate(seed.root, per_work=per_work, data_dir=config.data_dir, progress=progress)
+        judge = Judge.load(seed.root)
         labels.append([s.label for s in judge.score([p["text"] for p in passages])])
     same = np.array([len(set(col)) == 1 for col in zip(*labels)])
     truth = np.array([p["label"] for p in passages])
@@ -318,7 +326,7 @@ def validate(run_dir: str | Path, seeds: int = 1, per_work: int = 60, data_dir: 
                 "modern_prose": modern_prose(judge)}
     if seeds > 1:
         base = [s.label for s in judge.score([p["text"] for p in passages])]
-        validity["seeds"] = seed_agreement(run_dir, config, passages, base, seeds, progress)
+        validity["seeds"] = seed_agreement(run_dir, config, passages, base, seeds, per_work, progress)
     validity["seconds"] = round(time.perf_counter() - t0, 1)
     write_json(files.validity, validity)
     files.plots.mkdir(exist_ok=True)
