@@ -1,5 +1,8 @@
 """The goals at a glance: each bound read against the run's own figures, met or not."""
 
+import pytest
+
+from whowrote.errors import WhowroteError
 from whowrote.evaluation.goals import PROBE_GOALS, goal_text, goals_table
 
 REPORT = {"unseen": {"ece": 0.04, "per_label": {
@@ -81,3 +84,7 @@ def test_the_seed_runs_are_found_in_the_run_folder_in_seed_order(tmp_path):
     assert [p.name for p in files.seed_runs()] == ["seed1", "seed2", "seed10"]
     assert [r["unseen"]["ece"] for r, v in seed_figures(tmp_path)] == [0.03, 0.02, 0.01]
     assert seed_figures(tmp_path / "elsewhere") == []
+    # a seed's report cut short: one sentence naming the folder and how to write it again, not a traceback
+    RunFiles(files.seed_run(2)).report.write_text('{"unseen": {"ece"')
+    with pytest.raises(WhowroteError, match=r"seed2: report.json or validity.json is not JSON .*whowrote evaluate"):
+        seed_figures(tmp_path)

@@ -1,11 +1,11 @@
-"""ECE, Brier, NLL, the temperature fit and the calibration report against values worked by hand."""
+"""ECE, Brier, NLL, the temperature fit, the authors' offsets and the calibration report against values worked by hand."""
 
 import math
 
 import numpy as np
 import pytest
 
-from whowrote.model.metrics import brier, calibration_report, ece, fit_temperature, nll, share_interval, softmax
+from whowrote.model.metrics import brier, calibration_report, ece, fit_author_offsets, fit_temperature, nll, share_interval, softmax
 
 PROBS = np.array([[0.9, 0.1], [0.6, 0.4], [0.3, 0.7], [0.8, 0.2]])
 LABELS = np.array([0, 1, 1, 0])
@@ -55,3 +55,23 @@ def test_share_interval_is_wilsons_by_hand():
     half = 1.959964 * math.sqrt(2.5 + 1.959964 ** 2 / 4) / (10 + 1.959964 ** 2)
     assert share_interval(5, 10) == pytest.approx([0.5 - half, 0.5 + half], abs=1e-6)
     assert share_interval(0, 0) == [0.0, 1.0]  # no passages: nothing known
+
+
+def test_author_offsets_weigh_the_authors_alike_by_hand():
+    # labels 0 and 1 are authors, 2 the background. The model leans to author 1 on both authors'
+    # windows: author 0's read [0, 1, -10], author 1's [0, 2, -10]. With shift d on column 1, the
+    # balanced NLL -(log sigmoid(-(1 + d)) + log sigmoid(2 + d)) / 2 is least where 1 + d = -(2 + d):
+    # d = -1.5, so author 0 gets +0.75 and author 1 -0.75, the background 0
+    rows = np.array([[0.0, 1.0, -10.0]] * 3 + [[0.0, 2.0, -10.0]] * 30 + [[0.0, 0.0, 5.0]] * 5)
+    y = np.array([0] * 3 + [1] * 30 + [2] * 5)
+    for t in (1.0, 2.0):  # offsets are added before the temperature divides: the same here at any T
+        assert fit_author_offsets(rows, y, t, [0, 1]) == pytest.approx([0.75, -0.75, 0.0], abs=1e-3)
+    # equal priors: ten times more of author 0's windows change nothing; the background's rows never count
+    more = np.concatenate([rows, np.array([[0.0, 1.0, -10.0]] * 27 + [[9.0, 0.0, 0.0]] * 7)])
+    assert fit_author_offsets(more, np.concatenate([y, [0] * 27, [2] * 7]), 1.0, [0, 1]) == pytest.approx(
+        [0.75, -0.75, 0.0], abs=1e-3)
+    # shifted by its offsets, each author's windows are given to it with the same probability
+    p = softmax(rows + fit_author_offsets(rows, y, 1.0, [0, 1]))
+    assert p[0, 0] / (p[0, 0] + p[0, 1]) == pytest.approx(p[-6, 1] / (p[-6, 0] + p[-6, 1]), abs=1e-3)
+    # an author without calibration windows: nothing to weigh against
+    assert not fit_author_offsets(rows[3:], y[3:], 1.0, [0, 1]).any()

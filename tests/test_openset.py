@@ -161,6 +161,39 @@ def test_unseen_works_are_scored_and_the_threshold_is_fitted(open_set_run):
                                                               "neither": works["91008"]["neither"]}}
 
 
+def test_calibration_weighs_the_authors_alike_and_the_judge_adds_the_offsets(open_set_run, tmp_path):
+    import shutil
+
+    from whowrote.evaluation.calibrate import calibrate_run
+    from whowrote.judge.loading import model_parts
+    from whowrote.model.metrics import fit_author_offsets, log_softmax
+
+    run = Path(shutil.copytree(open_set_run, tmp_path / "run"))
+    c = calibrate_run(run, progress=False)
+    authors = [c.labels.index(a) for a in ("alice", "edgar")]
+    meta = json.loads((run / "model" / "whowrote.json").read_text())
+    assert meta["label_offsets"] == pytest.approx(c.offsets.tolist()) and c.offsets[c.labels.index("neither")] == 0
+    assert c.offsets[authors].sum() == pytest.approx(0, abs=1e-9)
+    # the calibration windows' scores carry them: refitted on those scores, no shift is left
+    fit_y = c.windows["fit"][1]
+    assert fit_author_offsets(c.logits["fit"], fit_y, c.temperature, authors) == pytest.approx(0, abs=1e-3)
+    # the judge adds them to each window's scores before its temperature
+    judge, plain = Judge.load(run), Judge(**{**model_parts(run), "label_offsets": None})
+    window = judge.encode([invented_text(STYLE_A, 60, 5)])[0][0][:judge.window]
+    expected = log_softmax(plain.log_probs([window]) + c.offsets / judge.temperature)
+    assert judge.log_probs([window]) == pytest.approx(expected)
+    with pytest.raises(WhowroteError, match="2 values for 3 labels"):
+        Judge(**{**model_parts(run), "label_offsets": [0.5, -0.5]})
+    # off in the config: none fitted, none stored
+    config_path = run / "config.json"
+    saved = json.loads(config_path.read_text())
+    saved["config"]["author_offsets"] = False
+    config_path.write_text(json.dumps(saved))
+    assert calibrate_run(run, progress=False).offsets is None
+    assert json.loads((run / "model" / "whowrote.json").read_text())["label_offsets"] is None
+    assert not Judge.load(run).label_offsets.any()
+
+
 def test_verification_figures_rank_the_authors_above_the_others():
     from whowrote.evaluation.evaluate import verification
 

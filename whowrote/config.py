@@ -75,6 +75,8 @@ class Config:
                                          "only where it flags most of other authors' passages stuffed with their distinctive words (0: off)")
     coherence_max_flagged: float = setting(0.02, "coherence check: at most this share of the authors' calibration passages flagged "
                                            "as word chains; kept only where it flags most chains of their own words (0: off)")
+    author_offsets: bool = setting(True, "calibration: shift the authors' scores so that each author's unseen calibration passages "
+                                   "weigh alike (equal priors, whatever the books' lengths; false: no shift)")
     open_set_rule: str = setting("author", "author: each author's own threshold, for texts it would be given | global: the strictest for all")
     names: str = setting("mask", "mask: proper names become [MASK] in training and judging | keep: the study's raw text")
     name_swap: float = setting(0.5, "training: share of masked names replaced by a random name of any label (0: off)")

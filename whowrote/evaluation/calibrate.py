@@ -1,8 +1,9 @@
 """Fit what the judge applies on top of a trained model, on calibration windows only, and
 write it into model/whowrote.json: the char partner and its mix with BERT, the temperature,
-the "neither" thresholds, each text length's temperature and threshold, and the thresholds of
-the word-order check (`model/wordorder.py`) and the keyword check (`model/keywords.py`), and the
-coherence check's reader and thresholds (`model/coherence.py`). The one writer
+the authors' offsets (equal priors among them, `metrics.fit_author_offsets`), the "neither"
+thresholds, each text length's temperature and threshold, and the thresholds of the word-order
+check (`model/wordorder.py`) and the keyword check (`model/keywords.py`), and the coherence
+check's reader and thresholds (`model/coherence.py`). The one writer
 of a model folder after training; evaluate.py then measures what was fitted (report.json).
 
 Calibration windows: the calibration half of the held-out works; without held-out works,
@@ -25,7 +26,7 @@ from ..data.pieces import word_pieces
 from ..layout import RunFiles
 from ..model import coherence as coh
 from ..model.keywords import KEYWORDS, STUFF_RATE, fit_keyword_threshold, keyword_pieces, window_keyword_gains
-from ..model.metrics import fit_temperature, predict_logits, softmax
+from ..model.metrics import fit_author_offsets, fit_temperature, predict_logits, softmax
 from ..model.openset import OpenSet, decide, fit_thresholds, split_probs
 from ..model.partner import CharPartner, window_texts
 from ..model.wordorder import fit_order_threshold, prose_rows, reshuffled, window_gains
@@ -54,6 +55,7 @@ class Calibrated:
     progress: bool
     partner: CharPartner | None = None
     temperature: float = 1.0
+    offsets: np.ndarray | None = None  # added to every window's scores (metrics.fit_author_offsets); None: none
     open_set: OpenSet = field(default_factory=OpenSet)
     length_temperatures: list = field(default_factory=list)
     windows: dict = field(default_factory=dict)  # "val", "fit": (ids, y); "calib_works"
@@ -74,9 +76,9 @@ class Calibrated:
         """The window scores the temperature calibrates: BERT's logits, or their mix with the
         partner's (`bert`, `char`: those logits of `ids`, where already computed)."""
         bert = self.bert_logits(ids) if bert is None else bert
-        if self.partner is None:
-            return bert
-        return self.partner.mix(bert, self.partner.window_logits(self.tokenizer, ids[:, 1:-1]) if char is None else char)
+        z = bert if self.partner is None else self.partner.mix(
+            bert, self.partner.window_logits(self.tokenizer, ids[:, 1:-1]) if char is None else char)
+        return z if self.offsets is None else z + self.offsets
 
     @property
     def background_index(self) -> int | None:
@@ -125,6 +127,10 @@ def calibrate_run(run_dir: str | Path, data_dir: str | None = None, progress: bo
         c.partner, c.logits["fit_char"] = fit_partner(config, prep, fit_ids, fit_y, c.logits["fit_bert"])
     c.logits["fit"] = c.logits_of(fit_ids, c.logits["fit_bert"], c.logits.get("fit_char"))
     c.temperature = fit_temperature(c.logits["fit"], fit_y)
+    if config.heldout and config.author_offsets:  # on unseen works only: in-book blocks are balanced by design
+        authors = [c.labels.index(a) for a in config.author_labels]
+        c.offsets = fit_author_offsets(c.logits["fit"], fit_y, c.temperature, authors)
+        c.logits["fit"] = c.logits["fit"] + c.offsets
     if config.heldout:
         _fit_open_set(c)
         _fit_order(c)
@@ -132,6 +138,7 @@ def calibrate_run(run_dir: str | Path, data_dir: str | None = None, progress: bo
         _fit_coherence(c)
     # the partner's and the coherence reader's files beside the whowrote.json that describes them
     update_model_meta(files.model, temperature=c.temperature, open_set=c.open_set.to_dict(),
+                      label_offsets=None if c.offsets is None else c.offsets.tolist(),
                       length_temperatures=c.length_temperatures,
                       partner=c.partner.save(files.model) if c.partner else None,
                       coherence=c.coherence_reader.save(files.model) if c.coherence_reader else None)

@@ -265,7 +265,7 @@ clf = pipeline("text-classification", model="{run_dir / 'model'}")  # raw logits
 
 `whowrote judge --model {run_dir}` also applies what `pipeline` does not: the training
 text normalisation ({steps}), a text's opening heading lines set aside (a title, "Chapter 1"),{_partner_line(report)}
-the temperature T = {meta.get('temperature', 1.0):.3f} and the "neither" threshold
+the temperature T = {meta.get('temperature', 1.0):.3f}{_offsets_text(meta.get('label_offsets'), labels, background)} and the "neither" threshold
 ({open_set.get('method', 'none')}{f", {describe(open_set)}" if open_set.get('method') == 'background' else ''}).
 {_measures(report, validity, run_dir)}
 ## Training
@@ -282,6 +282,14 @@ editions and authors may score differently. Names are masked by a capitalisation
 (dictionary words opening a sentence are kept), so a name can slip through.{_open_set_limit(background)}
 Text under 60% English words (another language, code tables, numbers) is flagged `not-english`.
 """
+
+
+def _offsets_text(offsets: list[float] | None, labels: list[str], background: str) -> str:
+    """The authors' offsets as the card gives them (none in older model folders)."""
+    if not offsets or not any(offsets):
+        return ""
+    shifts = ", ".join(f"{lab} {o:+.2f}" for lab, o in zip(labels, offsets) if lab != background)
+    return f", the authors' offsets that weigh their unseen works alike ({shifts})"
 
 
 def _measures(report: dict, validity: dict, run_dir: Path) -> str:

@@ -13,6 +13,7 @@ marked "ours" are this project's, the rest the issue's (issue 7: a judge of styl
 
 from __future__ import annotations
 
+from ..errors import WhowroteError
 from ..layout import RunFiles, read_json
 
 UNSEEN_MARKOV = "Markov order 1, works never trained on"  # validity.json "order": chains of the held-out passages
@@ -109,8 +110,15 @@ def goals_table(report: dict, validity: dict, seeds: list[tuple[dict, dict]] | N
 
 def seed_figures(run_dir) -> list[tuple[dict, dict]]:
     """The other seeds' (report, validity) that `validate --seeds` left in the run folder."""
-    return [(read_json(RunFiles(p).report), read_json(RunFiles(p).validity)) for p in RunFiles(run_dir).seed_runs()
-            if RunFiles(p).report.is_file()]
+    out = []
+    for seed in map(RunFiles, RunFiles(run_dir).seed_runs()):
+        if seed.report.is_file():
+            try:
+                out.append((read_json(seed.report), read_json(seed.validity)))
+            except ValueError as exc:  # a file cut short or edited by hand: say which, and how to write it again
+                raise WhowroteError(f"{seed.root}: report.json or validity.json is not JSON ({exc}); write them again with "
+                                    f"whowrote evaluate {seed.root} && whowrote validate {seed.root}") from None
+    return out
 
 
 if __name__ == "__main__":
@@ -120,6 +128,8 @@ if __name__ == "__main__":
     folder = files.root
     try:
         table = goals_table(read_json(files.report), read_json(files.validity), seed_figures(folder))
+    except WhowroteError as exc:
+        sys.exit(str(exc))
     except (ValueError, KeyError, TypeError, AttributeError) as exc:  # a damaged or foreign JSON file
         sys.exit(f"{folder}: report.json or validity.json is not whowrote's ({exc})")
     print(table or sys.exit(f"{folder}: no report.json or validity.json with held-out numbers"))

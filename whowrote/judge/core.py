@@ -73,12 +73,18 @@ class Judge:
                  stride: int | None = None, batch_size: int = 32, device: str | None = None, precision: str = "auto",
                  normalise: Spec | None = None, open_set: OpenSet | None = None,
                  length_temperatures: list[list[float]] | None = None, partner=None, read_headings: bool = False,
-                 order_check: bool = True, keyword_check: bool = True, coherence=None, coherence_check: bool = True):
+                 order_check: bool = True, keyword_check: bool = True, coherence=None, coherence_check: bool = True,
+                 label_offsets: list[float] | None = None):
         self.model, self.tokenizer, self.labels = model, tokenizer, labels
         # False: the heading lines that open a text (a generator's title, "Chapter 1") are not read
         self.read_headings = read_headings
         self.partner = partner  # a CharPartner read beside BERT (model/partner.py), or None: BERT alone
         self.seq_len, self.temperature = seq_len, temperature
+        # added to every window's scores before the temperature: the authors on an equal footing
+        # (metrics.fit_author_offsets); None (older model folders): no offsets
+        self.label_offsets = np.zeros(len(labels)) if label_offsets is None else np.asarray(label_offsets, dtype=np.float64)
+        if self.label_offsets.shape != (len(labels),):
+            raise WhowroteError(f"label_offsets has {self.label_offsets.size} values for {len(labels)} labels")
         # [[tokens, T], ...]: a text shorter or longer than a window rescales its mean log-probability by the
         # T for a text's length, interpolated between fitted lengths (evaluation/lengths.py); [] -> 1
         self.length_temperatures = length_temperatures or []
@@ -177,11 +183,11 @@ class Judge:
 
     def log_probs(self, windows: list[list[int]]) -> np.ndarray:
         """Calibrated log-probabilities, one row per window: BERT's logits, or their mix with
-        the char partner's reading of the same tokens, at the run's temperature."""
+        the char partner's reading of the same tokens, offset and at the run's temperature."""
         logits = self.logits(windows)
         if self.partner is not None:
             logits = self.partner.mix(logits, self.partner.window_logits(self.tokenizer, windows))
-        return log_softmax(logits, self.temperature)
+        return log_softmax(logits + self.label_offsets, self.temperature)
 
     @torch.inference_mode()
     def logits(self, windows: list[list[int]]) -> np.ndarray:

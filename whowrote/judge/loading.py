@@ -47,7 +47,7 @@ def model_parts(path: str | Path) -> dict:
         speller()
     return {"model": model, "tokenizer": tokenizer, "labels": [model.config.id2label[i] for i in range(model.config.num_labels)],
             "seq_len": int(meta.get("seq_len") or min(getattr(tokenizer, "model_max_length", 512), 512)),
-            "temperature": float(meta.get("temperature", 1.0)), "normalise": spec,
+            "temperature": float(meta.get("temperature", 1.0)), "label_offsets": meta.get("label_offsets"), "normalise": spec,
             "open_set": OpenSet.from_dict(meta.get("open_set")), "length_temperatures": meta.get("length_temperatures"),
             "partner": CharPartner.load(folder, meta.get("partner")),
             "coherence": CoherenceReader.load(folder, meta.get("coherence"))}
