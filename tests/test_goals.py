@@ -39,6 +39,18 @@ def test_each_goal_is_met_or_not_by_the_runs_own_figures():
     assert "lower-case" not in table  # a probe not run has no row
 
 
+def test_an_order_probe_with_figures_by_author_must_be_met_by_each_author():
+    # the issue's bound is each author's: Carroll's shuffled passages given to Carroll, not both authors' mean
+    shuffled = {"given_to_author": 0.12, "mean_s": 0.1,
+                "by_author": {"alice": {"given_to_author": 0.30, "mean_s": 0.2}, "edgar": {"given_to_author": 0.05, "mean_s": 0.1}}}
+    table = goals_table(REPORT, {"order": {"shuffled words": shuffled}})
+    assert row(table, "shuffled words")[2:] == ["alice 0.300, edgar 0.050", "**no**"]
+    shuffled["by_author"]["alice"]["given_to_author"] = 0.2  # on the bound: met
+    assert row(goals_table(REPORT, {"order": {"shuffled words": shuffled}}), "shuffled words")[3] == "yes"
+    del shuffled["by_author"]  # files without figures by author: the passages together, as before
+    assert row(goals_table(REPORT, {"order": {"shuffled words": shuffled}}), "shuffled words")[2:] == ["0.120", "yes"]
+
+
 def test_a_run_without_held_out_numbers_has_no_goals_table():
     assert goals_table({}, {}) == ""
 
