@@ -5,7 +5,18 @@ import math
 import numpy as np
 import pytest
 
-from whowrote.model.metrics import brier, calibration_report, ece, fit_author_offsets, fit_temperature, nll, share_interval, softmax
+from whowrote.model.metrics import (
+    brier,
+    calibration_report,
+    ece,
+    fit_author_offsets,
+    fit_temperature,
+    log_softmax,
+    nll,
+    share_interval,
+    softmax,
+    weigh_authors,
+)
 
 PROBS = np.array([[0.9, 0.1], [0.6, 0.4], [0.3, 0.7], [0.8, 0.2]])
 LABELS = np.array([0, 1, 1, 0])
@@ -64,14 +75,29 @@ def test_author_offsets_weigh_the_authors_alike_by_hand():
     # d = -1.5, so author 0 gets +0.75 and author 1 -0.75, the background 0
     rows = np.array([[0.0, 1.0, -10.0]] * 3 + [[0.0, 2.0, -10.0]] * 30 + [[0.0, 0.0, 5.0]] * 5)
     y = np.array([0] * 3 + [1] * 30 + [2] * 5)
-    for t in (1.0, 2.0):  # offsets are added before the temperature divides: the same here at any T
-        assert fit_author_offsets(rows, y, t, [0, 1]) == pytest.approx([0.75, -0.75, 0.0], abs=1e-3)
+    assert fit_author_offsets(rows, y, 1.0, [0, 1]) == pytest.approx([0.75, -0.75, 0.0], abs=1e-3)
+    # log-odds at the temperature: at T = 2 the lean is half as strong, and so are the offsets
+    assert fit_author_offsets(rows, y, 2.0, [0, 1]) == pytest.approx([0.375, -0.375, 0.0], abs=1e-3)
     # equal priors: ten times more of author 0's windows change nothing; the background's rows never count
     more = np.concatenate([rows, np.array([[0.0, 1.0, -10.0]] * 27 + [[9.0, 0.0, 0.0]] * 7)])
     assert fit_author_offsets(more, np.concatenate([y, [0] * 27, [2] * 7]), 1.0, [0, 1]) == pytest.approx(
         [0.75, -0.75, 0.0], abs=1e-3)
-    # shifted by its offsets, each author's windows are given to it with the same probability
-    p = softmax(rows + fit_author_offsets(rows, y, 1.0, [0, 1]))
-    assert p[0, 0] / (p[0, 0] + p[0, 1]) == pytest.approx(p[-6, 1] / (p[-6, 0] + p[-6, 1]), abs=1e-3)
     # an author without calibration windows: nothing to weigh against
     assert not fit_author_offsets(rows[3:], y[3:], 1.0, [0, 1]).any()
+
+
+def test_weighing_the_authors_leaves_the_background_as_it_was():
+    logp = log_softmax(np.array([[0.0, 1.0, 0.5], [0.0, 2.0, -3.0]]))
+    offsets = np.array([0.75, -0.75, 0.0])
+    weighed = weigh_authors(logp, offsets, background=2)
+    p, q = np.exp(logp), np.exp(weighed)
+    assert q.sum(axis=1) == pytest.approx([1, 1]) and q[:, 2] == pytest.approx(p[:, 2])  # P(neither) untouched
+    # among the authors the odds move by exp(0.75 - (-0.75))
+    assert q[:, 0] / q[:, 1] == pytest.approx(p[:, 0] / p[:, 1] * np.exp(1.5))
+    assert weigh_authors(logp, None, 2) is logp
+    # without a background every label is an author: the offsets then weigh them all
+    assert np.exp(weigh_authors(logp, offsets, None)) == pytest.approx(softmax(logp + offsets))
+    # the offsets fitted on a lean undo it: both authors' windows are then given to them alike
+    rows = np.array([[0.0, 1.0, -10.0]] * 3 + [[0.0, 2.0, -10.0]] * 30)
+    q = np.exp(weigh_authors(log_softmax(rows), fit_author_offsets(rows, np.array([0] * 3 + [1] * 30), 1.0, [0, 1]), 2))
+    assert q[0, 0] == pytest.approx(q[-1, 1], abs=1e-3)

@@ -166,7 +166,7 @@ def test_calibration_weighs_the_authors_alike_and_the_judge_adds_the_offsets(ope
 
     from whowrote.evaluation.calibrate import calibrate_run
     from whowrote.judge.loading import model_parts
-    from whowrote.model.metrics import fit_author_offsets, log_softmax
+    from whowrote.model.metrics import fit_author_offsets, weigh_authors
 
     run = Path(shutil.copytree(open_set_run, tmp_path / "run"))
     c = calibrate_run(run, progress=False)
@@ -174,14 +174,15 @@ def test_calibration_weighs_the_authors_alike_and_the_judge_adds_the_offsets(ope
     meta = json.loads((run / "model" / "whowrote.json").read_text())
     assert meta["label_offsets"] == pytest.approx(c.offsets.tolist()) and c.offsets[c.labels.index("neither")] == 0
     assert c.offsets[authors].sum() == pytest.approx(0, abs=1e-9)
-    # the calibration windows' scores carry them: refitted on those scores, no shift is left
+    # the calibration windows' scores carry them: refitted on those scores, no lean is left
     fit_y = c.windows["fit"][1]
     assert fit_author_offsets(c.logits["fit"], fit_y, c.temperature, authors) == pytest.approx(0, abs=1e-3)
-    # the judge adds them to each window's scores before its temperature
+    # the judge weighs each window's authors by them, P(neither) as the model says
     judge, plain = Judge.load(run), Judge(**{**model_parts(run), "label_offsets": None})
     window = judge.encode([invented_text(STYLE_A, 60, 5)])[0][0][:judge.window]
-    expected = log_softmax(plain.log_probs([window]) + c.offsets / judge.temperature)
+    expected = weigh_authors(plain.log_probs([window]), c.offsets, c.labels.index("neither"))
     assert judge.log_probs([window]) == pytest.approx(expected)
+    assert np.exp(judge.log_probs([window]))[0, 2] == pytest.approx(np.exp(plain.log_probs([window]))[0, 2])
     with pytest.raises(WhowroteError, match="2 values for 3 labels"):
         Judge(**{**model_parts(run), "label_offsets": [0.5, -0.5]})
     # off in the config: none fitted, none stored
@@ -191,7 +192,7 @@ def test_calibration_weighs_the_authors_alike_and_the_judge_adds_the_offsets(ope
     config_path.write_text(json.dumps(saved))
     assert calibrate_run(run, progress=False).offsets is None
     assert json.loads((run / "model" / "whowrote.json").read_text())["label_offsets"] is None
-    assert not Judge.load(run).label_offsets.any()
+    assert Judge.load(run).label_offsets is None
 
 
 def test_verification_figures_rank_the_authors_above_the_others():

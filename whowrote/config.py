@@ -28,7 +28,9 @@ POE_RAVEN_EDITION = ["2147", "2148", "2149", "2150", "2151"]
 # authors' prose, which must not be learnt as Poe's. His own text starts with Hans Pfaall.
 POE_VOLUME_1 = "2147@THE UNPARALLELED ADVENTURES OF ONE HANS PFAALL"
 POE_VOLUME_2 = "2148@..NOTES TO THIS VOLUME"  # its endnotes are partly Griswold's
-CARROLL_WORKS = ["12", "651", "4763", "38065"]  # Looking-Glass, Phantasmagoria, Game of Logic, Letter-Writing
+# Letter-Writing's last pages are his publishers' lists of his books and their prices, not his prose
+CARROLL_LETTER_WRITING = "38065@..Works by Lewis Carroll."
+CARROLL_WORKS = ["12", "651", "4763", CARROLL_LETTER_WRITING]  # Looking-Glass, Phantasmagoria, Game of Logic, Letter-Writing
 OPEN_SET_METHODS = ("none", "background")
 OPEN_SET_RULES = ("author", "global")  # whowrote/model/openset.py says what each does, and why "author"
 # what `whowrote train` trains unless told otherwise, the robust, open-set judge; Config()'s defaults are its settings
@@ -58,7 +60,7 @@ class Config:
         default_factory=lambda: {label: list(srcs) for label, srcs in AUTHORS_SOURCES.items()},
         metadata={"help": "label -> sources (Gutenberg ebook numbers or plain-text paths); label order = class id"})
     data_dir: str | None = setting(None, "folder of pg<ID>.txt files, searched before cache/download")
-    heldout: dict[str, list[str]] = field(default_factory=lambda: {"alice": ["38065"], "edgar": ["2150"]}, metadata={"help": (
+    heldout: dict[str, list[str]] = field(default_factory=lambda: {"alice": [CARROLL_LETTER_WRITING], "edgar": ["2150"]}, metadata={"help": (
         "label -> works never trained on: the temperature and the open-set threshold are fitted on half of them "
         "(\"calibration\") and the unseen-work numbers measured on the other half")})
     calibration: dict[str, list[str]] = field(default_factory=dict, metadata={"help": (
@@ -292,7 +294,7 @@ PRESETS: dict[str, dict[str, Any]] = {
     "cpu": {
         **TWO_BOOKS,
         "sources": {"alice": ["12"], "edgar": [POE_VOLUME_1, POE_VOLUME_2, "2149", "2151"]},
-        "heldout": {"alice": ["38065"], "edgar": ["2150"]},
+        "heldout": {"alice": [CARROLL_LETTER_WRITING], "edgar": ["2150"]},
     },
     # The study: bert-base-uncased, 150 iterations of 32 Alice + 32 Edgar windows of 256
     # tokens, a very small learning rate (the write-up gives no number; 1e-5 is small

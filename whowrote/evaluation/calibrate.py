@@ -26,7 +26,7 @@ from ..data.pieces import word_pieces
 from ..layout import RunFiles
 from ..model import coherence as coh
 from ..model.keywords import KEYWORDS, STUFF_RATE, fit_keyword_threshold, keyword_pieces, window_keyword_gains
-from ..model.metrics import fit_author_offsets, fit_temperature, predict_logits, softmax
+from ..model.metrics import fit_author_offsets, fit_temperature, log_softmax, predict_logits, softmax, weigh_authors
 from ..model.openset import OpenSet, decide, fit_thresholds, split_probs
 from ..model.partner import CharPartner, window_texts
 from ..model.wordorder import fit_order_threshold, prose_rows, reshuffled, window_gains
@@ -55,7 +55,7 @@ class Calibrated:
     progress: bool
     partner: CharPartner | None = None
     temperature: float = 1.0
-    offsets: np.ndarray | None = None  # added to every window's scores (metrics.fit_author_offsets); None: none
+    offsets: np.ndarray | None = None  # how the authors are weighed (metrics.fit_author_offsets); None: as the model has them
     open_set: OpenSet = field(default_factory=OpenSet)
     length_temperatures: list = field(default_factory=list)
     windows: dict = field(default_factory=dict)  # "val", "fit": (ids, y); "calib_works"
@@ -78,7 +78,11 @@ class Calibrated:
         bert = self.bert_logits(ids) if bert is None else bert
         z = bert if self.partner is None else self.partner.mix(
             bert, self.partner.window_logits(self.tokenizer, ids[:, 1:-1]) if char is None else char)
-        return z if self.offsets is None else z + self.offsets
+        return z if self.offsets is None else self.weighed(z)
+
+    def weighed(self, z: np.ndarray) -> np.ndarray:
+        """Scores whose softmax at the temperature is the judge's, the authors weighed by the offsets."""
+        return self.temperature * weigh_authors(log_softmax(z, self.temperature), self.offsets, self.background_index)
 
     @property
     def background_index(self) -> int | None:
@@ -130,7 +134,7 @@ def calibrate_run(run_dir: str | Path, data_dir: str | None = None, progress: bo
     if config.heldout and config.author_offsets:  # on unseen works only: in-book blocks are balanced by design
         authors = [c.labels.index(a) for a in config.author_labels]
         c.offsets = fit_author_offsets(c.logits["fit"], fit_y, c.temperature, authors)
-        c.logits["fit"] = c.logits["fit"] + c.offsets
+        c.logits["fit"] = c.weighed(c.logits["fit"])
     if config.heldout:
         _fit_open_set(c)
         _fit_order(c)

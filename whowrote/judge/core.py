@@ -38,7 +38,7 @@ from ..config import JUDGE_PRECISIONS, window_tokens
 from ..errors import WhowroteError
 from ..hardware import fast_bf16
 from ..model.bert import padded_batches
-from ..model.metrics import log_softmax, softmax
+from ..model.metrics import log_softmax, softmax, weigh_authors
 from ..model.openset import NEITHER, OpenSet, decide_split, for_length, split_probs
 from ..model.wordorder import WindowSample
 from ..text.headings import opening_headings
@@ -80,10 +80,10 @@ class Judge:
         self.read_headings = read_headings
         self.partner = partner  # a CharPartner read beside BERT (model/partner.py), or None: BERT alone
         self.seq_len, self.temperature = seq_len, temperature
-        # added to every window's scores before the temperature: the authors on an equal footing
-        # (metrics.fit_author_offsets); None (older model folders): no offsets
-        self.label_offsets = np.zeros(len(labels)) if label_offsets is None else np.asarray(label_offsets, dtype=np.float64)
-        if self.label_offsets.shape != (len(labels),):
+        # log-odds that weigh the authors against each other, P(neither) untouched (metrics.weigh_authors);
+        # None (older model folders): as the model has them
+        self.label_offsets = None if label_offsets is None else np.asarray(label_offsets, dtype=np.float64)
+        if self.label_offsets is not None and self.label_offsets.shape != (len(labels),):
             raise WhowroteError(f"label_offsets has {self.label_offsets.size} values for {len(labels)} labels")
         # [[tokens, T], ...]: a text shorter or longer than a window rescales its mean log-probability by the
         # T for a text's length, interpolated between fitted lengths (evaluation/lengths.py); [] -> 1
@@ -183,11 +183,13 @@ class Judge:
 
     def log_probs(self, windows: list[list[int]]) -> np.ndarray:
         """Calibrated log-probabilities, one row per window: BERT's logits, or their mix with
-        the char partner's reading of the same tokens, offset and at the run's temperature."""
+        the char partner's reading of the same tokens, at the run's temperature, the authors
+        weighed by the fitted offsets."""
         logits = self.logits(windows)
         if self.partner is not None:
             logits = self.partner.mix(logits, self.partner.window_logits(self.tokenizer, windows))
-        return log_softmax(logits + self.label_offsets, self.temperature)
+        background = self.labels.index(self.open_set.background) if self.open_set.background in self.labels else None
+        return weigh_authors(log_softmax(logits, self.temperature), self.label_offsets, background)
 
     @torch.inference_mode()
     def logits(self, windows: list[list[int]]) -> np.ndarray:

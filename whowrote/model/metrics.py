@@ -100,17 +100,16 @@ def fit_temperature(logits: np.ndarray, labels: np.ndarray, bounds: tuple[float,
 
 
 def fit_author_offsets(logits: np.ndarray, labels: np.ndarray, temperature: float, authors: list[int]) -> np.ndarray:
-    """Offsets for the `authors`' columns of `logits` (zero elsewhere, mean zero among them),
-    added before the temperature, that minimise the NLL of P(author | by one of them) on the
-    authors' windows with each author's windows weighing alike. Equal priors: not the mix of
-    book lengths in the calibration set (Poe's 150 windows against Carroll's 33), and not a
-    shift that an author's unseen works sit further from his training works than another's."""
+    """Log-odds for the `authors` (zero for every other label, mean zero among them) that
+    `weigh_authors` adds to P(author | by one of them) at `temperature`, fitted by least NLL on
+    the authors' windows with each author's windows weighing alike. Equal priors: not the mix
+    of book lengths in the calibration set (Poe's 150 windows against Carroll's 33), and not a
+    lean that an author's unseen works sit further from his training works than another's."""
     from scipy.optimize import minimize
 
     offsets = np.zeros(logits.shape[1])
     rows = np.isin(labels, authors)
-    present = [a for a in authors if np.any(labels == a)]
-    if len(present) < 2 or len(present) < len(authors):
+    if len(authors) < 2 or not all(np.any(labels == a) for a in authors):
         return offsets  # an author without calibration windows: nothing to weigh against
     z = logits[rows][:, authors] / temperature
     y = np.array([authors.index(v) for v in labels[rows]])
@@ -120,10 +119,25 @@ def fit_author_offsets(logits: np.ndarray, labels: np.ndarray, temperature: floa
         logp = log_softmax(z + np.concatenate([[0.0], free]))
         return -np.sum(weight * logp[np.arange(len(y)), y]) / len(authors)
 
-    free = minimize(loss, np.zeros(len(authors) - 1), method="L-BFGS-B").x
-    shift = np.concatenate([[0.0], free])
-    offsets[authors] = (shift - shift.mean()) * temperature
+    shift = np.concatenate([[0.0], minimize(loss, np.zeros(len(authors) - 1), method="L-BFGS-B").x])
+    offsets[authors] = shift - shift.mean()
     return offsets
+
+
+def weigh_authors(log_probs: np.ndarray, offsets: np.ndarray | None, background: int | None) -> np.ndarray:
+    """Window log-probabilities with P(author | by one of them) multiplied by exp(offset) and
+    renormalised among the authors (every label but `background`), and P(background), the
+    model's answer to "by none of them", left as it was. None: no offsets."""
+    from scipy.special import logsumexp
+
+    if offsets is None:
+        return log_probs
+    cols = [i for i in range(log_probs.shape[1]) if i != background]
+    before = log_probs[:, cols]
+    after = before + offsets[cols]
+    out = log_probs.copy()
+    out[:, cols] = after - logsumexp(after, axis=1, keepdims=True) + logsumexp(before, axis=1, keepdims=True)
+    return out
 
 
 def classification_metrics(logits: np.ndarray, labels: np.ndarray, names: list[str], temperature: float = 1.0) -> dict:

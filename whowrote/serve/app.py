@@ -213,7 +213,8 @@ def model_summary(judge, run_dir: Path | None) -> dict:
                   "unseen": {k: r.get("unseen", {}).get(k) for k in ("accuracy", "ece", "per_label")} if r.get("unseen") else None,
                   "calibration": r.get("calibration", {}).get("fitted_on"), "steps": r.get("steps")}
     return {"labels": judge.author_labels, "model_labels": judge.labels, "seq_len": judge.seq_len, "window": judge.window,
-            "temperature": judge.temperature, "label_offsets": judge.label_offsets.tolist(), "open_set": judge.open_set.to_dict(),
+            "temperature": judge.temperature, "open_set": judge.open_set.to_dict(),
+            "label_offsets": None if judge.label_offsets is None else judge.label_offsets.tolist(),
             "partner": judge.partner.settings() if judge.partner else None,
             "normalise": judge.normalise.to_dict(), "report": report}
 
