@@ -110,8 +110,8 @@ def test_saved_model_loads_offline_in_a_plain_pipeline(cpu_run):
 
     clf = pipeline("text-classification", model=str(cpu_run / "model"), top_k=None)
     judge = Judge.load(cpu_run, precision="fp32")  # as the pipeline runs
-    # pipeline knows no temperature and no char partner; BERT's logits are the same
-    judge.temperature, judge.length_temperatures, judge.partner = 1.0, [], None
+    # pipeline knows no temperature, no authors' offsets and no char partner; BERT's logits are the same
+    judge.temperature, judge.length_temperatures, judge.partner, judge.label_offsets = 1.0, [], None, None
     texts = ["Alice said to the Red Queen that she could not help it.", "Once upon a midnight dreary, the raven sat upon the bust."]
     for text in texts:  # pipeline on the normalised text = the judge on the text as given
         scores = {o["label"]: o["score"] for o in clf([normalise(text, judge.normalise).text])[0]}

@@ -295,6 +295,9 @@ PRESETS: dict[str, dict[str, Any]] = {
         **TWO_BOOKS,
         "sources": {"alice": ["12"], "edgar": [POE_VOLUME_1, POE_VOLUME_2, "2149", "2151"]},
         "heldout": {"alice": [CARROLL_LETTER_WRITING], "edgar": ["2150"]},
+        # one Carroll book: an offset fitted on his one unseen work is that work's distance from
+        # Looking-Glass, not a prior, and it costs the study's in-book measure (decisions page)
+        "author_offsets": False,
     },
     # The study: bert-base-uncased, 150 iterations of 32 Alice + 32 Edgar windows of 256
     # tokens, a very small learning rate (the write-up gives no number; 1e-5 is small
