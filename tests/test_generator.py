@@ -56,7 +56,6 @@ def test_control_passages_give_each_author_as_many_windows_after_its_token():
     assert len(capped) == 8 and 1.0 < per_token[0] < per_token[1] < 12
 
 
-
 def test_held_out_windows_leave_out_an_author_under_one_window():
     from whowrote.generator import lm
     from whowrote.generator.study import _heldout_windows
@@ -66,6 +65,7 @@ def test_held_out_windows_leave_out_an_author_under_one_window():
     held = _heldout_windows(tokenizer, texts, context=32, seed=0)
     assert list(held) == ["alice"] and len(held["alice"]) > 5
     assert all(len(held["alice"][i]["input_ids"]) == 32 for i in range(len(held["alice"])))
+
 
 def test_generator_study_end_to_end_on_a_tiny_budget(open_set_run, tmp_path):
     page = tmp_path / "docs" / "generator.md"
