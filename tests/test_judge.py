@@ -336,12 +336,15 @@ def test_a_text_that_is_not_english_is_flagged_and_an_open_set_answers_neither(j
 
 
 def test_english_words_are_counted_in_the_text_as_given():
-    from whowrote.judge.english import count_english
+    from whowrote.judge.english import count_english, english_share
     from whowrote.text.normalise import Spec, normalise
 
     assert count_english("the unwholesome kitten") == (3, 3)
     assert count_english("'Twas brillig, and the slithy toves") == (6, 4)  # Webster's has "twas" and "slithy"
     assert count_english("Alice said 12,000!") == (2, 1)  # a name is a word but no English one; numbers no words
+    # a generator's sample: names are words, not garbage (the study's share of real words)
+    assert count_english("Alice said 12,000!", names=True) == (2, 2) and english_share("Alice zqxv", names=True) == 0.5
+    assert english_share("12,000") == 0.0
     assert count_english("Didn't you? Isn\u2019t it?") == (4, 4)  # n't contractions by their stem, curly or not
     assert count_english("\u611b\u9e97\u7d72") == (0, 0)
     # counted before the spelling repair, which makes near-English of French ("fois" -> "foil")

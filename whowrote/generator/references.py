@@ -10,14 +10,13 @@ of words inside 8-word runs found in the author's training books).
 from __future__ import annotations
 
 import random
-import re
 
 import numpy as np
 
 from ..evaluation import probes
 from ..evaluation.goals import MARKOV_ORDERS
+from ..judge.english import english_share
 from ..model.openset import NEITHER
-from ..text.names import dictionary, is_english_word
 from ..text.overlap import Overlap
 
 
@@ -47,21 +46,13 @@ def reference_texts(books: dict[str, list[str]], others: list[str], keywords: di
     return out
 
 
-def word_share(text: str) -> float:
-    """The share of the text's words that are English words (inflections counted) or names the
-    dictionary knows: how much of a sample is words at all, by a measure that is not the judge's."""
-    words = re.findall(r"[A-Za-z]+", text)
-    names = dictionary()[1]
-    return sum(is_english_word(w) or w in names for w in words) / len(words) if words else 0.0
-
-
 def score_texts(judge, texts: list[str], author: str, target: str, detector: Overlap | None) -> dict:
     """Mean S of the author (P(author) with "neither" an answer) and of the target, the shares
     given to the author and judged "neither", the copy detector's mean share, and the mean
     share of real words."""
     scores = judge.score(texts)
     copied = [detector.covered_share(t) for t in texts] if detector else []
-    return {"texts": len(texts), "words": float(np.mean([word_share(t) for t in texts])) if texts else 0.0,
+    return {"texts": len(texts), "words": float(np.mean([english_share(t, names=True) for t in texts])) if texts else 0.0,
             "mean_s": float(np.mean([s.s(author) for s in scores])),
             "mean_s_target": float(np.mean([s.s(target) for s in scores])),
             "given_to_author": float(np.mean([s.label == author for s in scores])),

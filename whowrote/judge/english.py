@@ -27,7 +27,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-from ..text.names import is_english_word, is_nt_stem
+from ..text.names import dictionary, is_english_word, is_nt_stem
 from ..text.normalise import Aligned, typography
 
 MIN_ENGLISH = 0.6  # under this share of English words: "not-english" (English prose: 0.63 and more; see above)
@@ -40,7 +40,15 @@ def _english(word: str) -> bool:
     return is_english_word(head) or is_nt_stem(head, "'" + tail)
 
 
-def count_english(text: str) -> tuple[int, int]:
-    """(words, English words) in a text as given (folded, not repaired)."""
+def count_english(text: str, names: bool = False) -> tuple[int, int]:
+    """(words, English words) in a text as given (folded, not repaired). `names=True` counts
+    the names Webster's knows as English too: how much of a sample is words at all."""
     words = _WORD.findall(typography(Aligned.of(text, track=False)).text)
-    return len(words), sum(map(_english, words))
+    known = dictionary()[1] if names else frozenset()
+    return len(words), sum(_english(w) or w.partition("'")[0] in known for w in words)
+
+
+def english_share(text: str, names: bool = False) -> float:
+    """The share of the text's words that `count_english` counts as English (0 with no words)."""
+    words, english = count_english(text, names)
+    return english / words if words else 0.0
