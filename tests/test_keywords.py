@@ -96,7 +96,8 @@ def test_judge_flags_a_text_whose_s_rests_on_the_keywords(loaded):
     assert unchecked.label == "alice" and unchecked.keyword_gain is None
 
 
-def test_calibration_fits_the_check_and_the_report_measures_it(open_set_run):
+def test_calibration_fits_the_check_and_the_report_measures_it(open_set_run, capsys):
+    from whowrote.commands.evaluate import print_report
     from whowrote.layout import RunFiles, read_json
 
     report = read_json(RunFiles(open_set_run).report)
@@ -108,4 +109,10 @@ def test_calibration_fits_the_check_and_the_report_measures_it(open_set_run):
         assert fit["stuffed_given_after"] <= fit["stuffed_given_before"]
         assert stored["keyword_thresholds"].get(author) == (fit["threshold"] if fit["kept"] else None)
         assert stored["keywords"][author]  # the words the judge deletes travel with the model
+        kept_odds = stored["check_odds"].get(KEYWORDS_FLAG, {}).get(author)
+        assert kept_odds == (fit["odds"] if fit["kept"] else None) and (not fit["kept"] or fit["odds"] < 1)
     assert set(check["test_flagged"]) == {"alice", "edgar", "neither"}
+    print_report(open_set_run)  # as `whowrote evaluate` prints it
+    out = capsys.readouterr().out
+    kept = [fit for fit in check["authors"].values() if fit["kept"]]
+    assert kept and all(f"weighs the odds of S by {fit['odds']:.3f}" in out for fit in kept)

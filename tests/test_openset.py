@@ -13,7 +13,18 @@ from whowrote.config import resolve
 from whowrote.errors import WhowroteError
 from whowrote.evaluation.lengths import MIN_TEXTS, fit_lengths
 from whowrote.model.metrics import fit_temperature, softmax
-from whowrote.model.openset import BACKGROUND_SPARED, NEITHER, OpenSet, decide, describe, fit_threshold, fit_thresholds, for_length, split_probs
+from whowrote.model.openset import (
+    BACKGROUND_SPARED,
+    NEITHER,
+    OpenSet,
+    check_odds,
+    decide,
+    describe,
+    fit_threshold,
+    fit_thresholds,
+    for_length,
+    split_probs,
+)
 
 
 def test_threshold_keeps_each_author_under_its_flag_budget():
@@ -31,6 +42,21 @@ def test_split_and_decide_renormalise_authors_and_flag_neither():
     assert names == ["alice", "edgar"] and authors[0] == pytest.approx([0.75, 0.25]) and list(p_neither) == [0.2, 0.8]
     open_set = OpenSet("background", "other", 0.5)
     assert decide(probs, ["alice", "edgar", "other"], open_set) == ["alice", NEITHER]
+
+
+def test_a_checks_flag_weighs_the_odds_of_s_by_what_calibration_counted():
+    from whowrote.judge.records import Score
+
+    assert check_odds(0, 16, 16, 16) == pytest.approx((1 / 18) / (17 / 18))  # never 0, whatever the counts
+    assert check_odds(2, 100, 2, 100) == pytest.approx(1.0)  # a flag that tells nothing changes nothing
+    assert check_odds(1, 139, 450, 500) < check_odds(1, 139, 250, 500) < 1  # the surer the check, the more it weighs
+    plain = Score("t", NEITHER, {"alice": 0.9, "edgar": 0.1}, p_neither=0.2)
+    assert plain.s("alice") == pytest.approx(0.72)
+    flagged = Score("t", NEITHER, {"alice": 0.9, "edgar": 0.1}, p_neither=0.2, check_odds=0.1)
+    assert flagged.s("alice") == pytest.approx(0.072 / (0.072 + 0.28))  # odds 0.72/0.28 times 0.1
+    assert flagged.s("edgar") < plain.s("edgar") and flagged.to_dict()["check_odds"] == 0.1
+    assert "check_odds" not in plain.to_dict()
+    assert OpenSet.from_dict(OpenSet(check_odds={"keywords": {"alice": 0.1}}).to_dict()).check_odds == {"keywords": {"alice": 0.1}}
 
 
 def test_each_author_has_its_own_threshold_for_the_texts_it_would_be_given():

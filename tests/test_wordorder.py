@@ -92,6 +92,12 @@ def test_judge_applies_the_threshold_to_texts_given_to_an_author(order_judge):
     judge.open_set = dataclasses.replace(base, order_thresholds={"alice": long.order_gain + 1e-6})
     flagged = judge.score([A_TEXT])[0]
     assert flagged.label == "neither" and WORD_ORDER_FLAG in flagged.flags and "order_gain" in flagged.to_dict()
+    assert flagged.s("alice") == pytest.approx(long.s("alice"))  # a folder without check_odds: S as it was
+    judge.open_set = dataclasses.replace(judge.open_set, check_odds={WORD_ORDER_FLAG: {"alice": 0.05}})
+    weighed = judge.score([A_TEXT])[0]
+    s = long.s("alice")
+    assert weighed.check_odds == 0.05 and weighed.to_dict()["check_odds"] == 0.05
+    assert weighed.s("alice") == pytest.approx(s * 0.05 / (s * 0.05 + 1 - s) if s < 1 else 1.0)  # tiny models saturate
     off = Judge(judge.model, judge.tokenizer, judge.labels, judge.seq_len, judge.temperature, open_set=judge.open_set,
                 length_temperatures=judge.length_temperatures, partner=judge.partner, normalise=judge.normalise,
                 order_check=False)
@@ -105,9 +111,11 @@ def test_calibration_fits_the_check_and_the_report_measures_it(open_set_run):
     report = read_json(RunFiles(open_set_run).report)
     check = report["order_check"]
     stored = read_json(RunFiles(open_set_run).model / "whowrote.json")["open_set"]["order_thresholds"]
+    odds = read_json(RunFiles(open_set_run).model / "whowrote.json")["open_set"]["check_odds"].get(WORD_ORDER_FLAG, {})
     assert set(check["authors"]) == {"alice", "edgar"}
     for author, fit in check["authors"].items():
         assert fit["own_flagged"] <= check["max_flagged"] and 0 <= fit["salad_flagged"] <= 1
         assert fit["salad_given_after"] <= fit["salad_given_before"]
         assert stored.get(author) == (fit["threshold"] if fit["kept"] else None)
+        assert 0 < fit["odds"] and odds.get(author) == (fit["odds"] if fit["kept"] else None)
     assert set(check["test_flagged"]) == {"alice", "edgar", "neither"}

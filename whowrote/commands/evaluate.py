@@ -71,8 +71,9 @@ def _print_check(check: dict | None, title, detail) -> None:
         return
     print(f"{title(check)}:")
     for author, fit in check["authors"].items():
+        odds = f"; a flag weighs the odds of S by {fit['odds']:.3f}" if fit["kept"] and "odds" in fit else ""
         print(f"  {author:<8} threshold {fit['threshold']:+.3f} {'kept' if fit['kept'] else 'not kept'}: flags "
-              f"{fit['own_flagged']:.3f} of its {fit['windows']} calibration windows, {detail(check, author, fit)}")
+              f"{fit['own_flagged']:.3f} of its {fit['windows']} calibration windows, {detail(check, author, fit)}{odds}")
     print("  unseen test windows it turns to neither: " + ", ".join(
         f"{lab} {x:.3f}" for lab, x in check.get("test_flagged", {}).items()))
 

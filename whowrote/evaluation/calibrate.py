@@ -2,8 +2,9 @@
 write it into model/whowrote.json: the char partner and its mix with BERT, the temperature,
 the authors' offsets (equal priors among them, `metrics.fit_author_offsets`), the "neither"
 thresholds, each text length's temperature and threshold, and the thresholds of the word-order
-check (`model/wordorder.py`) and the keyword check (`model/keywords.py`), and the coherence
-check's reader and thresholds (`model/coherence.py`). The one writer
+check (`model/wordorder.py`) and the keyword check (`model/keywords.py`) with the likelihood
+ratio each one's flag weighs S by (`openset.check_odds`), and the coherence check's reader and
+thresholds (`model/coherence.py`). The one writer
 of a model folder after training; evaluate.py then measures what was fitted (report.json).
 
 Calibration windows: the calibration half of the held-out works; without held-out works,
@@ -25,11 +26,11 @@ from ..data.augment import Typos
 from ..data.pieces import word_pieces
 from ..layout import RunFiles
 from ..model import coherence as coh
-from ..model.keywords import KEYWORDS, STUFF_RATE, fit_keyword_threshold, keyword_pieces, window_keyword_gains
+from ..model.keywords import KEYWORDS, KEYWORDS_FLAG, STUFF_RATE, fit_keyword_threshold, keyword_pieces, window_keyword_gains
 from ..model.metrics import fit_author_offsets, fit_temperature, log_softmax, predict_logits, softmax, weigh_authors
-from ..model.openset import OpenSet, decide, fit_thresholds, split_probs
+from ..model.openset import OpenSet, check_odds, decide, fit_thresholds, split_probs
 from ..model.partner import CharPartner, window_texts
-from ..model.wordorder import fit_order_threshold, prose_rows, reshuffled, window_gains
+from ..model.wordorder import WORD_ORDER_FLAG, fit_order_threshold, prose_rows, reshuffled, window_gains
 from ..training.runfolder import check_run_dir, update_model_meta
 from .lengths import fit_lengths, judged_texts
 
@@ -196,9 +197,11 @@ def _fit_order(c: Calibrated) -> None:
                "salad_flagged": float(np.mean(salad_gains[m] < tau)), "salad_given_before": float(salad_given[m].mean()),
                "salad_given_after": float(np.mean(salad_given[m] & (salad_gains[m] >= tau)))}
         fit["kept"] = fit["salad_flagged"] >= 0.5
+        fit["odds"] = check_odds(int(np.sum(gains[m] < tau)), int(m.sum()), int(np.sum(salad_gains[m] < tau)), int(m.sum()))
         c.order["authors"][str(a)] = fit
         if fit["kept"]:
             c.open_set.order_thresholds[str(a)] = tau
+            c.open_set.check_odds.setdefault(WORD_ORDER_FLAG, {})[str(a)] = fit["odds"]
 
 
 def _fit_keywords(c: Calibrated) -> None:
@@ -243,9 +246,11 @@ def _fit_keywords(c: Calibrated) -> None:
                "stuffed_flagged": float(np.mean(stuffed_gains > tau)) if len(stuffed_gains) else 0.0}
         fit["stuffed_given_after"] = fit["stuffed_given_before"] * (1 - fit["stuffed_flagged"])
         fit["kept"] = bool(len(stuffed_gains)) and fit["stuffed_flagged"] >= 0.5
+        fit["odds"] = check_odds(int(np.sum(gains > tau)), len(gains), int(np.sum(stuffed_gains > tau)), len(stuffed_gains))
         c.keywords["authors"][a] = fit
         if fit["kept"]:
             c.open_set.keyword_thresholds[a] = tau
+            c.open_set.check_odds.setdefault(KEYWORDS_FLAG, {})[a] = fit["odds"]
 
 
 def _training_books(prep, label: int) -> list[np.ndarray]:

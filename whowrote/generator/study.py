@@ -178,7 +178,7 @@ def _other_texts(config, n: int) -> list[str]:
 def _write_samples(out_dir: Path, judge, recorded: list[dict], detectors: dict) -> None:
     scores = judge.score([r["text"] for r in recorded]) if recorded else []
     lines = [json.dumps({**r, "label": s.label, "s": s.s(r["author"]), "probs": s.probs, "p_neither": s.p_neither,
-                         "p_coherent": s.p_coherent, "flags": s.flags,
+                         "p_coherent": s.p_coherent, "check_odds": s.check_odds, "flags": s.flags,
                          "copied": round(detectors[r["author"]].covered_share(r["text"]), 4)})
              for r, s in zip(recorded, scores)]
     atomic_write(out_dir / "samples.jsonl", "".join(line + "\n" for line in lines))

@@ -49,6 +49,13 @@ def _sample_logp(tally) -> np.ndarray:
     return np.stack([lp for _, lp in tally.sample.items])
 
 
+def _flag(judge, score: Score, flag: str) -> None:
+    """The text is "neither", flagged, and its S weighed by the check's likelihood ratio."""
+    score.check_odds = judge.open_set.check_odds.get(flag, {}).get(score.label)
+    score.label = NEITHER
+    score.flags.append(flag)
+
+
 def check_order(judge, tallies: list, scores: list[Score]) -> None:
     """Texts given to an author, read again with their words shuffled, in one batch: a text
     that reads as its author no better so is "neither"."""
@@ -65,8 +72,7 @@ def check_order(judge, tallies: list, scores: list[Score]) -> None:
                                   judge.open_set.background, score.label)
         at += k
         if score.order_gain < thresholds[score.label]:
-            score.label = NEITHER
-            score.flags.append(WORD_ORDER_FLAG)
+            _flag(judge, score, WORD_ORDER_FLAG)
 
 
 def check_keywords(judge, tallies: list, scores: list[Score]) -> None:
@@ -87,8 +93,7 @@ def check_keywords(judge, tallies: list, scores: list[Score]) -> None:
         t = for_length(judge.length_temperatures, tally.tokens, 1.0)
         score.keyword_gain = s_gain(logp, after, t, judge.labels, judge.open_set.background, score.label)
         if score.keyword_gain > thresholds[score.label]:
-            score.label = NEITHER
-            score.flags.append(KEYWORDS_FLAG)
+            _flag(judge, score, KEYWORDS_FLAG)
 
 
 def check_coherence(judge, tallies: list, scores: list[Score]) -> None:

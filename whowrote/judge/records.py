@@ -31,12 +31,18 @@ class Score:
     keyword_gain: float | None = None  # log S(author) minus log S(author) without its distinctive words (model/keywords.py)
     incoherence: float | None = None  # mean log-odds of its windows being a word chain (model/coherence.py)
     p_coherent: float | None = None  # the share of S the coherence check leaves it: sigmoid(threshold - incoherence)
+    check_odds: float | None = None  # the likelihood ratio of the word-order or keyword check that flagged it
 
     def s(self, author: str) -> float:
         """S = P(author | text) over every answer, "neither" included: the study's score, times
-        `p_coherent` where the coherence check read the text (word chains are nobody's prose)."""
+        `p_coherent` where the coherence check read the text (word chains are nobody's prose),
+        its odds times `check_odds` where the word-order or keyword check flagged it (a flag
+        is evidence against the author, as strong as calibration measured it)."""
         kept = 1.0 if self.p_coherent is None else self.p_coherent
-        return self.probs.get(author, 0.0) * (1 - (self.p_neither or 0.0)) * kept
+        s = self.probs.get(author, 0.0) * (1 - (self.p_neither or 0.0)) * kept
+        if self.check_odds is None or s >= 1.0:
+            return s
+        return s * self.check_odds / (s * self.check_odds + 1.0 - s)
 
     def to_dict(self) -> dict:
         out = {**self.extra, "id": self.id}
@@ -53,6 +59,8 @@ class Score:
             out["keyword_gain"] = self.keyword_gain
         if self.incoherence is not None:
             out.update(incoherence=self.incoherence, p_coherent=self.p_coherent)
+        if self.check_odds is not None:
+            out["check_odds"] = self.check_odds
         out.update(windows=self.windows, tokens=self.tokens, flags=self.flags)
         if self.window_details is not None:
             out["window_details"] = self.window_details

@@ -66,6 +66,9 @@ class OpenSet:
     # author -> a text given to it whose mean window log-odds of being a word chain (model/coherence.py)
     # is over this is "neither"; {}: not checked
     coherence_thresholds: dict[str, float] = field(default_factory=dict)
+    # flag ("word-order", "keywords") -> author -> the likelihood ratio by which that check's flag
+    # weighs the odds of S (`check_odds`); {} (older model folders): a flag leaves S as it was
+    check_odds: dict[str, dict[str, float]] = field(default_factory=dict)
 
     def to_dict(self) -> dict:
         return {"method": self.method, "background": self.background, "threshold": self.threshold,
@@ -73,6 +76,7 @@ class OpenSet:
                 "keywords": {a: list(w) for a, w in self.keywords.items()},
                 "keyword_thresholds": {a: float(t) for a, t in self.keyword_thresholds.items()},
                 "coherence_thresholds": {a: float(t) for a, t in self.coherence_thresholds.items()},
+                "check_odds": {f: {a: float(r) for a, r in by.items()} for f, by in self.check_odds.items()},
                 "by_length": [[int(n), float(t)] for n, t in self.by_length],
                 "per_author": {a: {"threshold": float(d["threshold"]),
                                    "by_length": [[int(n), float(t)] for n, t in d.get("by_length", [])]}
@@ -97,6 +101,13 @@ class OpenSet:
         if own is not None:
             return for_length(own.get("by_length", []), tokens, own["threshold"])
         return for_length(self.by_length, tokens, self.threshold)
+
+
+def check_odds(own_flagged: int, own: int, tricks_flagged: int, tricks: int) -> float:
+    """P(flag | the author's own prose) / P(flag | the trick the check is for), each share by
+    Laplace's rule of succession, so that no count of calibration windows makes it 0 or 1.
+    A flagged text's odds of being the author are multiplied by it (`Score.s`)."""
+    return ((own_flagged + 1) / (own + 2)) / ((tricks_flagged + 1) / (tricks + 2))
 
 
 def describe(open_set: dict, tokens: int | None = None) -> str:
