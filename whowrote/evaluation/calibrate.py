@@ -193,11 +193,12 @@ def _fit_order(c: Calibrated) -> None:
     for a in dict.fromkeys(authors):
         m = authors == a
         tau = fit_order_threshold(gains[m], salad_gains[m], config.order_max_flagged)
-        fit = {"threshold": tau, "windows": int(m.sum()), "own_flagged": float(np.mean(gains[m] < tau)),
-               "salad_flagged": float(np.mean(salad_gains[m] < tau)), "salad_given_before": float(salad_given[m].mean()),
-               "salad_given_after": float(np.mean(salad_given[m] & (salad_gains[m] >= tau)))}
+        own_hits, salad_hits = gains[m] < tau, salad_gains[m] < tau
+        fit = {"threshold": tau, "windows": int(m.sum()), "own_flagged": float(own_hits.mean()),
+               "salad_flagged": float(salad_hits.mean()), "salad_given_before": float(salad_given[m].mean()),
+               "salad_given_after": float(np.mean(salad_given[m] & (salad_gains[m] >= tau))),
+               "odds": check_odds(int(own_hits.sum()), own_hits.size, int(salad_hits.sum()), salad_hits.size)}
         fit["kept"] = fit["salad_flagged"] >= 0.5
-        fit["odds"] = check_odds(int(np.sum(gains[m] < tau)), int(m.sum()), int(np.sum(salad_gains[m] < tau)), int(m.sum()))
         c.order["authors"][str(a)] = fit
         if fit["kept"]:
             c.open_set.order_thresholds[str(a)] = tau
@@ -241,12 +242,13 @@ def _fit_keywords(c: Calibrated) -> None:
         stuffed_gains = window_keyword_gains(c.logits_of, stuffed[given], c.temperature, labels, bg, [a] * int(given.sum()),
                                              keys, vocab, stuffed_logits[given])
         tau = fit_keyword_threshold(gains, stuffed_gains, config.keyword_max_flagged)
-        fit = {"threshold": tau, "windows": len(gains), "own_flagged": float(np.mean(gains > tau)),
+        own_hits, stuffed_hits = np.asarray(gains) > tau, np.asarray(stuffed_gains) > tau
+        fit = {"threshold": tau, "windows": len(gains), "own_flagged": float(own_hits.mean()),
                "stuffed_windows": len(stuffed), "stuffed_given_before": float(given.mean()) if len(stuffed) else 0.0,
-               "stuffed_flagged": float(np.mean(stuffed_gains > tau)) if len(stuffed_gains) else 0.0}
+               "stuffed_flagged": float(stuffed_hits.mean()) if stuffed_hits.size else 0.0,
+               "odds": check_odds(int(own_hits.sum()), own_hits.size, int(stuffed_hits.sum()), stuffed_hits.size)}
         fit["stuffed_given_after"] = fit["stuffed_given_before"] * (1 - fit["stuffed_flagged"])
-        fit["kept"] = bool(len(stuffed_gains)) and fit["stuffed_flagged"] >= 0.5
-        fit["odds"] = check_odds(int(np.sum(gains > tau)), len(gains), int(np.sum(stuffed_gains > tau)), len(stuffed_gains))
+        fit["kept"] = bool(stuffed_hits.size) and fit["stuffed_flagged"] >= 0.5
         c.keywords["authors"][a] = fit
         if fit["kept"]:
             c.open_set.keyword_thresholds[a] = tau

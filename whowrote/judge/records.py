@@ -40,9 +40,9 @@ class Score:
         is evidence against the author, as strong as calibration measured it)."""
         kept = 1.0 if self.p_coherent is None else self.p_coherent
         s = self.probs.get(author, 0.0) * (1 - (self.p_neither or 0.0)) * kept
-        if self.check_odds is None or s >= 1.0:
+        if self.check_odds is None:
             return s
-        return s * self.check_odds / (s * self.check_odds + 1.0 - s)
+        return s * self.check_odds / (s * self.check_odds + 1.0 - s)  # odds times the ratio; S = 1 stays 1
 
     def to_dict(self) -> dict:
         out = {**self.extra, "id": self.id}
