@@ -264,6 +264,33 @@ def test_longer_texts_get_thresholds_fitted_on_texts_cut_as_the_judge_cuts(open_
     assert "Texts of other lengths" in (open_set_run / "README.md").read_text()
 
 
+@pytest.mark.parametrize("field, value", [("threshold", "high"), ("order_thresholds", ["alice"]),
+                                          ("check_odds", {"word-order": 0.5}), ("per_author", {"alice": {}}),
+                                          ("by_length", [[32]]), ("no_such_field", 1)])
+def test_a_hand_damaged_open_set_is_a_one_line_error_when_the_model_loads(open_set_run, tmp_path, field, value):
+    import shutil
+    import subprocess
+    import sys
+
+    model = tmp_path / "model"
+    shutil.copytree(open_set_run / "model", model)
+    meta = json.loads((model / "whowrote.json").read_text())
+    meta["open_set"][field] = value
+    (model / "whowrote.json").write_text(json.dumps(meta))
+    with pytest.raises(WhowroteError, match=r"whowrote.json is damaged \(open_set: .*refit it with: whowrote evaluate"):
+        Judge.load(model)
+    if field == "threshold":  # the command line says it in one line too
+        proc = subprocess.run([sys.executable, "-m", "whowrote", "judge", "--model", str(model), "some text here"],
+                              capture_output=True, text=True)
+        assert proc.returncode == 2 and "Traceback" not in proc.stderr
+        assert len(proc.stderr.strip().splitlines()) == 1
+
+
+def test_an_open_set_read_back_is_the_one_written(open_set_run):
+    stored = json.loads((open_set_run / "model" / "whowrote.json").read_text())["open_set"]
+    assert OpenSet.from_dict(stored).to_dict() == stored
+
+
 def test_judge_says_neither_with_probs_over_the_authors(open_set_run):
     judge = Judge.load(open_set_run)
     a, b, other = judge.score([invented_text(STYLE_A, 200, 41), invented_text(STYLE_B, 200, 42),

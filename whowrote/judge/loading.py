@@ -11,7 +11,7 @@ from pathlib import Path
 import torch
 
 from ..errors import WhowroteError
-from ..layout import RunFiles, is_model_dir, read_model_meta
+from ..layout import RunFiles, is_model_dir, model_meta_path, read_model_meta
 from ..model.coherence import CoherenceReader
 from ..model.openset import OpenSet
 from ..model.partner import CharPartner
@@ -45,11 +45,14 @@ def model_parts(path: str | Path) -> dict:
         from ..text.spelling import speller
 
         speller()
+    try:  # a hand-edited file: one line naming it, not a traceback at the first text judged
+        settings = {"seq_len": int(meta.get("seq_len") or min(getattr(tokenizer, "model_max_length", 512), 512)),
+                    "temperature": float(meta.get("temperature", 1.0)), "open_set": OpenSet.from_dict(meta.get("open_set"))}
+    except (TypeError, ValueError) as exc:
+        raise WhowroteError(f"{model_meta_path(folder)} is damaged ({exc}); refit it with: whowrote evaluate RUN") from None
     return {"model": model, "tokenizer": tokenizer, "labels": [model.config.id2label[i] for i in range(model.config.num_labels)],
-            "seq_len": int(meta.get("seq_len") or min(getattr(tokenizer, "model_max_length", 512), 512)),
-            "temperature": float(meta.get("temperature", 1.0)), "label_offsets": meta.get("label_offsets"), "normalise": spec,
-            "open_set": OpenSet.from_dict(meta.get("open_set")), "length_temperatures": meta.get("length_temperatures"),
-            "partner": CharPartner.load(folder, meta.get("partner")),
+            **settings, "label_offsets": meta.get("label_offsets"), "normalise": spec,
+            "length_temperatures": meta.get("length_temperatures"), "partner": CharPartner.load(folder, meta.get("partner")),
             "coherence": CoherenceReader.load(folder, meta.get("coherence"))}
 
 

@@ -71,7 +71,7 @@ class OpenSet:
     check_odds: dict[str, dict[str, float]] = field(default_factory=dict)
 
     def to_dict(self) -> dict:
-        return {"method": self.method, "background": self.background, "threshold": self.threshold,
+        return {"method": str(self.method), "background": str(self.background), "threshold": float(self.threshold),
                 "order_thresholds": {a: float(t) for a, t in self.order_thresholds.items()},
                 "keywords": {a: list(w) for a, w in self.keywords.items()},
                 "keyword_thresholds": {a: float(t) for a, t in self.keyword_thresholds.items()},
@@ -84,7 +84,15 @@ class OpenSet:
 
     @classmethod
     def from_dict(cls, d: dict | None) -> "OpenSet":
-        return cls(**d) if d else cls()
+        """The open set stored as `to_dict` writes it, each field read as that writes it, so a
+        hand-edited whowrote.json with a field of the wrong type fails on load (ValueError), not
+        at the first text that reads the field."""
+        if not d:
+            return cls()
+        try:
+            return cls(**cls(**d).to_dict())
+        except (TypeError, ValueError, KeyError, AttributeError) as exc:
+            raise ValueError(f"open_set: {type(exc).__name__}: {exc}") from None
 
     @classmethod
     def fitted(cls, background: str, labels: list[str], taus: dict, tables: dict | None = None) -> "OpenSet":
