@@ -39,7 +39,7 @@ HELDOUT_WINDOWS_PER_WORK = 150  # evenly spaced disjoint windows per held-out wo
 # tokens would give 3,000 of each, minutes of scoring on a CPU for the least telling number
 IN_BOOK_WINDOWS_PER_LABEL = 600
 STUFFED_WINDOWS = 600  # other authors' calibration windows stuffed with each author's keywords (evenly spaced)
-COHERENCE_PER_BOOK = 40  # windows of prose from each training book, and as many of word chains over it and over runs of it
+COHERENCE_PER_BOOK = 40  # windows of prose, and as many of word chains, from each training book
 COHERENCE_CHAINS = 150  # order-1 word chains made of each label's calibration windows, to decide whether the check stays
 
 

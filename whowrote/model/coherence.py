@@ -37,10 +37,6 @@ FOLDER = "coherence"  # in the model folder: the truncated pretrained encoder an
 HEAD_FILE = "head.safetensors"
 INCOHERENT_FLAG = "incoherent"
 CHAIN_ORDERS = (1, 2)  # the word chains the head learns to tell from prose
-# a chain over one chapter copies whole phrases (an order-1 chain over 2,400 words of Looking-Glass
-# got S 0.63, over 30,000 words 0.19), and an adversary may make one so: chains over stretches too
-SHORTEST_STRETCH = 2_000  # words
-STRETCHES = 3  # runs of a book that chains are made over, beside the whole book's
 
 
 def layers_of(n_layers: int) -> list[int]:
@@ -155,32 +151,12 @@ def chain_windows(rows: list[np.ndarray], vocab, n: int, width: int, rng: np.ran
     return [chains[i % len(chains)].window(width, rng).tolist() for i in range(n)]
 
 
-def stretches(n_words: int, rng: np.random.Generator, k: int = STRETCHES, shortest: int = SHORTEST_STRETCH) -> list[slice]:
-    """`k` runs of a book's `n_words` words, each run's length log-uniform between `shortest`
-    words and the whole book."""
-    low = min(shortest, n_words)
-    sizes = np.clip(np.rint(np.exp(rng.uniform(np.log(low), np.log(n_words), k))), low, n_words).astype(int)
-    return [slice(a, a + int(size)) for a, size in zip((int(rng.integers(0, n_words - size + 1)) for size in sizes), sizes)]
-
-
-def stretch_chain_windows(words: list[np.ndarray], n: int, width: int, rng: np.random.Generator,
-                          orders=CHAIN_ORDERS) -> list[list[int]]:
-    """`n` windows of word chains over runs of `words` (one book's; `stretches`), the runs and
-    then the orders taking turns."""
-    if len(words) < 2:
-        return []
-    spans = stretches(len(words), rng)
-    chains = [[WordChain(words[span], order) for span in spans] for order in orders]
-    return [chains[(i // len(spans)) % len(orders)][i % len(spans)].window(width, rng).tolist() for i in range(n)]
-
-
 def training_windows(books: list[np.ndarray], vocab, width: int, per_book: int, rng: np.random.Generator,
                      slips=None) -> tuple[list[list[int]], list[list[int]]]:
-    """(prose, chains): `per_book` windows of each book's tokens at random places, as many of word
-    chains over that book's words, and as many over runs of it (`stretch_chain_windows`): a chain
-    from one book, or one chapter, is what a generator could make of it. `slips`
-    (`data/augment.Typos`), where given, mistypes every other window of both, so a typo reads
-    as neither."""
+    """(prose, chains): `per_book` windows of each book's tokens at random places, and as many of
+    word chains over that book's words (a chain from one book is what a generator could make of
+    it). `slips` (`data/augment.Typos`), where given, mistypes every other window of both, so a
+    typo reads as neither."""
     prose, chains = [], []
     for tokens in books:
         if len(tokens) <= width:
@@ -188,7 +164,6 @@ def training_windows(books: list[np.ndarray], vocab, width: int, per_book: int, 
         starts = rng.integers(0, len(tokens) - width, per_book)
         prose += [tokens[s : s + width] for s in starts]
         chains += [np.asarray(w) for w in chain_windows([tokens], vocab, per_book, width, rng)]
-        chains += [np.asarray(w) for w in stretch_chain_windows(word_groups(np.asarray(tokens), vocab), per_book, width, rng)]
     if slips is not None:
         prose, chains = ([slips(w, rng) if i % 2 else w for i, w in enumerate(ws)] for ws in (prose, chains))
     return [w.tolist() for w in prose], [w.tolist() for w in chains]
