@@ -100,3 +100,11 @@ def test_the_seed_runs_are_found_in_the_run_folder_in_seed_order(tmp_path):
     RunFiles(files.seed_run(2)).report.write_text('{"unseen": {"ece"')
     with pytest.raises(WhowroteError, match=r"seed2: report.json or validity.json is not JSON .*whowrote evaluate"):
         seed_figures(tmp_path)
+
+
+def test_a_looped_sentence_must_not_send_more_other_authors_to_an_author():
+    looped = {"passages": 40, "given_to_an_author": 0.30, "as_written": 0.20, "rise": 0.10}
+    assert row(goals_table(REPORT, {"order": {"one sentence looped": looped}}),
+               "one sentence looped (ours)")[2:] == ["0.100", "**no**"]
+    looped.update(given_to_an_author=0.22, rise=0.02)
+    assert row(goals_table(REPORT, {"order": {"one sentence looped": looped}}), "one sentence looped (ours)")[3] == "yes"

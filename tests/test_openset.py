@@ -337,6 +337,16 @@ def test_validate_writes_the_probes_and_the_card_shows_them(open_set_run):
     assert (open_set_run / "plots" / "validity.png").stat().st_size > 1000
     order = validity["order"]  # word order and stuffing: shares given to the author imitated
     assert {"shuffled words", "shuffled runs of 3-5 words", "sentences reordered", "Markov order 1", "Markov order 4"} <= set(order)
+    from whowrote.config import load_run_config
+    from whowrote.evaluation.validate import held_out_passages
+
+    looped = order.pop("one sentence looped")  # other authors' passages: a share given to any author, not to one
+    others = [p for p in held_out_passages(Judge.load(open_set_run), load_run_config(open_set_run),
+                                           per_work=validity["passages_per_work"]) if p["label"] == "neither"]
+    assert looped["passages"] == len(others) > 0
+    assert looped["rise"] == pytest.approx(looped["given_to_an_author"] - looped["as_written"])
+    assert looped["given_to_an_author_ci"][0] <= looped["given_to_an_author"] <= looped["given_to_an_author_ci"][1]
+    assert "| one sentence looped (ours) | rise in the share given to an author <= 0.05 |" in card
     for row in order.values():
         assert 0 <= row["given_to_author"] <= 1 and 0 <= row["mean_s"] <= 1 and row["passages"] > 0
     assert order["Markov order 1"]["passages"] == 80  # 40 for each author

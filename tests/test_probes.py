@@ -28,6 +28,16 @@ def test_insert_words_adds_the_share_asked_and_keeps_the_passage_in_order():
     assert insert_words(text, NEUTRAL_WORDS, 0.05, seed=3) == " ".join(out)  # deterministic for a seed
 
 
+def test_a_looped_passage_says_its_first_sentence_over_and_over_at_the_passages_length():
+    from whowrote.evaluation.probes import loop_first_sentence
+
+    text = "The kitten slept by the fire. Alice sat down, and the Queen was curious! Was it a raven?"
+    looped = loop_first_sentence(text)
+    assert len(looped.split()) == len(text.split())
+    assert looped.startswith("The kitten slept by the fire. The kitten slept by the fire. The kitten")
+    assert loop_first_sentence("no stop at all here") == "no stop at all here"
+
+
 def test_order_probes_keep_the_words_and_break_the_order():
     from collections import Counter
 

@@ -18,6 +18,7 @@ from ..errors import WhowroteError
 from ..layout import RunFiles, read_json
 
 UNSEEN_MARKOV = "Markov order 1, works never trained on"  # validity.json "order": chains of the held-out passages
+LOOPED = "one sentence looped"  # validity.json "order": other authors' passages, a sentence over and over
 # probe (validity.json "probes", or "seeds") -> ((field, comparison, bound), ...)
 PROBE_GOALS: dict[str, tuple[tuple[str, str, float], ...]] = {
     "names -> other author": (("changed", "<=", 0.02), ("mean_shift", "within ±", 0.05)),
@@ -33,11 +34,13 @@ PROBE_GOALS: dict[str, tuple[tuple[str, str, float], ...]] = {
     "keywords stuffed 10%": (("given_to_author", "<=", 0.10),),
     "Markov order 1": (("mean_s", "<=", 0.20),),
     UNSEEN_MARKOV: (("mean_s", "<=", 0.20),),  # ours: the same of chains no check was fitted on
+    LOOPED: (("rise", "<=", 0.05),),  # ours: repetition is no style; it must not send more of them to an author
 }
 MARKOV_ORDERS = (1, 2, 3, 4)  # validity.json "order": "Markov order K" for each
-OURS = {"look-alikes, invisible 10%", "another edition's typesetting", "words of another author 5%", UNSEEN_MARKOV}
+OURS = {"look-alikes, invisible 10%", "another edition's typesetting", "words of another author 5%", UNSEEN_MARKOV, LOOPED}
 _WORDS = {"changed": "changed", "mean_shift": "shift", "accuracy_after": "accuracy", "agreement": "agreement",
-          "given_to_author": "given to the author", "mean_s": "mean S"}
+          "given_to_author": "given to the author", "mean_s": "mean S",
+          "rise": "rise in the share given to an author"}
 # report.json "unseen": at the run's window length, authors never seen flagged and each author's unseen passages
 UNSEEN_FLAGGED, OWN_FLAGGED, OWN_LABELLED, UNSEEN_ECE = 0.90, 0.05, 0.90, 0.05
 

@@ -159,6 +159,14 @@ def reorder_sentences(text: str, seed: int) -> str:
     return " ".join(sentences)
 
 
+def loop_first_sentence(text: str) -> str:
+    """The passage's first sentence said over and over, as a small generator loops, cut to the
+    passage's number of words."""
+    words = _WORD.findall(text)
+    first = _WORD.findall(next((m for m in _SENTENCE.findall(text) if m.strip()), text))
+    return " ".join(itertools.islice(itertools.cycle(first or words), len(words)))
+
+
 def markov_passages(texts: list[str], order: int, n_passages: int, n_words: int, seed: int) -> list[str]:
     """`n_passages` passages of `n_words` words from a word Markov chain of `order` fitted on
     `texts` (whitespace-split words, punctuation attached): the author's words in his local

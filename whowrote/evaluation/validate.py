@@ -40,7 +40,7 @@ from ..model.metrics import share_interval
 from ..model.openset import NEITHER
 from ..training.runfolder import check_run_dir
 from . import probes
-from .goals import MARKOV_ORDERS, UNSEEN_MARKOV, goal_text
+from .goals import LOOPED, MARKOV_ORDERS, UNSEEN_MARKOV, goal_text
 
 VALIDITY_FORMAT = "whowrote.validity/1"
 
@@ -161,7 +161,8 @@ def order_probes(judge, config, passages: list[dict], words: dict[str, list[str]
     reordered; other authors' passages stuffed with an author's distinctive words (5, 10,
     20%); and text from word Markov chains of order 1-4 fitted on each author's training
     books (`markov_texts`), and of order 1 fitted on the author's passages here (works never
-    trained on). Each: the share given to the author it imitates, and mean S."""
+    trained on). Each: the share given to the author it imitates, and mean S. Last, other
+    authors' passages with one sentence looped (`_looped`): repetition is no style."""
     authors = config.author_labels
     mine = [p for p in passages if p["label"] in authors]
     out = {}
@@ -184,7 +185,19 @@ def order_probes(judge, config, passages: list[dict], words: dict[str, list[str]
     # the coherence check learnt chains of the training books; chains of works it never read show what it learnt
     sources = {a: [p["text"] for p in mine if p["label"] == a] for a in authors}
     out[UNSEEN_MARKOV] = _markov(judge, sources, 1, markov_passages, n_words, seed, UNSEEN_MARKOV)
+    if others:
+        out[LOOPED] = _looped(judge, others, authors)
     return {name: row for name, row in out.items() if row is not None}
+
+
+def _looped(judge, others: list[dict], authors: list[str]) -> dict:
+    """Other authors' passages as written and as their first sentence said over and over: the
+    share given to an author each way, and its rise."""
+    written, looped = (np.array([s.label in authors for s in judge.score(texts)]) for texts in
+                       ([p["text"] for p in others], [probes.loop_first_sentence(p["text"]) for p in others]))
+    return {"passages": len(others), "given_to_an_author": float(looped.mean()),
+            "given_to_an_author_ci": share_interval(looped.sum(), len(looped)), "as_written": float(written.mean()),
+            "rise": float(looped.mean() - written.mean()), "goal": goal_text(LOOPED)}
 
 
 def _markov(judge, sources: dict[str, list[str] | None], order: int, n_passages: int, n_words: int, seed: int,
