@@ -100,9 +100,10 @@ def _probe(judge, passages, base_labels, base_scores, texts, name, author_only=F
             "goal": goal_text(name), "on": "author passages" if author_only else "all held-out passages"}
 
 
-def run_probes(judge, config, passages: list[dict], top_names: dict[str, list[str]], seed: int = 0,
+def run_probes(judge, config, passages: list[dict], base_scores: list, top_names: dict[str, list[str]], seed: int = 0,
                words: dict[str, list[str]] | None = None) -> dict:
-    base_labels, base_scores = _judge_all(judge, [p["text"] for p in passages])
+    """Each alteration of `passages` against the judge's `base_scores` of them as written."""
+    base_labels = [s.label for s in base_scores]
     authors = [i for i, p in enumerate(passages) if p["label"] != NEITHER]
     a_pass = [passages[i] for i in authors]
     a_labels, a_scores = [base_labels[i] for i in authors], [base_scores[i] for i in authors]
@@ -154,15 +155,16 @@ def _given(judge, texts: list[str], targets: list[str], name: str) -> dict:
                           for a in dict.fromkeys(targets)}, "goal": goal_text(name)}
 
 
-def order_probes(judge, config, passages: list[dict], words: dict[str, list[str]] | None, markov_texts: dict[str, list[str]],
-                 seed: int = 0, markov_passages: int = 40) -> dict:
+def order_probes(judge, config, passages: list[dict], base_labels: list[str], words: dict[str, list[str]] | None,
+                 markov_texts: dict[str, list[str]], seed: int = 0, markov_passages: int = 40) -> dict:
     """Does the judge read style or a bag of words? An author's held-out passages with their
     word order destroyed (all words shuffled, runs of 3-5 shuffled) or their sentences
     reordered; other authors' passages stuffed with an author's distinctive words (5, 10,
     20%); and text from word Markov chains of order 1-4 fitted on each author's training
     books (`markov_texts`), and of order 1 fitted on the author's passages here (works never
     trained on). Each: the share given to the author it imitates, and mean S. Last, other
-    authors' passages with one sentence looped (`_looped`): repetition is no style."""
+    authors' passages with one sentence looped (`_looped`), against the judge's `base_labels`
+    of them as written: repetition is no style."""
     authors = config.author_labels
     mine = [p for p in passages if p["label"] in authors]
     out = {}
@@ -186,15 +188,16 @@ def order_probes(judge, config, passages: list[dict], words: dict[str, list[str]
     sources = {a: [p["text"] for p in mine if p["label"] == a] for a in authors}
     out[UNSEEN_MARKOV] = _markov(judge, sources, 1, markov_passages, n_words, seed, UNSEEN_MARKOV)
     if others:
-        out[LOOPED] = _looped(judge, others, authors)
+        written = [lab for lab, p in zip(base_labels, passages) if p["label"] == NEITHER]  # `others`, in order
+        out[LOOPED] = _looped(judge, others, written, authors)
     return {name: row for name, row in out.items() if row is not None}
 
 
-def _looped(judge, others: list[dict], authors: list[str]) -> dict:
-    """Other authors' passages as written and as their first sentence said over and over: the
-    share given to an author each way, and its rise."""
-    written, looped = (np.array([s.label in authors for s in judge.score(texts)]) for texts in
-                       ([p["text"] for p in others], [probes.loop_first_sentence(p["text"]) for p in others]))
+def _looped(judge, others: list[dict], written_labels: list[str], authors: list[str]) -> dict:
+    """Other authors' passages as written (`written_labels`, the judge's) and as their first
+    sentence said over and over: the share given to an author each way, and its rise."""
+    written = np.array([lab in authors for lab in written_labels])
+    looped = np.array([s.label in authors for s in judge.score([probes.loop_first_sentence(p["text"]) for p in others])])
     return {"passages": len(others), "given_to_an_author": float(looped.mean()),
             "given_to_an_author_ci": share_interval(looped.sum(), len(looped)), "as_written": float(written.mean()),
             "rise": float(looped.mean() - written.mean()), "goal": goal_text(LOOPED)}
@@ -328,17 +331,18 @@ def validate(run_dir: str | Path, seeds: int = 1, per_work: int = 60, data_dir: 
 
     prep = prepare(config, judge.tokenizer, spec=judge.normalise)  # as the run was trained
     passages = held_out_passages(judge, config, per_work, prep=prep)
+    base_scores = judge.score([p["text"] for p in passages])  # as written: every probe and the seeds compare with it
+    base = [s.label for s in base_scores]
     files = RunFiles(run_dir)
     names = read_json(files.config).get("top_names") or {}
     words = topic_words(dict(zip(prep.labels, prep.texts)))  # from the training books (names masked)
     validity = {"format": VALIDITY_FORMAT, "run": run_dir.name, "passages": len(passages),
                 "passages_per_work": per_work, "part": "test",
-                "probes": run_probes(judge, config, passages, names, words=words),
-                "order": order_probes(judge, config, passages, words, training_books(config)),
+                "probes": run_probes(judge, config, passages, base_scores, names, words=words),
+                "order": order_probes(judge, config, passages, base, words, training_books(config)),
                 "words_inserted": {lab: words[lab] for lab in config.author_labels if lab in words},
                 "modern_prose": modern_prose(judge)}
     if seeds > 1:
-        base = [s.label for s in judge.score([p["text"] for p in passages])]
         validity["seeds"] = seed_agreement(run_dir, config, passages, base, seeds, per_work, progress)
     validity["seconds"] = round(time.perf_counter() - t0, 1)
     write_json(files.validity, validity)
