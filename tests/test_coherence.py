@@ -138,7 +138,7 @@ def test_calibration_fits_the_reader_and_the_report_measures_it(open_set_run, ca
     from whowrote.commands.evaluate import print_report
     from whowrote.config import load_run_config
     from whowrote.data.prepare import prepare
-    from whowrote.evaluation.calibrate import COHERENCE_PER_BOOK, _training_books
+    from whowrote.evaluation.checkfits import COHERENCE_PER_BOOK, training_books
     from whowrote.layout import RunFiles, read_json, read_model_meta
 
     report = read_json(RunFiles(open_set_run).report)
@@ -148,7 +148,7 @@ def test_calibration_fits_the_reader_and_the_report_measures_it(open_set_run, ca
     # an author makes chains of his words
     judge, config = Judge.load(open_set_run), load_run_config(open_set_run)
     prep = prepare(config, judge.tokenizer, spec=judge.normalise)
-    books = {label: _training_books(prep, i) for i, label in enumerate(prep.labels)}
+    books = {label: training_books(prep, i) for i, label in enumerate(prep.labels)}
     assert all(books[a] for a in config.author_labels) and len(books[config.background]) > 1
     long_enough = [b for bs in books.values() for b in bs if len(b) > prep.width]
     assert fit["fitted_on"]["prose"] == COHERENCE_PER_BOOK * len(long_enough)
