@@ -115,6 +115,33 @@ def open_set_run(tmp_path_factory, open_set_books, tiny_model):
     return train(config, name="open", progress=False)
 
 
+@pytest.fixture(scope="session")
+def wordpiece_tokenizer(tmp_path_factory):
+    """A WordPiece vocabulary with '##' pieces, so that part of a word never counts as the word."""
+    from transformers import BertTokenizer
+
+    vocab = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", ".", ",", "the", "kitten", "##s", "queen", "sat", "on", "a", "mat"]
+    path = tmp_path_factory.mktemp("wp") / "vocab.txt"
+    path.write_text("\n".join(vocab) + "\n")
+    return BertTokenizer(str(path), do_lower_case=True)
+
+
+@pytest.fixture(scope="session")
+def open_set_judge(open_set_run):
+    """The tiny open-set run's judge, loaded once (tests that change its settings use `judge_with`)."""
+    from whowrote import Judge
+
+    return Judge.load(open_set_run)
+
+
+def judge_with(judge, open_set, **kwargs):
+    """A judge of `judge`'s model and settings with another open set (the thresholds under test)."""
+    from whowrote import Judge
+
+    return Judge(judge.model, judge.tokenizer, judge.labels, judge.seq_len, judge.temperature, open_set=open_set,
+                 length_temperatures=judge.length_temperatures, partner=judge.partner, normalise=judge.normalise, **kwargs)
+
+
 def build_tiny_bert(folder: Path, hidden: int = 32) -> Path:
     """A 2-layer BERT, `hidden` wide, with a word-level vocabulary covering the invented styles."""
     import torch

@@ -6,7 +6,7 @@ import dataclasses
 import numpy as np
 import pytest
 
-from tests.conftest import STYLE_A, invented_text
+from tests.conftest import STYLE_A, invented_text, judge_with
 from whowrote import Judge
 from whowrote.data.augment import WordChain, word_groups
 from whowrote.data.pieces import word_pieces
@@ -106,19 +106,12 @@ def test_damaged_files_are_a_clear_error(reader_and_windows, tmp_path):
         coh.CoherenceReader.load(tmp_path, settings)
 
 
-@pytest.fixture(scope="module")
-def loaded(open_set_run):
-    return Judge.load(open_set_run)
-
-
-def test_judge_flags_a_text_over_the_threshold_and_scales_its_s(loaded, reader_and_windows):
+def test_judge_flags_a_text_over_the_threshold_and_scales_its_s(open_set_judge, reader_and_windows):
     reader = reader_and_windows[0]
-    base = dataclasses.replace(loaded.open_set, order_thresholds={}, keyword_thresholds={}, coherence_thresholds={"alice": np.inf})
+    base = dataclasses.replace(open_set_judge.open_set, order_thresholds={}, keyword_thresholds={}, coherence_thresholds={"alice": np.inf})
 
     def judge(open_set, **kwargs):
-        return Judge(loaded.model, loaded.tokenizer, loaded.labels, loaded.seq_len, loaded.temperature, open_set=open_set,
-                     length_temperatures=loaded.length_temperatures, partner=loaded.partner, normalise=loaded.normalise,
-                     coherence=reader, **kwargs)
+        return judge_with(open_set_judge, open_set, coherence=reader, **kwargs)
 
     plain = judge(dataclasses.replace(base, coherence_thresholds={})).score([A_TEXT])[0]
     text, short = judge(base).score([A_TEXT, "the kitten"])

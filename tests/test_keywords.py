@@ -5,25 +5,14 @@ import dataclasses
 import numpy as np
 import pytest
 
-from tests.conftest import STYLE_A, invented_text
-from whowrote import Judge
+from tests.conftest import STYLE_A, invented_text, judge_with
 from whowrote.data.pieces import word_pieces
-from whowrote.model.keywords import KEYWORDS_FLAG, delete_keywords, fit_keyword_threshold, keyword_pieces, window_keyword_gains
+from whowrote.model.keywords import KEYWORDS_FLAG, delete_keywords, keyword_pieces, window_keyword_gains
+from whowrote.model.openset import fit_flag_threshold
 from whowrote.model.wordorder import s_gain
 
 A_TEXT = invented_text(STYLE_A, 400, 21)
 LABELS = ["alice", "edgar", "neither"]
-
-
-@pytest.fixture(scope="module")
-def wordpiece_tokenizer(tmp_path_factory):
-    """A WordPiece vocabulary with '##' pieces, so that part of a word never counts as the word."""
-    from transformers import BertTokenizer
-
-    vocab = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", ".", ",", "the", "kitten", "##s", "queen", "sat", "on", "a", "mat"]
-    path = tmp_path_factory.mktemp("wp") / "vocab.txt"
-    path.write_text("\n".join(vocab) + "\n")
-    return BertTokenizer(str(path), do_lower_case=True)
 
 
 def test_deletion_takes_whole_words_and_keeps_their_punctuation(wordpiece_tokenizer):
@@ -46,10 +35,10 @@ def test_gain_is_the_fall_of_log_s_without_the_keywords():
 
 def test_threshold_spares_the_author_and_goes_no_lower_than_the_stuffing_needs():
     own = np.linspace(0, 1, 101)
-    tau = fit_keyword_threshold(own, np.array([]), 0.02)
+    tau = fit_flag_threshold(own, np.array([]), 0.02)
     assert np.mean(own > tau) <= 0.02 and np.mean(own > tau - 0.011) > 0.02
     stuffed = np.full(50, 5.0)  # stuffing far above the author's own gains: the threshold rises to it
-    high = fit_keyword_threshold(own, stuffed, 0.02)
+    high = fit_flag_threshold(own, stuffed, 0.02)
     assert high > tau and np.mean(stuffed > high) >= 0.98 and np.mean(own > high) == 0
 
 
@@ -71,20 +60,10 @@ def test_window_gains_read_again_only_the_windows_a_deletion_changed(wordpiece_t
     assert gains[0] == pytest.approx(gains[1]) and gains[0] > 1 and gains[2] == 0
 
 
-@pytest.fixture(scope="module")
-def loaded(open_set_run):
-    return Judge.load(open_set_run)
-
-
-def _judge(base, open_set, **kwargs):
-    return Judge(base.model, base.tokenizer, base.labels, base.seq_len, base.temperature, open_set=open_set,
-                 length_temperatures=base.length_temperatures, partner=base.partner, normalise=base.normalise, **kwargs)
-
-
-def test_judge_flags_a_text_whose_s_rests_on_the_keywords(loaded):
+def test_judge_flags_a_text_whose_s_rests_on_the_keywords(open_set_judge):
     words = {"alice": STYLE_A[:6]}
-    base = dataclasses.replace(loaded.open_set, order_thresholds={}, keywords=words, keyword_thresholds={"alice": np.inf})
-    judge = _judge(loaded, base)
+    base = dataclasses.replace(open_set_judge.open_set, order_thresholds={}, keywords=words, keyword_thresholds={"alice": np.inf})
+    judge = judge_with(open_set_judge, base)
     text, short = judge.score([A_TEXT, "the kitten"])
     assert text.label == "alice" and text.keyword_gain is not None and KEYWORDS_FLAG not in text.flags
     assert short.keyword_gain is None  # too short to check
@@ -92,7 +71,7 @@ def test_judge_flags_a_text_whose_s_rests_on_the_keywords(loaded):
     judge.open_set = dataclasses.replace(base, keyword_thresholds={"alice": text.keyword_gain - 1e-6})
     flagged = judge.score([A_TEXT])[0]
     assert flagged.label == "neither" and KEYWORDS_FLAG in flagged.flags and "keyword_gain" in flagged.to_dict()
-    unchecked = _judge(loaded, judge.open_set, keyword_check=False).score([A_TEXT])[0]
+    unchecked = judge_with(open_set_judge, judge.open_set, keyword_check=False).score([A_TEXT])[0]
     assert unchecked.label == "alice" and unchecked.keyword_gain is None
 
 

@@ -5,7 +5,7 @@ import dataclasses
 import numpy as np
 import pytest
 
-from tests.conftest import STYLE_A, invented_text
+from tests.conftest import STYLE_A, invented_text, judge_with
 from whowrote import Judge
 from whowrote.data.pieces import word_pieces
 from whowrote.model.wordorder import ORDER_WINDOWS, WORD_ORDER_FLAG, WindowSample, fit_order_threshold, log_s, s_gain, shuffled
@@ -73,18 +73,11 @@ def test_window_sample_keeps_a_bounded_uniform_reproducible_sample():
     assert len(many) == ORDER_WINDOWS and many == sample(1000) and max(many) > 500
 
 
-@pytest.fixture(scope="module")
-def order_judge(open_set_run):
-    return Judge.load(open_set_run)
-
-
-def test_judge_applies_the_threshold_to_texts_given_to_an_author(order_judge):
+def test_judge_applies_the_threshold_to_texts_given_to_an_author(open_set_judge):
     texts = [A_TEXT, "the kitten"]
-    base = dataclasses.replace(order_judge.open_set, order_thresholds={"alice": -np.inf, "edgar": -np.inf},
+    base = dataclasses.replace(open_set_judge.open_set, order_thresholds={"alice": -np.inf, "edgar": -np.inf},
                                keyword_thresholds={})  # the keyword check has its own tests (test_keywords.py)
-    judge = Judge(order_judge.model, order_judge.tokenizer, order_judge.labels, order_judge.seq_len,
-                  order_judge.temperature, open_set=base, length_temperatures=order_judge.length_temperatures,
-                  partner=order_judge.partner, normalise=order_judge.normalise)
+    judge = judge_with(open_set_judge, base)
     long, short = judge.score(texts)
     assert long.label == "alice" and long.order_gain is not None and WORD_ORDER_FLAG not in long.flags
     assert short.order_gain is None  # too short to read its order

@@ -77,6 +77,8 @@ class Config:
                                          "only where it flags most of other authors' passages stuffed with their distinctive words (0: off)")
     coherence_max_flagged: float = setting(0.02, "coherence check: at most this share of the authors' calibration passages flagged "
                                            "as word chains; kept only where it flags most chains of their own words (0: off)")
+    repetition_max_flagged: float = setting(0.02, "repetition check: at most this share of the authors' calibration passages "
+                                            "flagged as repeating themselves; kept only where it flags most of them looped (0: off)")
     author_offsets: bool = setting(True, "calibration: shift the authors' scores so that each author's unseen calibration passages "
                                    "weigh alike (equal priors, whatever the books' lengths; false: no shift)")
     open_set_rule: str = setting("author", "author: each author's own threshold, for texts it would be given | global: the strictest for all")
@@ -190,6 +192,8 @@ class Config:
             raise WhowroteError("config: keyword_max_flagged must be in [0, 0.5)")
         if not 0 <= self.coherence_max_flagged < 0.5:
             raise WhowroteError("config: coherence_max_flagged must be in [0, 0.5)")
+        if not 0 <= self.repetition_max_flagged < 0.5:
+            raise WhowroteError("config: repetition_max_flagged must be in [0, 0.5)")
 
     def _check_training(self) -> None:
         if self.names not in NAME_MODES:

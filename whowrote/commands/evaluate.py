@@ -48,6 +48,10 @@ def print_report(run_dir) -> int:
 
 # report.json section -> (what the check does, what each author's line adds), for `_print_check`
 CHECK_LINES = {
+    "repetition_check": (
+        lambda c: f"repetition check (neither when more than the threshold of a window's runs of {c['words']} words "
+                  f"were said before in it)",
+        lambda c, a, f: f"{f['loops_flagged']:.3f} of every label's windows looped"),
     "coherence_check": (
         lambda c: f"coherence check (neither when the pretrained encoder's layers {c['layers']} read a word chain more "
                   f"surely than the threshold; every label's prose together: {c['pooled_threshold']:+.2f})",

@@ -47,6 +47,9 @@ def register(sub) -> None:
     p.add_argument("--no-keyword-check", action="store_true",
                    help="skip the keyword check (a text given to an author is read again without the author's "
                         "distinctive words; prose stuffed with them is 'neither'): faster, fooled by keyword stuffing")
+    p.add_argument("--no-repetition-check", action="store_true",
+                   help="skip the repetition check (a text given to an author whose windows say the same words over "
+                        "and over is 'neither'): it reads no model, so this only lets a looping generator through")
     p.add_argument("--no-coherence-check", action="store_true",
                    help="skip the coherence check (a text given to an author is read by the pretrained encoder's "
                         "first layers; a word chain is 'neither' and S keeps p_coherent): faster, fooled by Markov text")
@@ -157,7 +160,8 @@ def run_ray(args) -> int:
     unsupported = [flag for flag, on in (("--rolling", args.rolling), ("--explain", args.explain),
                                          ("--report", args.report), ("--no-order-check", args.no_order_check),
                                          ("--no-keyword-check", args.no_keyword_check),
-                                         ("--no-coherence-check", args.no_coherence_check)) if on]
+                                         ("--no-coherence-check", args.no_coherence_check),
+                                         ("--no-repetition-check", args.no_repetition_check)) if on]
     if unsupported:
         raise WhowroteError(f"judge: {', '.join(unsupported)} work with the local engine only; drop --engine ray")
     if not args.output:
@@ -195,7 +199,7 @@ def run(args) -> int:
     torch.set_num_threads(os.cpu_count() or 1)  # the command owns the process; a library must not
     judge = Judge.load(args.model, batch_size=args.batch_size, stride=args.stride, precision=args.precision,
                        order_check=not args.no_order_check, keyword_check=not args.no_keyword_check,
-                       coherence_check=not args.no_coherence_check)
+                       coherence_check=not args.no_coherence_check, repetition_check=not args.no_repetition_check)
     records = itertools.chain(records_from_args(args.inputs), *(jsonl_source(j) for j in args.jsonl))
     if args.explain:  # explanations need each text again after scoring: hold them (modest inputs only)
         records = [_materialise(r) for r in records]

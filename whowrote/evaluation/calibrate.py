@@ -2,7 +2,7 @@
 write it into model/whowrote.json: the char partner and its mix with BERT, the temperature,
 the authors' offsets (equal priors among them, `metrics.fit_author_offsets`), the "neither"
 thresholds, each text length's temperature and threshold, and the judge's checks (`checkfits.py`:
-word order, keywords, coherence), each with the likelihood ratio its flag weighs S by. The one writer
+repetition, word order, keywords, coherence), each with the likelihood ratio its flag weighs S by. The one writer
 of a model folder after training; evaluate.py then measures what was fitted (report.json).
 
 Calibration windows: the calibration half of the held-out works; without held-out works,
@@ -25,7 +25,7 @@ from ..model.metrics import fit_author_offsets, fit_temperature, log_softmax, pr
 from ..model.openset import OpenSet, fit_thresholds, split_probs
 from ..model.partner import CharPartner, window_texts
 from ..training.runfolder import check_run_dir, update_model_meta
-from .checkfits import fit_coherence, fit_keywords, fit_order
+from .checkfits import fit_coherence, fit_keywords, fit_order, fit_repetition
 from .lengths import fit_lengths, judged_texts
 
 HELDOUT_WINDOWS_PER_WORK = 150  # evenly spaced disjoint windows per held-out work and half
@@ -52,6 +52,7 @@ class Calibrated:
     length_temperatures: list = field(default_factory=list)
     windows: dict = field(default_factory=dict)  # "val", "fit": (ids, y); "calib_works"
     logits: dict = field(default_factory=dict)  # "val_bert", "fit_bert", "fit_char", "fit"
+    repetition: dict = field(default_factory=dict)  # the repetition check's fit, for the report
     order: dict = field(default_factory=dict)  # the word-order check's fit, for the report
     keywords: dict = field(default_factory=dict)  # the keyword check's fit, for the report
     coherence: dict = field(default_factory=dict)  # the coherence check's fit, for the report
@@ -129,6 +130,7 @@ def calibrate_run(run_dir: str | Path, data_dir: str | None = None, progress: bo
         c.logits["fit"] = c.weighed(c.logits["fit"])
     if config.heldout:
         _fit_open_set(c)
+        fit_repetition(c)
         fit_order(c)
         fit_keywords(c)
         fit_coherence(c)

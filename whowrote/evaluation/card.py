@@ -139,6 +139,8 @@ def summary_markdown(run_dir: str | Path) -> str:
                   + ", ".join(f"{a}'s unseen passages flagged: {share_text(per_label[a], 'neither')}" for a in authors)
                   + " (goal <= 0.05; in brackets the 95% Wilson interval, passages counted as independent draws, "
                   "which passages of one work are not).", ""]
+    if report.get("repetition_check"):
+        lines += [_repetition_line(report["repetition_check"]), ""]
     if report.get("coherence_check"):
         lines += [_coherence_line(report["coherence_check"]), ""]
     if report.get("order_check"):
@@ -153,12 +155,27 @@ def summary_markdown(run_dir: str | Path) -> str:
     return "\n".join(lines)
 
 
+def _test_flagged(check: dict) -> str:
+    """'alice 0.000, edgar 0.020, ...': the share of each label's unseen test windows a check turned to "neither"."""
+    return ", ".join(f"{lab} {x:.3f}" for lab, x in check.get("test_flagged", {}).items())
+
+
+def _repetition_line(check: dict) -> str:
+    """The repetition check's fit, author by author, and what it flags of the test windows."""
+    parts = [f"for {a}, over {fit['threshold']:.3f} (it flags {fit['own_flagged']:.3f} of {a}'s {fit['windows']} "
+             f"calibration windows and {fit['loops_flagged']:.3f} of every label's windows looped"
+             f"{')' if fit['kept'] else '; not kept)'}" for a, fit in check["authors"].items()]
+    flagged = _test_flagged(check)
+    return (f"Repetition check: \"neither\" when a text's windows say again more than the threshold of their runs of "
+            f"{check['words']} words {'; '.join(parts)}. Of the unseen test windows it turned to \"neither\": {flagged}.")
+
+
 def _coherence_line(check: dict) -> str:
     """The coherence check's fit, author by author, and what it flags of the test windows."""
     parts = [f"for {a}, over {fit['threshold']:.2f} (it flags {fit['own_flagged']:.3f} of {a}'s {fit['windows']} "
              f"calibration windows and {fit['chains_flagged']:.3f} of order-1 word chains made of every label's"
              f"{')' if fit['kept'] else '; not kept)'}" for a, fit in check["authors"].items()]
-    flagged = ", ".join(f"{lab} {x:.3f}" for lab, x in check.get("test_flagged", {}).items())
+    flagged = _test_flagged(check)
     return (f"Coherence check: \"neither\" when the pretrained encoder's first layers read a text as a word chain "
             f"(log-odds) {'; '.join(parts)}; S keeps sigmoid(threshold - log-odds) of itself. Of the unseen test "
             f"windows it turned to \"neither\": {flagged}.")
@@ -175,7 +192,7 @@ def _order_line(check: dict) -> str:
         else:
             parts.append(f"none for {author} (a threshold at {check['max_flagged']:.0%} of its calibration windows "
                          f"would flag {fit['salad_flagged']:.3f} of them shuffled)")
-    flagged = ", ".join(f"{lab} {x:.3f}" for lab, x in check.get("test_flagged", {}).items())
+    flagged = _test_flagged(check)
     return (f"Word-order check: \"neither\" when log S falls by less than the threshold with the text's words "
             f"shuffled: {'; '.join(parts)}. Of the unseen test windows it turned to \"neither\": {flagged}.")
 
@@ -190,7 +207,7 @@ def _keyword_line(check: dict) -> str:
                          f"authors' windows stuffed with its words and given to it)")
         else:
             parts.append(f"none for {author} (it would flag {fit['stuffed_flagged']:.3f} of the stuffed windows given to it)")
-    flagged = ", ".join(f"{lab} {x:.3f}" for lab, x in check.get("test_flagged", {}).items())
+    flagged = _test_flagged(check)
     return (f"Keyword check: \"neither\" when log S falls by more than the threshold without the author's "
             f"{check['words']} most distinctive words: {'; '.join(parts)}. Of the unseen test windows it turned to "
             f"\"neither\": {flagged}.")

@@ -1,10 +1,11 @@
 """The judge's second readings, fitted on a calibrated run's calibration windows (`calibrate.py`
 calls them after the "neither" thresholds, in this order, and writes what they fit into
-model/whowrote.json): the word-order check (`model/wordorder.py`), the keyword check
-(`model/keywords.py`) and the coherence check (`model/coherence.py`). Each keeps, per author,
+model/whowrote.json): the repetition check (`model/repetition.py`), the word-order check
+(`model/wordorder.py`), the keyword check (`model/keywords.py`) and the coherence check
+(`model/coherence.py`). Each keeps, per author,
 a threshold that flags at most the config's `*_max_flagged` share of the author's own
-calibration windows, a record of what it flags for the report (`c.order`, `c.keywords`,
-`c.coherence`), and is kept only where it catches at least half of the trick it is for.
+calibration windows, a record of what it flags for the report (`c.repetition`, `c.order`,
+`c.keywords`, `c.coherence`), and is kept only where it catches at least half of the trick it is for.
 
     python -c "from whowrote.evaluation.calibrate import calibrate_run; print(calibrate_run('runs/x').order)"
 """
@@ -16,14 +17,51 @@ import numpy as np
 from ..data.augment import Typos
 from ..data.pieces import word_pieces
 from ..model import coherence as coh
-from ..model.keywords import KEYWORDS, KEYWORDS_FLAG, STUFF_RATE, fit_keyword_threshold, keyword_pieces, window_keyword_gains
+from ..model.keywords import KEYWORDS, KEYWORDS_FLAG, STUFF_RATE, keyword_pieces, window_keyword_gains
 from ..model.metrics import softmax
-from ..model.openset import check_odds, decide
+from ..model.openset import check_odds, decide, fit_flag_threshold
+from ..model.repetition import REPEAT_WORDS, REPETITION_FLAG, fit_repetition_threshold, looped_rows, repetition
 from ..model.wordorder import WORD_ORDER_FLAG, fit_order_threshold, prose_rows, reshuffled, window_gains
 
 STUFFED_WINDOWS = 600  # other authors' calibration windows stuffed with each author's keywords (evenly spaced)
 COHERENCE_PER_BOOK = 40  # windows of prose, and as many of word chains, from each training book
 COHERENCE_CHAINS = 150  # order-1 word chains made of each label's calibration windows, to decide whether the check stays
+
+
+def fit_repetition(c) -> None:
+    """Each author's repetition threshold (`model/repetition.py`) on its calibration windows of
+    prose that the judge gives to it: at most `repetition_max_flagged` of them over it, and where
+    the gap allows, midway to where it would flag all but that share of every label's calibration
+    windows of prose looped (a loop repeats itself whoever wrote the sentence), of those whose first sentence the
+    window says at least twice: a longer one makes no loop, and no trick to catch. Kept where it
+    flags at least half of the loops."""
+    config, labels = c.config, c.labels
+    if c.background_index is None or not config.repetition_max_flagged:
+        return
+    ids, y = c.windows["fit"]
+    truth = np.array([labels[i] for i in y])
+    vocab = word_pieces(c.tokenizer)
+    prose = prose_rows(ids, vocab)
+    given = np.array(decide(softmax(c.logits["fit"], c.temperature), labels, c.open_set)) == truth
+    own = np.array([repetition(r[1:-1], vocab) for r in ids])
+    looped, said = looped_rows(ids[prose], vocab)
+    loops = np.array([repetition(r[1:-1], vocab) for r in looped[said >= 2]])
+    c.repetition = {"max_flagged": config.repetition_max_flagged, "words": REPEAT_WORDS, "loops": len(loops),
+                    "authors": {}}
+    for a in config.author_labels:
+        mine = (truth == a) & given & prose
+        if not mine.any():
+            continue
+        tau = fit_repetition_threshold(own[mine], loops, config.repetition_max_flagged)
+        own_hits, loop_hits = own[mine] > tau, loops > tau
+        fit = {"threshold": tau, "windows": int(mine.sum()), "own_flagged": float(own_hits.mean()),
+               "loops_flagged": float(loop_hits.mean()) if len(loops) else 0.0,
+               "odds": check_odds(int(own_hits.sum()), own_hits.size, int(loop_hits.sum()), loop_hits.size)}
+        fit["kept"] = fit["loops_flagged"] >= 0.5
+        c.repetition["authors"][a] = fit
+        if fit["kept"]:
+            c.open_set.repetition_thresholds[a] = tau
+            c.open_set.check_odds.setdefault(REPETITION_FLAG, {})[a] = fit["odds"]
 
 
 def fit_order(c) -> None:
@@ -101,7 +139,7 @@ def fit_keywords(c) -> None:
         given = np.array(decide(softmax(stuffed_logits, c.temperature), labels, c.open_set)) == a
         stuffed_gains = window_keyword_gains(c.logits_of, stuffed[given], c.temperature, labels, bg, [a] * int(given.sum()),
                                              keys, vocab, stuffed_logits[given])
-        tau = fit_keyword_threshold(gains, stuffed_gains, config.keyword_max_flagged)
+        tau = fit_flag_threshold(gains, stuffed_gains, config.keyword_max_flagged)
         own_hits, stuffed_hits = np.asarray(gains) > tau, np.asarray(stuffed_gains) > tau
         fit = {"threshold": tau, "windows": len(gains), "own_flagged": float(own_hits.mean()),
                "stuffed_windows": len(stuffed), "stuffed_given_before": float(given.mean()) if len(stuffed) else 0.0,

@@ -30,6 +30,7 @@ from ..layout import RunFiles, read_json
 from ..model.keywords import keyword_pieces, window_keyword_gains
 from ..model.metrics import calibration_report, classification_metrics, ece, nll, softmax
 from ..model.openset import NEITHER, OpenSet, decide, rates, split_probs
+from ..model.repetition import repetition
 from ..model.wordorder import prose_rows, window_gains
 from ..text.background import era
 from ..training.runfolder import REPORT_FORMAT
@@ -40,7 +41,7 @@ from .lengths import judged_texts, lengths_report
 def unseen_report(config: Config, labels: list[str], logits: np.ndarray, y: np.ndarray, works: list[str],
                   temperature: float, open_set: OpenSet, books: list[dict], checked: np.ndarray | None = None) -> dict:
     """Decisions on the unseen test half: overall, per author label, per work (or author);
-    `checked`: windows the coherence, word-order or keyword check makes "neither"."""
+    `checked`: windows the judge's checks make "neither"."""
     probs = softmax(logits, temperature)
     decisions = decide(probs, labels, open_set)
     if checked is not None:
@@ -145,19 +146,17 @@ def _unseen_sections(c: Calibrated, report: dict, books: list[dict]) -> None:
                                                 c.length_temperatures, c.prep.width)
     report["unseen_calibration"] = unseen_report(config, labels, c.logits["fit"], fit_y, c.windows["calib_works"],
                                                  c.temperature, c.open_set, books)
-    # in the judge's order: coherence, word order, keywords, each on what the ones before left
-    coherent = _coherence_flagged(c, u_ids, u_logits)
-    order = _order_flagged(c, u_ids, u_logits, coherent)
-    keywords = _keyword_flagged(c, u_ids, u_logits, _either(coherent, order))
-    checks = [f for f in (coherent, order, keywords) if f is not None]
-    flagged = np.logical_or.reduce(checks) if checks else None
-    report["unseen"] = unseen_report(config, labels, u_logits, u_y, u_works, c.temperature, c.open_set, books, flagged)
-    truth = np.array([labels[i] for i in u_y])
-    for name, fit, marks in (("coherence_check", c.coherence, coherent), ("order_check", c.order, order),
-                             ("keyword_check", c.keywords, keywords)):
+    # in the judge's order, each on what the ones before left
+    flagged, truth = None, np.array([labels[i] for i in u_y])
+    for name, fit, flagger in (("repetition_check", c.repetition, _repetition_flagged),
+                               ("coherence_check", c.coherence, _coherence_flagged),
+                               ("order_check", c.order, _order_flagged), ("keyword_check", c.keywords, _keyword_flagged)):
+        marks = flagger(c, u_ids, u_logits, flagged)
+        flagged = _either(flagged, marks)
         if fit:  # what each check turns to "neither" among the test windows, by truth
             marks = np.zeros(len(truth), bool) if marks is None else marks
             report[name] = {**fit, "test_flagged": {lab: float(marks[truth == lab].mean()) for lab in dict.fromkeys(truth)}}
+    report["unseen"] = unseen_report(config, labels, u_logits, u_y, u_works, c.temperature, c.open_set, books, flagged)
     report["unseen"]["note"] = ("disjoint windows of works never trained on (test half); temperature and "
                                 "threshold were fitted on the other half")
 
@@ -189,13 +188,28 @@ def _either(a: np.ndarray | None, b: np.ndarray | None) -> np.ndarray | None:
     return b if a is None else a if b is None else a | b
 
 
-def _coherence_flagged(c: Calibrated, ids: np.ndarray, logits: np.ndarray) -> np.ndarray | None:
+def _repetition_flagged(c: Calibrated, ids: np.ndarray, logits: np.ndarray, already: np.ndarray | None = None
+                        ) -> np.ndarray | None:
+    """Which windows the repetition check turns to "neither" (None: the model has no check):
+    those the judge would give to an author that repeat more of their word runs than its threshold."""
+    thresholds = c.open_set.repetition_thresholds
+    if not thresholds:
+        return None
+    decisions, given = _given_prose(c, ids, logits, thresholds, already)
+    vocab = word_pieces(c.tokenizer)
+    flagged = np.zeros(len(ids), bool)
+    flagged[given] = [repetition(ids[i, 1:-1], vocab) > thresholds[decisions[i]] for i in given]
+    return flagged
+
+
+def _coherence_flagged(c: Calibrated, ids: np.ndarray, logits: np.ndarray, already: np.ndarray | None = None
+                       ) -> np.ndarray | None:
     """Which windows the coherence check turns to "neither" (None: the model has no check):
     those the judge would give to an author whose word-chain log-odds are over its threshold."""
     thresholds = c.open_set.coherence_thresholds
     if not thresholds or c.coherence_reader is None:
         return None
-    decisions, given = _given_prose(c, ids, logits, thresholds)
+    decisions, given = _given_prose(c, ids, logits, thresholds, already)
     flagged = np.zeros(len(ids), bool)
     z = c.coherence_reader.scores(ids[given][:, 1:-1].tolist(), c.tokenizer)
     flagged[given] = z > np.array([thresholds[d] for d in decisions[given]])

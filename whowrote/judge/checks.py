@@ -7,13 +7,16 @@ or a generator's cheap way to a high S?
 - the keyword check (`model/keywords.py`): the same sample read with the author's distinctive
   words deleted; another writer's prose stuffed with them loses its S, so a gain over the
   author's threshold is "neither", flagged "keywords";
-- the coherence check (`model/coherence.py`), first: the sample read by the pretrained
+- the repetition check (`model/repetition.py`), first, as it reads no model: the sample's
+  windows that repeat their own runs of words over the author's threshold are "neither",
+  flagged "repetitive";
+- the coherence check (`model/coherence.py`), next: the sample read by the pretrained
   encoder's first layers; a word chain's mean log-odds over the author's threshold is
   "neither", flagged "incoherent", and every text checked keeps `p_coherent` of its S.
 
 Each re-reads at most ORDER_WINDOWS windows a text, all texts of a flush in one batch each.
 
-    whowrote judge --model docs/run --json passage.txt   # "order_gain", "keyword_gain", "incoherence", "flags"
+    whowrote judge --model docs/run --json passage.txt   # "repetition", "order_gain", "keyword_gain", "incoherence", "flags"
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from ..data.pieces import word_pieces
 from ..model.coherence import INCOHERENT_FLAG, p_coherent
 from ..model.keywords import KEYWORDS_FLAG, delete_keywords, keyword_pieces
 from ..model.openset import NEITHER, for_length
+from ..model.repetition import REPETITION_FLAG, text_repetition
 from ..model.wordorder import WORD_ORDER_FLAG, is_prose, s_gain, shuffled
 from .records import Score
 
@@ -54,6 +58,17 @@ def _flag(judge, score: Score, flag: str) -> None:
     score.check_odds = judge.open_set.check_odds.get(flag, {}).get(score.label)
     score.label = NEITHER
     score.flags.append(flag)
+
+
+def check_repetition(judge, tallies: list, scores: list[Score]) -> None:
+    """Texts given to an author whose window sample repeats its own runs of words more than the
+    author's threshold are "neither" (no model reads them again)."""
+    thresholds = judge.open_set.repetition_thresholds
+    vocab = word_pieces(judge.tokenizer)
+    for tally, score in given_prose(judge, tallies, scores, thresholds):
+        score.repetition = text_repetition([w for w, _ in tally.sample.items], vocab)
+        if score.repetition > thresholds[score.label]:
+            _flag(judge, score, REPETITION_FLAG)
 
 
 def check_order(judge, tallies: list, scores: list[Score]) -> None:

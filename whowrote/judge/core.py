@@ -14,7 +14,8 @@ outvote a consistent text, sharpened by a temperature fitted for texts of its le
 when p_neither reaches the run's fitted threshold for a text of its length and for the
 author it would otherwise be given (`model/openset.py`: each author has its own), or
 when the text reads as its author no better than its words shuffled, or only for the author's
-favourite words, or does not hang together beyond pairs of words (`judge/checks.py`). Windows
+favourite words, or does not hang together beyond pairs of words, or says one thing over and
+over (`judge/checks.py`). Windows
 from many texts are sorted by length and batched with dynamic padding under
 torch.inference_mode, in bf16 where the hardware runs it natively (precision="auto"; "int8":
 dynamic quantisation of the linear layers, on request only).
@@ -43,7 +44,7 @@ from ..model.openset import NEITHER, OpenSet, decide_split, for_length, split_pr
 from ..model.wordorder import WindowSample
 from ..text.headings import opening_headings
 from ..text.normalise import Spec, normalise
-from .checks import SHORT_TOKENS, check_coherence, check_keywords, check_order
+from .checks import SHORT_TOKENS, check_coherence, check_keywords, check_order, check_repetition
 from .english import MIN_ENGLISH, count_english
 from .loading import int8_copy, model_parts
 from .records import Record, Score, read_error
@@ -58,7 +59,7 @@ class _Tally:
         self.words = self.english = 0  # in the text as given, before the spelling repair (judge/english.py)
         self.details = [] if details else None
         self.error = record.error
-        self.sample = WindowSample()  # read again by the word-order and keyword checks (judge/checks.py)
+        self.sample = WindowSample()  # read again by the judge's checks (judge/checks.py)
 
     def count_words(self, chunks: Iterable[str]) -> Iterator[str]:
         """The chunks, passed on as they are read, their words counted."""
@@ -74,7 +75,7 @@ class Judge:
                  normalise: Spec | None = None, open_set: OpenSet | None = None,
                  length_temperatures: list[list[float]] | None = None, partner=None, read_headings: bool = False,
                  order_check: bool = True, keyword_check: bool = True, coherence=None, coherence_check: bool = True,
-                 label_offsets: list[float] | None = None):
+                 label_offsets: list[float] | None = None, repetition_check: bool = True):
         self.model, self.tokenizer, self.labels = model, tokenizer, labels
         # False: the heading lines that open a text (a generator's title, "Chapter 1") are not read
         self.read_headings = read_headings
@@ -94,6 +95,8 @@ class Judge:
         self.order_check = order_check and bool(self.open_set.order_thresholds)
         # the keyword check (model/keywords.py) likewise
         self.keyword_check = keyword_check and bool(self.open_set.keyword_thresholds)
+        # the repetition check (model/repetition.py) likewise
+        self.repetition_check = repetition_check and bool(self.open_set.repetition_thresholds)
         # the coherence check (model/coherence.py): the pretrained encoder's first layers, or None
         self.coherence = coherence if coherence_check and self.open_set.coherence_thresholds else None
         self.author_labels = split_probs(np.zeros((0, len(labels))), labels, self.open_set.background)[2]
@@ -111,6 +114,11 @@ class Judge:
         # where the CPU has VNNI it was 2x faster than fp32 (benchmarks/judge_speed.py)
         self.scoring_model = int8_copy(self.model, self.device) if precision == "int8" else self.model
         self.precision = "int8" if precision == "int8" else ("bf16" if self.bf16 else "fp32")
+
+    @property
+    def checks_on(self) -> bool:
+        """Whether any check reads a text's window sample again."""
+        return self.repetition_check or self.order_check or self.keyword_check or self.coherence is not None
 
     def _autocast(self):
         return torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.bf16)
@@ -211,7 +219,7 @@ class Judge:
                 logp = self.log_probs([w for _, w, _, _ in pending])
                 for (tally, w, start, end), lp in zip(pending, logp):
                     tally.logp_sum += lp
-                    if self.order_check or self.keyword_check or self.coherence is not None:
+                    if self.checks_on:
                         tally.sample.add(w, lp)
                     if tally.details is not None:
                         tally.details.append(self._window_detail(np.exp(lp), w, start, end))
@@ -285,6 +293,8 @@ class Judge:
 
     def _results(self, tallies: list[_Tally]) -> list[Score]:
         scores = [self._result(t) for t in tallies]
+        if self.repetition_check:
+            check_repetition(self, tallies, scores)
         if self.coherence is not None:
             check_coherence(self, tallies, scores)
         if self.order_check:

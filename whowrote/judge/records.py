@@ -31,13 +31,14 @@ class Score:
     keyword_gain: float | None = None  # log S(author) minus log S(author) without its distinctive words (model/keywords.py)
     incoherence: float | None = None  # mean log-odds of its windows being a word chain (model/coherence.py)
     p_coherent: float | None = None  # the share of S the coherence check leaves it: sigmoid(threshold - incoherence)
-    check_odds: float | None = None  # the likelihood ratio of the word-order or keyword check that flagged it
+    repetition: float | None = None  # mean share of its windows' word runs said before in them (model/repetition.py)
+    check_odds: float | None = None  # the likelihood ratio of the check that flagged it (word order, keywords, repetition)
 
     def s(self, author: str) -> float:
         """S = P(author | text) over every answer, "neither" included: the study's score, times
         `p_coherent` where the coherence check read the text (word chains are nobody's prose),
-        its odds times `check_odds` where the word-order or keyword check flagged it (a flag
-        is evidence against the author, as strong as calibration measured it)."""
+        its odds times `check_odds` where the word-order, keyword or repetition check flagged it
+        (a flag is evidence against the author, as strong as calibration measured it)."""
         kept = 1.0 if self.p_coherent is None else self.p_coherent
         s = self.probs.get(author, 0.0) * (1 - (self.p_neither or 0.0)) * kept
         if self.check_odds is None:
@@ -59,6 +60,8 @@ class Score:
             out["keyword_gain"] = self.keyword_gain
         if self.incoherence is not None:
             out.update(incoherence=self.incoherence, p_coherent=self.p_coherent)
+        if self.repetition is not None:
+            out["repetition"] = self.repetition
         if self.check_odds is not None:
             out["check_odds"] = self.check_odds
         out.update(windows=self.windows, tokens=self.tokens, flags=self.flags)

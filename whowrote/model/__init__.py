@@ -6,7 +6,8 @@ what a trained model is and how its outputs become a verdict.
 - `partner.py`: the char n-gram reader beside BERT, fitted from `ngrams.py`;
 - `metrics.py`: softmax, temperature, calibration and classification figures;
 - `openset.py`: the "neither" decision and its thresholds;
-- `wordorder.py`, `keywords.py`, `coherence.py`: the word-order, keyword and coherence checks.
+- `repetition.py`, `wordorder.py`, `keywords.py`, `coherence.py`: the repetition, word-order,
+  keyword and coherence checks.
 
 It imports only the floors below it (config, layout, files, text, data), never a package that
 uses it.

@@ -71,14 +71,3 @@ def window_keyword_gains(logits_of, ids: np.ndarray, temperature: float, labels:
     column = np.array([names.index(a) for a in authors])
     at = np.arange(len(ids))
     return before[at, column] - after[at, column]
-
-
-def fit_keyword_threshold(gains: np.ndarray, stuffed_gains: np.ndarray, max_flagged: float) -> float:
-    """At most `max_flagged` of an author's own calibration windows (their `gains`) over the
-    threshold, and no lower than it takes to flag all but that share of the stuffed windows
-    (`stuffed_gains`): stuffing is caught for as few of the author's own as can be."""
-    own = float(np.quantile(gains, 1 - max_flagged, method="higher"))
-    if not len(stuffed_gains):
-        return own
-    stuffed = float(np.nextafter(np.quantile(stuffed_gains, max_flagged, method="lower"), -np.inf))
-    return max(own, stuffed)

@@ -66,7 +66,10 @@ class OpenSet:
     # author -> a text given to it whose mean window log-odds of being a word chain (model/coherence.py)
     # is over this is "neither"; {}: not checked
     coherence_thresholds: dict[str, float] = field(default_factory=dict)
-    # flag ("word-order", "keywords") -> author -> the likelihood ratio by which that check's flag
+    # author -> a text given to it whose windows repeat more than this share of their word runs
+    # (model/repetition.py) is "neither"; {}: not checked
+    repetition_thresholds: dict[str, float] = field(default_factory=dict)
+    # flag ("word-order", "keywords", "repetitive") -> author -> the likelihood ratio by which that check's flag
     # weighs the odds of S (`check_odds`); {} (older model folders): a flag leaves S as it was
     check_odds: dict[str, dict[str, float]] = field(default_factory=dict)
 
@@ -76,6 +79,7 @@ class OpenSet:
                 "keywords": {a: list(w) for a, w in self.keywords.items()},
                 "keyword_thresholds": {a: float(t) for a, t in self.keyword_thresholds.items()},
                 "coherence_thresholds": {a: float(t) for a, t in self.coherence_thresholds.items()},
+                "repetition_thresholds": {a: float(t) for a, t in self.repetition_thresholds.items()},
                 "check_odds": {f: {a: float(r) for a, r in by.items()} for f, by in self.check_odds.items()},
                 "by_length": [[int(n), float(t)] for n, t in self.by_length],
                 "per_author": {a: {"threshold": float(d["threshold"]),
@@ -109,6 +113,17 @@ class OpenSet:
         if own is not None:
             return for_length(own.get("by_length", []), tokens, own["threshold"])
         return for_length(self.by_length, tokens, self.threshold)
+
+
+def fit_flag_threshold(own: np.ndarray, tricks: np.ndarray, max_flagged: float) -> float:
+    """The threshold of a check that flags a value over it: at most `max_flagged` of an author's
+    own calibration windows (their values `own`) over it, and no lower than it takes to flag
+    all but that share of the windows made the trick the check is for (`tricks`): the trick is
+    caught for as few of the author's own as can be."""
+    threshold = float(np.quantile(own, 1 - max_flagged, method="higher"))
+    if not len(tricks):
+        return threshold
+    return max(threshold, float(np.nextafter(np.quantile(tricks, max_flagged, method="lower"), -np.inf)))
 
 
 def check_odds(own_flagged: int, own: int, tricks_flagged: int, tricks: int) -> float:

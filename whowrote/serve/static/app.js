@@ -112,6 +112,7 @@ async function judge(event) {
            + (flags.includes("incoherent") ? " It does not hang together beyond pairs of words: a word chain, not prose." : "")
            + (flags.includes("word-order") ? " It reads as its author no better with its words shuffled: word salad." : "")
            + (flags.includes("keywords") ? " It reads as its author only through the author's favourite words." : "")
+           + (flags.includes("repetitive") ? " It says the same words over and over: a loop, not prose." : "")
            + (text.length > 20000 ? " Words are shown for the first 20,000 characters." : ""));
     if (long) showRolling(await api("/rolling", {text}));
   } catch (err) {
