@@ -68,13 +68,13 @@ def main() -> None:
     t0 = time.perf_counter()
     ours = judge.score(texts)
     t_ours = time.perf_counter() - t0
-    checked = judge.order_check, judge.keyword_check, judge.coherence
-    judge.order_check = judge.keyword_check = False  # the same judge without the checks' second readings
+    checked = judge.order_check, judge.keyword_check, judge.coherence, judge.repetition_check
+    judge.order_check = judge.keyword_check = judge.repetition_check = False  # the same judge without its checks
     judge.coherence = None
     t0 = time.perf_counter()
     unchecked = judge.score(texts)
     t_unchecked = time.perf_counter() - t0
-    judge.order_check, judge.keyword_check, judge.coherence = checked
+    judge.order_check, judge.keyword_check, judge.coherence, judge.repetition_check = checked
     t0 = time.perf_counter()
     for t in texts:  # what the judge does before the model, on one core: where a GPU runs the model, it is the cost
         normalise(t, judge.normalise)
@@ -119,7 +119,7 @@ def main() -> None:
     if any(checked):
         reread = sum(s.order_gain is not None or s.keyword_gain is not None for s in ours)
         changed = np.mean([a.label != b.label for a, b in zip(ours, unchecked)])
-        print(f"  without its checks (word order, keywords, coherence) {n / t_unchecked:8.1f} passages/s (they read {reread} of {n} "
+        print(f"  without its checks (repetition, coherence, word order, keywords) {n / t_unchecked:8.1f} passages/s (they read {reread} of {n} "
               f"again, {(t_ours - t_unchecked) / t_ours:.0%} of the judge's time; they changed {changed:.3f} of the labels)")
     if judge.partner:
         print(f"  of which the char partner   {n / t_partner:8.1f} passages/s alone (decoding and n-grams): "
