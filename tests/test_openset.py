@@ -423,3 +423,23 @@ def test_validate_seeds_trains_evaluates_and_probes_each_seed_and_the_card_has_t
     modified = seed.validity.stat().st_mtime
     validate(run, seeds=2, progress=False)  # a seed already probed is read, not done again
     assert seed.validity.stat().st_mtime == modified
+
+
+def test_whowrote_evaluate_refits_what_training_fitted(open_set_run, tmp_path):
+    """Calibration at the end of training reads the model as `whowrote evaluate` does (fp32,
+    whatever precision trained it), so recalibrating a finished run changes nothing."""
+    import shutil
+
+    from whowrote.evaluation.calibrate import calibrate_run
+    from whowrote.layout import RunFiles, read_json
+
+    copy = tmp_path / open_set_run.name
+    shutil.copytree(open_set_run, copy)
+    calibrate_run(copy, progress=False)
+    after = read_json(RunFiles(copy).model / "whowrote.json")
+    before = read_json(RunFiles(open_set_run).model / "whowrote.json")
+    assert after["temperature"] == pytest.approx(before["temperature"], rel=1e-9), (after["temperature"], before["temperature"])
+    for author, fit in before["open_set"]["per_author"].items():
+        assert after["open_set"]["per_author"][author]["threshold"] == pytest.approx(fit["threshold"], rel=1e-6)
+    for check in ("repetition_thresholds", "order_thresholds", "keyword_thresholds"):
+        assert after["open_set"][check] == pytest.approx(before["open_set"][check], rel=1e-6)
