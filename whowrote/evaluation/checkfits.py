@@ -28,6 +28,15 @@ COHERENCE_PER_BOOK = 40  # windows of prose, and as many of word chains, from ea
 COHERENCE_CHAINS = 150  # order-1 word chains made of each label's calibration windows, to decide whether the check stays
 
 
+def _judged_windows(c) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The calibration windows as every check's fit reads them: (ids, each one's true label,
+    whether it is prose, the judge's label for it by the "neither" thresholds alone)."""
+    ids, y = c.windows["fit"]
+    truth = np.array([c.labels[i] for i in y])
+    decisions = np.array(decide(softmax(c.logits["fit"], c.temperature), c.labels, c.open_set))
+    return ids, truth, prose_rows(ids, word_pieces(c.tokenizer)), decisions
+
+
 def fit_repetition(c) -> None:
     """Each author's repetition threshold (`model/repetition.py`) on its calibration windows of
     prose that the judge gives to it: at most `repetition_max_flagged` of them over it, and where
@@ -35,21 +44,20 @@ def fit_repetition(c) -> None:
     windows of prose looped (a loop repeats itself whoever wrote the sentence), of those whose first sentence the
     window says at least twice: a longer one makes no loop, and no trick to catch. Kept where it
     flags at least half of the loops."""
-    config, labels = c.config, c.labels
+    config = c.config
     if c.background_index is None or not config.repetition_max_flagged:
         return
-    ids, y = c.windows["fit"]
-    truth = np.array([labels[i] for i in y])
+    ids, truth, prose, decisions = _judged_windows(c)
     vocab = word_pieces(c.tokenizer)
-    prose = prose_rows(ids, vocab)
-    given = np.array(decide(softmax(c.logits["fit"], c.temperature), labels, c.open_set)) == truth
-    own = np.array([repetition(r[1:-1], vocab) for r in ids])
+    checked = prose & (decisions == truth) & np.isin(truth, config.author_labels)
+    own = np.full(len(ids), np.nan)  # measured where the judge would check: the authors' prose given to them
+    own[checked] = [repetition(r[1:-1], vocab) for r in ids[checked]]
     looped, said = looped_rows(ids[prose], vocab)
     loops = np.array([repetition(r[1:-1], vocab) for r in looped[said >= 2]])
     c.repetition = {"max_flagged": config.repetition_max_flagged, "words": REPEAT_WORDS, "loops": len(loops),
                     "authors": {}}
     for a in config.author_labels:
-        mine = (truth == a) & given & prose
+        mine = checked & (truth == a)
         if not mine.any():
             continue
         tau = fit_repetition_threshold(own[mine], loops, config.repetition_max_flagged)
@@ -74,11 +82,9 @@ def fit_order(c) -> None:
     config, labels = c.config, c.labels
     if c.background_index is None or not config.order_max_flagged:
         return
-    ids, y = c.windows["fit"]
-    truth = np.array([labels[i] for i in y])
+    ids, truth, prose, decisions = _judged_windows(c)
     vocab = word_pieces(c.tokenizer)
-    mine = (truth != config.background) & (np.array(decide(softmax(c.logits["fit"], c.temperature), labels, c.open_set)) == truth)
-    mine &= prose_rows(ids, vocab)  # as the judge checks prose only
+    mine = (truth != config.background) & (decisions == truth) & prose  # as the judge checks prose only
     if not mine.any():
         return
     authors, own = truth[mine], ids[mine]
@@ -115,11 +121,8 @@ def fit_keywords(c) -> None:
     config, labels, bg = c.config, c.labels, c.config.background
     if c.background_index is None or not config.keyword_max_flagged:
         return
-    ids, y = c.windows["fit"]
-    truth = np.array([labels[i] for i in y])
+    ids, truth, prose, decisions = _judged_windows(c)
     vocab = word_pieces(c.tokenizer)
-    decisions = np.array(decide(softmax(c.logits["fit"], c.temperature), labels, c.open_set))
-    prose = prose_rows(ids, vocab)
     words = topic_words(dict(zip(labels, c.prep.texts)), top=KEYWORDS)  # from the training books, as trained
     authors = [a for a in config.author_labels if words.get(a)]
     keys = {a: keyword_pieces(c.tokenizer, words[a]) for a in authors}
@@ -185,10 +188,8 @@ def fit_coherence(c) -> None:
         return
     reader = coh.CoherenceReader.fit(coh.pretrained_encoder(resolve_model_path(config.model)), prose, chains, c.tokenizer,
                                      config.seed)
-    ids, y = c.windows["fit"]
-    truth = np.array([labels[i] for i in y])
-    given = np.array(decide(softmax(c.logits["fit"], c.temperature), labels, c.open_set)) == truth
-    is_prose = prose_rows(ids, vocab)
+    ids, truth, is_prose, decisions = _judged_windows(c)
+    given = decisions == truth
     z = np.full(len(ids), np.nan)
     z[is_prose] = reader.scores(ids[is_prose][:, 1:-1].tolist(), c.tokenizer)
     pooled = coh.fit_coherence_threshold(z[is_prose], config.coherence_max_flagged)
