@@ -215,6 +215,23 @@ def test_a_second_run_in_one_process_gets_its_own_precision(tiny_config):
         assert AcceleratorState().mixed_precision == precision
 
 
+def test_the_model_fit_hands_over_reads_as_the_saved_folder_does(tiny_config, one_thread):
+    """Training in bf16 left accelerate's autocast wrapper on the model that the end-of-run
+    calibration scored, so `whowrote evaluate` on the saved folder (fp32) refitted other
+    thresholds: the handed-over model must read every window as the loaded folder does."""
+    from whowrote.data.prepare import prepare
+    from whowrote.model.bert import load_classifier
+    from whowrote.model.metrics import predict_logits
+    from whowrote.training.train import fit
+
+    tiny_config.steps, tiny_config.eval_every, tiny_config.checkpoint_every = 3, 0, 0
+    tiny_config.mixed_precision = "bf16"
+    fitted = fit(tiny_config, name="handed-over", progress=False)
+    ids, _ = prepare(tiny_config, fitted.tokenizer).windows("val", 16)
+    loaded, _ = load_classifier(fitted.run_dir / "model")
+    np.testing.assert_array_equal(predict_logits(fitted.model, ids), predict_logits(loaded, ids))
+
+
 def test_token_cutoff_without_a_mask_token_is_refused_before_the_run_folder(tiny_config, tiny_model, tmp_path):
     import dataclasses
     import shutil

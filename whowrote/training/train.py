@@ -190,7 +190,9 @@ def fit(config: Config | None = None, run_dir: str | Path | None = None, name: s
     accelerator.wait_for_everyone()
     fitted = Fitted(run_dir, config, accelerator, clock)
     if accelerator.is_main_process:
-        fitted.model, fitted.tokenizer = merge_lora(accelerator.unwrap_model(model)).float(), tokenizer
+        # without its autocast wrapper: evaluation reads it in fp32, as it reads the saved folder
+        fitted.model = merge_lora(accelerator.unwrap_model(model, keep_fp32_wrapper=False)).float()
+        fitted.tokenizer = tokenizer
         runfolder.save_model(fitted.model, tokenizer, RunFiles(run_dir).model, prep.labels, config.seq_len,
                              normalise_spec(config, tokenizer).to_dict())
         clock.done("training")
