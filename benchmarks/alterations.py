@@ -13,6 +13,9 @@ passages (the validate passages: disjoint windows of works never trained on, as 
   paragraph, as a generator or a web page gives prose;
 - a Markdown heading ("## Chapter 1") above the passage, as a generator sets its output,
   or a title and a byline ("**The Visitor**", "*by a writer of today*");
+- a chat model's preamble above the passage ("Sure! Here's a short story:", "Here is a
+  passage in the style of the author:", "Certainly. Here is the text you asked for."), and
+  its closing line below ("I hope you enjoyed it! Let me know if you would like another.");
 - quoted as in an email or Markdown ("> " before every line);
 - as a web page's HTML: each paragraph in <p>...</p>, quotation marks and apostrophes as
   entities (&ldquo; &rdquo; &rsquo;), as text copied from a page's source or an API gives it;
@@ -54,6 +57,9 @@ CONTRACTING = [(r"\b([Ww])ill not\b", r"\1on't"), (r"\b([Ss])hall not\b", r"\1ha
                (r"\b([Cc]an)(?:not| not)\b", r"\1't"),
                (r"\b([Dd]o|[Dd]oes|[Dd]id|[Ii]s|[Aa]re|[Ww]as|[Ww]ere|[Hh]as|[Hh]ave|[Hh]ad|[Cc]ould|[Ww]ould|[Ss]hould"
                 r"|[Mm]ust|[Nn]eed) not\b", r"\1n't")]
+PREAMBLES = ["Sure! Here's a short story:\n\n", "Here is a passage in the style of the author:\n\n",
+             "Certainly. Here is the text you asked for.\n\n"]
+CLOSING = "I hope you enjoyed it! Let me know if you would like another."
 SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[\"'A-Z])")
 
 
@@ -132,6 +138,8 @@ def main() -> None:
         "lines re-flowed": [reflow(t) for t in texts],
         "a Markdown heading above": ["## Chapter 1\n\n" + t for t in texts],
         "a title and a byline above": ["**The Visitor**\n\n*by a writer of today*\n\n" + t for t in texts],
+        "a chat model's preamble above": [PREAMBLES[i % len(PREAMBLES)] + t for i, t in enumerate(texts)],
+        "a chat model's closing line below": [t.rstrip() + "\n\n" + CLOSING for t in texts],
         "quoted (\"> \" before every line)": [re.sub(r"(?m)^", "> ", t) for t in texts],
         "as a web page's HTML": [as_html(t) for t in texts],
         "an emoji after every paragraph": [re.sub(r"\n\s*\n", " \u2728\n\n", t).rstrip() + " \U0001F600" for t in texts],

@@ -42,7 +42,7 @@ from ..model.bert import padded_batches
 from ..model.metrics import log_softmax, softmax, weigh_authors
 from ..model.openset import NEITHER, OpenSet, decide_split, for_length, split_probs
 from ..model.wordorder import WindowSample
-from ..text.headings import opening_headings
+from ..text.headings import closing_remark, opening_headings
 from ..text.normalise import Spec, normalise
 from .checks import SHORT_TOKENS, check_coherence, check_keywords, check_order, check_repetition
 from .english import MIN_ENGLISH, count_english
@@ -129,15 +129,21 @@ class Judge:
         return cls(**model_parts(path), **kwargs)
 
     # --- windows -------------------------------------------------------------------------
-    def encode(self, texts: list[str], base: int = 0, read_headings: bool | None = None
+    def encode(self, texts: list[str], base: int = 0, read_headings: bool | None = None, last: bool = True
                ) -> list[tuple[list[int], list[tuple[int, int]]]]:
         """(token ids, character offsets into each text as given) after the model's
-        normalisation, less the heading lines that open a text (`base` 0: the text's first
-        chunk) unless `read_headings` (None: the judge's own setting, True: a book read
-        whole, as training read it); one tokenizer call for all texts."""
+        normalisation, less the framing a generator sets around a text unless `read_headings`
+        (None: the judge's own setting, True: a book read whole, as training read it): its
+        preamble and heading lines where the text opens (`base` 0: the text's first chunk),
+        its closing remark where it ends (`last`: the text's last chunk); one tokenizer call
+        for all texts."""
         normalised = [normalise(t, self.normalise) for t in texts]
-        if base == 0 and not (self.read_headings if read_headings is None else read_headings):
-            normalised = [n.replace([(0, k, "")]) if (k := opening_headings(n.text)) else n for n in normalised]
+        if not (self.read_headings if read_headings is None else read_headings):
+            if base == 0:
+                normalised = [n.replace([(0, k, "")]) if (k := opening_headings(n.text)) else n for n in normalised]
+            if last:
+                normalised = [n.replace([(k, len(n.text), "")]) if (k := closing_remark(n.text)) < len(n.text) else n
+                              for n in normalised]
         enc = self.tokenizer([n.text for n in normalised], add_special_tokens=False, return_offsets_mapping=True,
                              verbose=False)
         out = []
@@ -147,10 +153,17 @@ class Judge:
         return out
 
     def _encoded_chunks(self, chunks: Iterable[str]):
-        base = 0
+        """Each chunk encoded as read; the last two together, and known to be last, so that a
+        closing remark cut between them is still set aside."""
+        base, held = 0, []
         for chunk in chunks:
-            yield self.encode([chunk], base)[0]
-            base += len(chunk)
+            held.append(chunk)
+            if len(held) == 3:
+                first = held.pop(0)
+                yield self.encode([first], base, last=False)[0]
+                base += len(first)
+        if held:
+            yield self.encode(["".join(held)], base)[0]
 
     def windows(self, chunks: Iterable[str] = (), encoded=None) -> Iterator[tuple[list[int], int, int, int]]:
         """(token ids, start char, end char, tokens read so far) of each window, reading

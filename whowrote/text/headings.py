@@ -6,7 +6,10 @@ judge sets aside the heading lines that open a text (`opening_headings`): the ti
 generator puts above its story ("The Looking-Glass Garden", "Chapter 1", "By A. Writer"),
 which is no more the author's style than a Gutenberg header is, and which, above a passage
 of one window, pushed it into two windows and moved 5.7% of the README run's labels
-(`benchmarks/alterations.py`, "a Markdown heading above").
+(`benchmarks/alterations.py`, "a Markdown heading above"). A chat model's preamble above
+them ("Sure! Here's a short story:") is set aside with them, and its closing line below the
+text ("I hope you enjoyed it! Let me know ...", `closing_remark`): their words are the chat
+model's, not the writer's ("the author", "passage", "style" read as Poe's criticism).
 
     python -c "from whowrote.text.headings import opening_headings as o; t = 'Chapter 1\n\nIt was late.'; print(repr(t[o(t):]))"
 """
@@ -52,6 +55,39 @@ _PART = re.compile(r"(?i)(?:chapter|part|book|canto|section|act|scene|volume|let
 _SENTENCE_END = re.compile(r"[.!?][\"')\]]*$")
 
 
+# A chat model's reply opens on a line of its own that introduces the text: one that opens
+# as a reply does, or a capitalised sentence that ends in a colon ("Here is the story:").
+# A book's window opens mid-sentence; "the valley of the Nile:" is not introduced so.
+_FIRST_LINE = re.compile(r"[ \t]*(?P<line>[^\n]{1,400}?)[ \t]*(?:\n[ \t]*){2,}")
+_REPLY = re.compile(r"(?:sure|certainly|of course|absolutely|okay|ok|here(?:'s|\u2019s| is| are)|below is)\b", re.I)
+MAX_PREAMBLE_WORDS = 40
+
+
+def _is_preamble(line: str) -> bool:
+    if len(line.split()) > MAX_PREAMBLE_WORDS:
+        return False
+    return bool(_REPLY.match(line)) or (line[0].isupper() and line.endswith(":"))
+
+
+# ... and closes on a line of its own that offers more or hopes it pleased.
+_SIGN_OFF = re.compile(r"(?:i hope|let me know|feel free|would you like|if you(?:'d|\u2019d| would) like|shall i|"
+                       r"do you want|want me to|enjoy)\b", re.I)
+
+
+def closing_remark(text: str) -> int:
+    """Where a chat model's closing line starts in `text`, the blanks above it included
+    (`len(text)`: it has none): a last line standing alone, of at most 40 words, that opens
+    as a sign-off does ("I hope", "Let me know", "Would you like"), below prose."""
+    body = text.rstrip()
+    cut = body.rfind("\n")
+    above, line = body[:cut].rstrip(" \t"), body[cut + 1:].strip()
+    if cut < 0 or not above.endswith("\n") or not above.strip():  # not a line standing alone below prose
+        return len(text)
+    if len(line.split()) > MAX_PREAMBLE_WORDS or not _SIGN_OFF.match(line):
+        return len(text)
+    return len(above.rstrip())
+
+
 def _is_heading(line: str, prose_has_lower_case: bool) -> bool:
     if not any(c.isalnum() for c in line) or len(line.split()) > MAX_HEADING_WORDS or line[-1] in ",;:-\u2014":
         return False  # a line ending so is a sentence going on ("the valley of the Nile:")
@@ -66,12 +102,17 @@ def _is_heading(line: str, prose_has_lower_case: bool) -> bool:
 
 
 def opening_headings(text: str) -> int:
-    """How many characters at the start of `text` are heading lines (0: none). A heading
-    is a line of at most 12 words standing alone, not ending as a sentence that goes on (a
-    comma, a colon, a dash), and not with a full stop unless it names a part or is in
-    capitals above prose in lower case; prose must follow, so a text that is all headings
-    is read whole."""
+    """How many characters at the start of `text` are a preamble and heading lines (0:
+    none). A preamble is a first line standing alone, of at most 40 words, that opens as a
+    chat model's reply ("Sure", "Certainly", "Here is") or is a capitalised sentence ending
+    in a colon. A heading is a line of at most 12 words standing alone, not ending as a
+    sentence that goes on (a comma, a colon, a dash), and not with a full stop unless it
+    names a part or is in capitals above prose in lower case; prose must follow, so a text
+    that is all headings is read whole."""
     pos, lower = 0, any(c.islower() for c in text[:5000])
+    first = _FIRST_LINE.match(text)
+    if first and _is_preamble(first.group("line")):
+        pos = first.end()
     for _ in range(MAX_OPENING_HEADINGS):
         m = _OPENING_LINE.match(text, pos)
         if not m or not _is_heading(m.group("line"), lower):
