@@ -51,6 +51,15 @@ def test_an_order_probe_with_figures_by_author_must_be_met_by_each_author():
     assert row(goals_table(REPORT, {"order": {"shuffled words": shuffled}}), "shuffled words")[2:] == ["0.120", "yes"]
 
 
+def test_a_stuffed_share_is_shown_beside_the_same_passages_as_written():
+    # the stuffed passages are other authors': some went to the author before any word was slipped in
+    stuffed = {"given_to_author": 0.11, "mean_s": 0.1, "as_written": 0.2,
+               "by_author": {"alice": {"given_to_author": 0.06, "mean_s": 0.1, "as_written": 0.1},
+                             "edgar": {"given_to_author": 0.13, "mean_s": 0.1, "as_written": 0.3}}}
+    table = goals_table(REPORT, {"order": {"keywords stuffed 10%": stuffed}})
+    assert row(table, "keywords stuffed 10%")[2:] == ["alice 0.060 (0.100 as written), edgar 0.130 (0.300 as written)", "**no**"]
+
+
 def test_a_run_without_held_out_numbers_has_no_goals_table():
     assert goals_table({}, {}) == ""
 

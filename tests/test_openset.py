@@ -349,6 +349,14 @@ def test_validate_writes_the_probes_and_the_card_shows_them(open_set_run):
     assert "| one sentence looped (ours) | rise in the share given to an author <= 0.05 |" in card
     for row in order.values():
         assert 0 <= row["given_to_author"] <= 1 and 0 <= row["mean_s"] <= 1 and row["passages"] > 0
+    # stuffed passages are other authors': beside each share, the same passages' as written, from the judge's labels
+    written = [s.label for s in Judge.load(open_set_run).score([p["text"] for p in others])]
+    targets = [("alice", "edgar")[i % 2] for i in range(len(others))]
+    stuffed = order["keywords stuffed 10%"]
+    assert stuffed["passages"] == len(others)
+    assert stuffed["as_written"] == pytest.approx(np.mean([w == t for w, t in zip(written, targets)]))
+    for a, r in stuffed["by_author"].items():
+        assert r["as_written"] == pytest.approx(np.mean([w == a for w, t in zip(written, targets) if t == a]))
     assert order["Markov order 1"]["passages"] == 80  # 40 for each author
     assert order["Markov order 1, works never trained on"]["passages"] == 80  # chains of the held-out passages
     assert "| Markov order 1, works never trained on (ours) | mean S <= 0.20 |" in card

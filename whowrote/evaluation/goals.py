@@ -55,6 +55,12 @@ def _meets(value: float, op: str, bound: float) -> bool:
     return abs(value) <= bound if op == "within ±" else (value <= bound if op == "<=" else value >= bound)
 
 
+def _author_figure(author: str, row: dict, field: str) -> str:
+    """"alice 0.062", and beside a stuffed share the same passages' as written: "(0.100 as written)"."""
+    written = f" ({row['as_written']:.3f} as written)" if "as_written" in row else ""
+    return f"{author} {row[field]:.3f}{written}"
+
+
 def goal_rows(report: dict, validity: dict) -> list[tuple[str, str, str, bool]]:
     """(goal, bound, the run's figure, met) for each goal the run has a figure for."""
     rows = []
@@ -83,7 +89,7 @@ def goal_rows(report: dict, validity: dict) -> list[tuple[str, str, str, bool]]:
         by_author = row.get("by_author") or {}
         if by_author and all(f in r for r in by_author.values() for f, _, _ in bounds):
             # the issue's bounds are each author's ("an unseen Carroll book ... given to Carroll"): each must meet them
-            rows.append((name, goal_text(probe), ", ".join(f"{a} {r[f]:.3f}" for a, r in by_author.items() for f, _, _ in bounds),
+            rows.append((name, goal_text(probe), ", ".join(_author_figure(a, r, f) for a, r in by_author.items() for f, _, _ in bounds),
                          all(_meets(r[f], op, b) for r in by_author.values() for f, op, b in bounds)))
         else:
             rows.append((name, goal_text(probe), ", ".join(f"{row[f]:+.3f}" if f == "mean_shift" else f"{row[f]:.3f}"

@@ -172,13 +172,15 @@ def order_probes(judge, config, passages: list[dict], base_labels: list[str], wo
                      ("sentences reordered", probes.reorder_sentences)):
         out[name] = _given(judge, [fn(p["text"], seed + i) for i, p in enumerate(mine)], [p["label"] for p in mine], name)
     others = [p for p in passages if p["label"] == NEITHER]
+    written = [lab for lab, p in zip(base_labels, passages) if p["label"] == NEITHER]  # `others`, in order
     stuffers = [a for a in authors if (words or {}).get(a)]
     if others and stuffers:
         target = [stuffers[i % len(stuffers)] for i in range(len(others))]
         for rate in (0.05, 0.1, 0.2):
             name = f"keywords stuffed {rate:.0%}"
-            out[name] = _given(judge, [probes.insert_words(p["text"], words[t], rate, seed + i)
-                                       for i, (p, t) in enumerate(zip(others, target))], target, name)
+            out[name] = _with_written(_given(judge, [probes.insert_words(p["text"], words[t], rate, seed + i)
+                                                     for i, (p, t) in enumerate(zip(others, target))], target, name),
+                                      written, target)
     n_words = int(np.median([len(p["text"].split()) for p in mine])) if mine else 100
     for order in MARKOV_ORDERS:
         sources = {a: markov_texts.get(a) for a in authors}
@@ -188,9 +190,18 @@ def order_probes(judge, config, passages: list[dict], base_labels: list[str], wo
     sources = {a: [p["text"] for p in mine if p["label"] == a] for a in authors}
     out[UNSEEN_MARKOV] = _markov(judge, sources, 1, markov_passages, n_words, seed, UNSEEN_MARKOV)
     if others:
-        written = [lab for lab, p in zip(base_labels, passages) if p["label"] == NEITHER]  # `others`, in order
         out[LOOPED] = _looped(judge, others, written, authors)
     return {name: row for name, row in out.items() if row is not None}
+
+
+def _with_written(row: dict, written_labels: list[str], targets: list[str]) -> dict:
+    """`_given`'s row for altered passages, with the share the same passages were given to
+    their target as written (`written_labels`, the judge's): what the alteration did not add."""
+    hit, tg = np.array([w == t for w, t in zip(written_labels, targets)]), np.array(targets)
+    row["as_written"] = float(hit.mean())
+    for a, r in row["by_author"].items():
+        r["as_written"] = float(hit[tg == a].mean())
+    return row
 
 
 def _looped(judge, others: list[dict], written_labels: list[str], authors: list[str]) -> dict:
