@@ -433,9 +433,33 @@ def test_validate_seeds_trains_evaluates_and_probes_each_seed_and_the_card_has_t
     assert seed.validity.stat().st_mtime == modified
 
 
+@pytest.mark.parametrize("native", [True, False])
+def test_calibration_reads_the_windows_as_the_judge_does_on_this_machine(open_set_run, tmp_path, monkeypatch, native):
+    """bf16 where the hardware runs it natively (the judge's precision "auto"), fp32 elsewhere;
+    report.json says which."""
+    import shutil
+
+    from whowrote.evaluation import calibrate
+    from whowrote.evaluation.evaluate import write_report
+    from whowrote.model.metrics import predict_logits
+
+    copy = tmp_path / open_set_run.name
+    shutil.copytree(open_set_run, copy)
+    monkeypatch.setattr(calibrate, "fast_bf16", lambda device: native)
+    c = calibrate.calibrate_run(copy, progress=False)
+    ids = c.windows["fit"][0][:16]
+    fp32 = predict_logits(c.model, ids)
+    if native:  # read under bf16 autocast: near the fp32 logits, not equal to them
+        assert not np.array_equal(c.bert_logits(ids), fp32) and np.allclose(c.bert_logits(ids), fp32, atol=0.1)
+    else:
+        np.testing.assert_array_equal(c.bert_logits(ids), fp32)
+    assert write_report(c)["calibration"]["precision"] == ("bf16" if native else "fp32")
+
+
 def test_whowrote_evaluate_refits_what_training_fitted(open_set_run, tmp_path):
-    """Calibration at the end of training reads the model as `whowrote evaluate` does (fp32,
-    whatever precision trained it), so recalibrating a finished run changes nothing."""
+    """Calibration at the end of training reads the model as `whowrote evaluate` does (in the
+    judge's precision here, whatever precision trained it), so recalibrating a finished run
+    changes nothing."""
     import shutil
 
     from whowrote.evaluation.calibrate import calibrate_run

@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from ..config import Config, load_run_config
+from ..hardware import fast_bf16
 from ..layout import RunFiles
 from ..model.metrics import fit_author_offsets, fit_temperature, log_softmax, predict_logits, softmax, weigh_authors
 from ..model.openset import OpenSet, fit_thresholds, split_probs
@@ -62,8 +63,14 @@ class Calibrated:
     def labels(self) -> list[str]:
         return self.prep.labels
 
+    @property
+    def precision(self) -> str:
+        """How BERT reads the windows: as the judge reads them on this machine (`Judge(precision="auto")`),
+        bf16 where the hardware runs it natively, in fp32 elsewhere."""
+        return "bf16" if fast_bf16(next(self.model.parameters()).device) else "fp32"
+
     def bert_logits(self, ids: np.ndarray) -> np.ndarray:
-        return predict_logits(self.model, ids, progress=self.progress)
+        return predict_logits(self.model, ids, progress=self.progress, bf16=self.precision == "bf16")
 
     def logits_of(self, ids: np.ndarray, bert=None, char=None) -> np.ndarray:
         """The window scores the temperature calibrates: BERT's logits, or their mix with the

@@ -115,6 +115,7 @@ def write_report(c: Calibrated, extra: dict | None = None) -> dict:
                                                    temperature=c.temperature)[1]
     report["open_set"] = {**c.open_set.to_dict(), "max_flagged": config.open_set_max_flagged}
     report["calibration"]["in_book_test_after"] = {"ece": ece(softmax(test_logits, c.temperature), test_y)}
+    report["calibration"]["precision"] = c.precision  # BERT's reading of every window scored here
     previous = read_json(files.report)
     for key in ("steps", "train_seconds", "precision", "hardware", "timings", "stopped_early", "validity"):
         if key in previous:

@@ -20,8 +20,10 @@ ECE_BINS = 15
 
 
 @torch.inference_mode()
-def predict_logits(model, input_ids: np.ndarray, batch_size: int = 64, device=None, progress: bool = False) -> np.ndarray:
-    """Logits for equal-length windows (no padding needed), as float64 [n, n_labels]."""
+def predict_logits(model, input_ids: np.ndarray, batch_size: int = 64, device=None, progress: bool = False,
+                   bf16: bool = False) -> np.ndarray:
+    """Logits for equal-length windows (no padding needed), as float64 [n, n_labels]; with
+    `bf16`, read under bf16 autocast."""
     from tqdm.auto import tqdm
 
     was_training = model.training
@@ -31,7 +33,8 @@ def predict_logits(model, input_ids: np.ndarray, batch_size: int = 64, device=No
     batches = range(0, len(input_ids), batch_size)
     for i in tqdm(batches, desc="evaluating", unit="batch", disable=not progress, leave=False):
         ids = torch.as_tensor(input_ids[i : i + batch_size], device=device)
-        logits = model(input_ids=ids, attention_mask=torch.ones_like(ids)).logits
+        with torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16):
+            logits = model(input_ids=ids, attention_mask=torch.ones_like(ids)).logits
         out.append(logits.float().cpu().numpy())
     model.train(was_training)
     n_labels = getattr(model, "module", model).config.num_labels  # DDP wraps the model in .module
