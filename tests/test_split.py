@@ -132,6 +132,22 @@ def test_sampling_by_work_gives_a_small_work_its_share():
         assert lo <= share_small <= hi, (by_work, share_small)
 
 
+def test_work_weights_draw_a_labels_works_in_proportion_and_leave_other_labels_as_they_were():
+    stream = two_work_stream("a", [5000, 5000], 0, 100, 10)
+    other = two_work_stream("b", [5000, 5000], 100_000, 100, 10)
+    blocks = [np.arange(len(stream.blocks)), np.arange(len(other.blocks))]
+    plain = BalancedSampler([stream, other], blocks, 10, 50, seed=1, cls_id=-1, sep_id=-2, by_work=True)
+    weighed = BalancedSampler([stream, other], blocks, 10, 50, seed=1, cls_id=-1, sep_id=-2, by_work=True,
+                              work_weights=[[3.0, 1.0], None])
+    unweighed = BalancedSampler([stream, other], blocks, 10, 50, seed=1, cls_id=-1, sep_id=-2, by_work=True,
+                                work_weights=[None, None])
+    draws = [np.concatenate([s.draw()[0] for _ in range(40)]) for s in (plain, weighed, unweighed)]
+    a_rows = np.concatenate([np.arange(k * 100, k * 100 + 50) for k in range(40)])
+    first_work = [np.mean(d[a_rows, 1] < 5000) for d in draws]
+    assert 0.70 <= first_work[1] <= 0.80 and 0.40 <= first_work[0] <= 0.60
+    np.testing.assert_array_equal(draws[0], draws[2])  # no weights: the very draws of before (a resumed run repeats them)
+
+
 def test_name_swap_replaces_placeholders_with_names_of_any_label_and_keeps_width():
     mask = 7
     tokens = np.full(1000, 5, dtype=np.int64)

@@ -232,6 +232,22 @@ def test_the_model_fit_hands_over_reads_as_the_saved_folder_does(tiny_config, on
     np.testing.assert_array_equal(predict_logits(fitted.model, ids), predict_logits(loaded, ids))
 
 
+def test_background_authors_before_1870_can_be_drawn_more_often():
+    from types import SimpleNamespace
+
+    from whowrote.config import resolve
+    from whowrote.training.train import _work_weights
+
+    config = resolve("authors", sources={"alice": ["12"], "edgar": ["2147"], "neither": ["98", "36", "829@CHAPTER I.."]},
+                     heldout={"alice": ["38065"], "edgar": ["2150"], "neither": ["43", "55"]},
+                     background="neither", open_set="background", background_early_weight=3.0)
+    prep = SimpleNamespace(labels=["alice", "edgar", "neither"])
+    # Dickens 1859 and Swift 1726 before 1870, Wells 1898 after
+    assert _work_weights(config, prep) == [None, None, [3.0, 1.0, 3.0]]
+    config.background_early_weight = 1.0
+    assert _work_weights(config, prep) is None
+
+
 def test_token_cutoff_without_a_mask_token_is_refused_before_the_run_folder(tiny_config, tiny_model, tmp_path):
     import dataclasses
     import shutil

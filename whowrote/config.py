@@ -111,6 +111,7 @@ class Config:
     steps: int = setting(700, "training iterations, one balanced batch each (the study's \"epochs\")")
     per_class: int = setting(8, "windows per label in every batch (the study: 32 + 32)")
     background_per_class: int = setting(16, "windows of the background label in every batch (0: per_class, as every label)")
+    background_early_weight: float = setting(1.0, "a background author first published before 1870 is drawn this many times as often (1: alike)")
     lr: float = setting(1e-4, "AdamW peak learning rate: small, so pretrained knowledge survives")
     weight_decay: float = setting(0.01, "AdamW weight decay (none on biases and LayerNorm weights, as BERT was pretrained)")
     warmup_frac: float = setting(0.1, "share of steps with linearly rising lr")
@@ -223,6 +224,8 @@ class Config:
                 raise WhowroteError(f"config: {name} must be at least 1")
         if self.background_per_class < 0:
             raise WhowroteError("config: background_per_class must be 0 (per_class) or more")
+        if not self.background_early_weight > 0:
+            raise WhowroteError("config: background_early_weight must be more than 0")
         for name in ("eval_every", "checkpoint_every", "weight_decay", "max_grad_norm", "seed", "early_stop"):
             if getattr(self, name) < 0:
                 raise WhowroteError(f"config: {name} must be 0 or more")

@@ -260,11 +260,13 @@ class BalancedSampler:
     that share, the slot takes a window of a random other label ("authors") or of its own,
     passed through fn (window, rng) -> window, and keeps the background's label. A fn with
     `takes` = k > 1 is given k windows of that one label instead (a list) and makes one.
+    `work_weights`: per label, None or a weight for each of its works (with `by_work`): its
+    works are drawn in proportion to them instead of alike.
     """
 
     def __init__(self, streams: list[LabelStream], train_blocks: list[np.ndarray], width: int,
                  per_class: int | list[int], seed: int, cls_id: int, sep_id: int, by_work: bool = False, augment=(),
-                 background: int | None = None, negatives=()):
+                 background: int | None = None, negatives=(), work_weights: list | None = None):
         self.background, self.negatives = background, list(negatives)
         self.streams, self.width = streams, width
         # windows of each label per draw (one number: the same for every label)
@@ -273,17 +275,22 @@ class BalancedSampler:
         self.augment = list(augment)
         self.rng = np.random.default_rng(seed)
         self.pools = []  # per label: per work (or one pool): (block starts, cumulative start counts)
-        for stream, blocks in zip(streams, train_blocks):
+        self.pool_p = []  # per label: None (pools drawn alike) or each pool's probability
+        for k, (stream, blocks) in enumerate(zip(streams, train_blocks)):
             works = stream.block_works[blocks] if by_work else np.zeros(len(blocks), int)
-            pools = []
+            pools, pool_works = [], []
             for w in np.unique(works):
                 spans = [stream.blocks[b] for b in np.asarray(blocks)[works == w]]
                 counts = np.array([max(0, e - s - width + 1) for s, e in spans])
                 if counts.sum():
                     pools.append((np.array([s for s, _ in spans]), np.cumsum(counts)))
+                    pool_works.append(int(w))
             if not pools:
                 raise WhowroteError(f"label '{stream.label}' has no training window of {width} tokens")
             self.pools.append(pools)
+            weights = (work_weights or [None] * len(streams))[k] if by_work else None
+            self.pool_p.append(None if weights is None else np.asarray(weights, float)[pool_works] / np.sum(
+                np.asarray(weights, float)[pool_works]))
 
     def _start(self, pool) -> int:
         starts, cum = pool
@@ -314,8 +321,10 @@ class BalancedSampler:
     def draw(self) -> tuple[np.ndarray, np.ndarray]:
         rows, labels = [], []
         for label_id, stream in enumerate(self.streams):
-            pools = self.pools[label_id]
-            for w in self.rng.integers(0, len(pools), size=self.per_class[label_id]):
+            pools, p, n = self.pools[label_id], self.pool_p[label_id], self.per_class[label_id]
+            # the same draws as ever where no weights are set (a resumed run repeats them)
+            works = self.rng.integers(0, len(pools), size=n) if p is None else self.rng.choice(len(pools), size=n, p=p)
+            for w in works:
                 row = self._negative(label_id) if label_id == self.background and self.negatives else None
                 if row is None:
                     s = self._start(pools[w])

@@ -236,4 +236,16 @@ def _sampler(config: Config, prep, tokenizer, augment: list, process_index: int)
                            seed=config.seed * 7919 + process_index, cls_id=prep.cls_id, sep_id=prep.sep_id,
                            by_work=config.sample_by == "work", augment=augment,
                            background=prep.labels.index(config.background) if config.background else None,
-                           negatives=_negatives(config, prep, tokenizer))
+                           negatives=_negatives(config, prep, tokenizer), work_weights=_work_weights(config, prep))
+
+
+def _work_weights(config: Config, prep) -> list | None:
+    """The background's works weighed by era (`background_early_weight`); None: every work alike."""
+    from ..text.background import BACKGROUND_BOOKS, ERAS, era
+    from ..text.books import ebook_id
+
+    if not config.background or config.background_early_weight == 1.0:
+        return None
+    years = [BACKGROUND_BOOKS.get(ebook_id(src) or "", ("", None))[1] for src in config.sources[config.background]]
+    weights = [config.background_early_weight if era(year) == ERAS[0][0] else 1.0 for year in years]
+    return [weights if label == config.background else None for label in prep.labels]
