@@ -54,6 +54,15 @@ def test_judges_invented_styles_and_flags_short_text(judge):
     assert [short.probs[l] for l in judge.labels] == pytest.approx(p.tolist(), rel=tolerance)
 
 
+def test_a_text_in_capitals_is_judged_as_the_same_text_in_lower_case(judge):
+    text = invented_text(STYLE_A, 60, 5) + " Then Alice came."  # a name that capitals alone cannot show
+    (up, _), (low, _) = judge.encode([text.upper(), text.lower()])
+    assert up == low and judge.tokenizer.mask_token_id in up
+    shouted, lower = judge.score([text.upper(), text.lower()], details=True)
+    assert shouted.probs == pytest.approx(lower.probs) and shouted.tokens == lower.tokens
+    assert shouted.window_details[0]["end_char"] == lower.window_details[0]["end_char"]  # offsets into the text as given
+
+
 def test_windows_cover_the_text_with_offsets_and_end_aligned(judge):
     text = A_TEXT[:1500]
     wins = list(judge.windows([text]))

@@ -6,7 +6,7 @@ import pytest
 
 from tests.conftest import given_behind
 from whowrote.errors import WhowroteError
-from whowrote.text.names import proper_names, title_case_spans
+from whowrote.text.names import proper_names, title_case_spans, unshouted
 from whowrote.text.normalise import Spec, normalise
 
 
@@ -321,3 +321,12 @@ def test_the_linear_time_patterns_find_what_the_plain_ones_found():
             text = "".join(rng.choice(alphabet) for _ in range(rng.randrange(12)))
             assert [m.span() for m in plain.finditer(text)] == [m.span() for m in fast.finditer(text)], (plain, text)
             assert plain.sub("#", text) == fast.sub("#", text)
+
+
+def test_a_text_set_all_in_capitals_is_read_lower_cased_and_its_names_masked():
+    shouted = "SAID ALICE TO THE QUEEN, ÉTIENNE İS HERE."  # U+0130 lower-cases to two characters: kept
+    read = unshouted(shouted)
+    assert len(read) == len(shouted) and read.startswith("said alice to the queen, étienne İs here.")
+    assert "[MASK]" in normalise(read, Spec(lower_names=True)).text.split()[1]  # "alice": only a name
+    for text in ("Said ALICE to the Queen.", "1984: 42", ""):  # some lower case, or no letters: as given
+        assert unshouted(text) == text

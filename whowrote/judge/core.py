@@ -43,6 +43,7 @@ from ..model.metrics import log_softmax, softmax, weigh_authors
 from ..model.openset import NEITHER, OpenSet, decide_split, for_length, split_probs
 from ..model.wordorder import WindowSample
 from ..text.headings import closing_remark, opening_headings
+from ..text.names import unshouted
 from ..text.normalise import Spec, normalise
 from .checks import SHORT_TOKENS, check_coherence, check_keywords, check_order, check_repetition
 from .english import MIN_ENGLISH, count_english
@@ -136,8 +137,8 @@ class Judge:
         (None: the judge's own setting, True: a book read whole, as training read it): its
         preamble and heading lines where the text opens (`base` 0: the text's first chunk),
         its closing remark where it ends (`last`: the text's last chunk); one tokenizer call
-        for all texts."""
-        normalised = [normalise(t, self.normalise) for t in texts]
+        for all texts. A text set all in capitals is read lower-cased (`names.unshouted`)."""
+        normalised = [normalise(unshouted(t), self.normalise) for t in texts]
         if not (self.read_headings if read_headings is None else read_headings):
             if base == 0:
                 normalised = [n.replace([(0, k, "")]) if (k := opening_headings(n.text)) else n for n in normalised]

@@ -17,7 +17,9 @@ word, as at a sentence's start, and only names join into one ("Don't Think As Th
 Did" keeps every word; without the rule "Don", "Think" and "As", proper nouns of the
 dictionary, became masks, and a name made its whole run of capitals one mask). With
 `contractions=True`, the stem of an n't contraction is a word anywhere ("Didn't you see?"
-opens with no name).
+opens with no name). A judged text set all in capitals carries no case either, and its names
+("ALICE") would reach the uncased model unmasked: the judge reads it lower-cased (`unshouted`),
+where the lower-case rule finds them.
 
     python -c "from whowrote.text.names import proper_names; print(proper_names('Then alice met the Queen.', lower=True))"
 """
@@ -226,3 +228,11 @@ def title_case_spans(text: str) -> list[tuple[int, int]]:
 def _joins(gap: str, previous: str) -> bool:
     """Do two names separated by `gap` form one ("Humpty Dumpty", "Looking-Glass", "C. Dupin")?"""
     return gap in (" ", "-") or (gap == ". " and len(previous.split()[-1].split("-")[-1]) == 1)
+
+
+def unshouted(text: str) -> str:
+    """`text` lower-cased where it is set all in capitals (it has cased letters, none of them
+    lower case), each character alone so the length and every offset stay; else `text`."""
+    if any(c.islower() for c in text) or not any(c.isupper() for c in text):
+        return text
+    return "".join(low if len(low := c.lower()) == 1 else c for c in text)
