@@ -241,8 +241,10 @@ def test_background_authors_before_1870_can_be_drawn_more_often():
     config = resolve("authors", sources={"alice": ["12"], "edgar": ["2147"], "neither": ["98", "36", "829@CHAPTER I.."]},
                      heldout={"alice": ["38065"], "edgar": ["2150"], "neither": ["43", "55"]},
                      background="neither", open_set="background", background_early_weight=3.0)
-    prep = SimpleNamespace(labels=["alice", "edgar", "neither"])
-    # Dickens 1859 and Swift 1726 before 1870, Wells 1898 after
+    # the years of the book records prepare() writes: Dickens 1859 and Swift 1726 before 1870, Wells 1898 after
+    books = [{"label": "alice", "role": "train", "year": 1871}, {"label": "neither", "role": "heldout", "year": 1886},
+             *({"label": "neither", "role": "train", "year": y} for y in (1859, 1898, 1726))]
+    prep = SimpleNamespace(labels=["alice", "edgar", "neither"], books=books)
     assert _work_weights(config, prep) == [None, None, [3.0, 1.0, 3.0]]
     config.background_early_weight = 1.0
     assert _work_weights(config, prep) is None

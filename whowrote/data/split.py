@@ -289,8 +289,8 @@ class BalancedSampler:
                 raise WhowroteError(f"label '{stream.label}' has no training window of {width} tokens")
             self.pools.append(pools)
             weights = (work_weights or [None] * len(streams))[k] if by_work else None
-            self.pool_p.append(None if weights is None else np.asarray(weights, float)[pool_works] / np.sum(
-                np.asarray(weights, float)[pool_works]))
+            weights = None if weights is None else np.asarray(weights, float)[pool_works]
+            self.pool_p.append(None if weights is None else weights / weights.sum())
 
     def _start(self, pool) -> int:
         starts, cum = pool

@@ -190,7 +190,7 @@ def fit(config: Config | None = None, run_dir: str | Path | None = None, name: s
     accelerator.wait_for_everyone()
     fitted = Fitted(run_dir, config, accelerator, clock)
     if accelerator.is_main_process:
-        # without its autocast wrapper: evaluation reads it in fp32, as it reads the saved folder
+        # without accelerate's autocast wrapper: calibration reads it as it reads the saved folder
         fitted.model = merge_lora(accelerator.unwrap_model(model, keep_fp32_wrapper=False)).float()
         fitted.tokenizer = tokenizer
         runfolder.save_model(fitted.model, tokenizer, RunFiles(run_dir).model, prep.labels, config.seq_len,
@@ -240,12 +240,12 @@ def _sampler(config: Config, prep, tokenizer, augment: list, process_index: int)
 
 
 def _work_weights(config: Config, prep) -> list | None:
-    """The background's works weighed by era (`background_early_weight`); None: every work alike."""
-    from ..text.background import BACKGROUND_BOOKS, ERAS, era
-    from ..text.books import ebook_id
+    """The background's works weighed by era (`background_early_weight`), by the years their
+    book records give (MANIFEST.tsv, else the background table); None: every work alike."""
+    from ..text.background import ERAS, era
 
     if not config.background or config.background_early_weight == 1.0:
         return None
-    years = [BACKGROUND_BOOKS.get(ebook_id(src) or "", ("", None))[1] for src in config.sources[config.background]]
+    years = [b["year"] for b in prep.books if b["label"] == config.background and b["role"] == "train"]  # in work order
     weights = [config.background_early_weight if era(year) == ERAS[0][0] else 1.0 for year in years]
     return [weights if label == config.background else None for label in prep.labels]
