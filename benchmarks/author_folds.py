@@ -38,6 +38,9 @@ def load_folds(root: Path) -> dict[str, tuple[dict, dict]]:
         raise WhowroteError(f"{root}: no such folder (it should hold the runs fold0, fold1, ...)")
     out = {}
     for run in sorted(p for p in root.iterdir() if p.is_dir() and p.name.startswith("fold")):
+        if not (run / "report.json").is_file():  # still training, or stopped before its evaluation
+            print(f"{run}: no report.json yet, left out", file=sys.stderr)
+            continue
         report = json.loads((run / "report.json").read_text())
         validity = json.loads((run / "validity.json").read_text()) if (run / "validity.json").is_file() else {}
         out[run.name] = (report, validity)
