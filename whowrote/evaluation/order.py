@@ -59,13 +59,13 @@ def order_probes(judge, config, passages: list[dict], base_labels: list[str], wo
                                                      for i, (p, t) in enumerate(zip(others, target))], target, name),
                                       written, target)
     n_words = int(np.median([len(p["text"].split()) for p in mine])) if mine else 100
+    trained = {a: markov_texts.get(a) for a in authors}
     for order in MARKOV_ORDERS:
-        sources = {a: markov_texts.get(a) for a in authors}
-        out[f"Markov order {order}"] = _markov(judge, sources, order, markov_passages, n_words, seed + order,
+        out[f"Markov order {order}"] = _markov(judge, trained, order, markov_passages, n_words, seed + order,
                                                f"Markov order {order}")
     # the coherence check learnt chains of the training books; chains of works it never read show what it learnt
-    sources = {a: [p["text"] for p in mine if p["label"] == a] for a in authors}
-    out[UNSEEN_MARKOV] = _markov(judge, sources, 1, markov_passages, n_words, seed, UNSEEN_MARKOV)
+    unseen = {a: [p["text"] for p in mine if p["label"] == a] for a in authors}
+    out[UNSEEN_MARKOV] = _markov(judge, unseen, 1, markov_passages, n_words, seed, UNSEEN_MARKOV)
     if others:
         out[LOOPED] = _looped(judge, others, written, authors)
     return {name: row for name, row in out.items() if row is not None}
